@@ -1,0 +1,137 @@
+"""HTTP API: meeting information, transcript exports, opening and closing rooms.
+
+Credentials: ``Authorization: Bearer <key>`` for a link's key, ``X-Plenary-Passcode`` for a
+viewer passcode. Public meetings need neither to read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server import auth, exports
+from server.backends.base import BackendUnavailable
+from server.context import Plenary
+from server.events import Event
+from server.limits import BACKLOG_PAGE
+from server.meetings import Meeting
+
+
+def _problem(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _grant(request: Request) -> tuple[Plenary, Meeting, auth.Grant] | JSONResponse:
+    px: Plenary = request.app.state.plenary
+    meeting = await px.meeting(request.path_params["meeting"])
+    if meeting is None:
+        return _problem(404, "no such meeting; check the link")
+    header = request.headers.get("authorization", "")
+    key = header[7:].strip() if header.lower().startswith("bearer ") else None
+    grant = auth.authenticate(meeting, key, request.headers.get("x-plenary-passcode"))
+    if grant is None:
+        return _problem(401, "a valid key (Authorization: Bearer …) or passcode is required")
+    return px, meeting, grant
+
+
+async def read_all(px: Plenary, key: str) -> list[Event]:
+    events: list[Event] = []
+    while True:
+        page = await px.backend.read(key, events[-1].seq if events else 0, BACKLOG_PAGE)
+        events += page
+        if len(page) < BACKLOG_PAGE:
+            return events
+
+
+def meeting_summary(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "title": meeting.title,
+        "timezone": meeting.timezone,
+        "starts": meeting.starts,
+        "ends": meeting.ends,
+        "rooms": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "kind": r.kind,
+                "status": r.status,
+                "convener": r.convener,
+                "topic": r.topic,
+            }
+            for r in meeting.rooms
+        ],
+    }
+
+
+async def meeting_info(request: Request) -> Response:
+    granted = await _grant(request)
+    if isinstance(granted, JSONResponse):
+        return granted
+    _, meeting, grant = granted
+    return JSONResponse({**meeting_summary(meeting), "role": grant.role})
+
+
+async def transcript(request: Request) -> Response:
+    granted = await _grant(request)
+    if isinstance(granted, JSONResponse):
+        return granted
+    px, meeting, _ = granted
+    room = meeting.room(request.path_params["room"])
+    if room is None:
+        return _problem(404, "no such room in this meeting")
+    fmt = request.path_params["fmt"]
+    if fmt not in exports.FORMATS:
+        return _problem(404, f"unknown format; use one of: {', '.join(exports.FORMATS)}")
+    runtime = await px.rooms.get(meeting.id, room.id)
+    try:
+        events = await read_all(px, runtime.key)
+    except BackendUnavailable as exc:
+        return _problem(503, str(exc))
+    meta = {
+        "meeting": meeting.id,
+        "title": f"{meeting.title} — {room.name}",
+        "room": room.id,
+        "timezone": meeting.timezone,
+    }
+    body = exports.render(fmt, events, meta)
+    filename = f"{meeting.id}-{room.id}.{fmt}"
+    return Response(
+        body,
+        media_type=exports.FORMATS[fmt],
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def set_room_open(request: Request) -> Response:
+    granted = await _grant(request)
+    if isinstance(granted, JSONResponse):
+        return granted
+    px, meeting, grant = granted
+    if grant.role != "chair":
+        return _problem(403, "only the chair can open or close a room")
+    room = meeting.room(request.path_params["room"])
+    if room is None:
+        return _problem(404, "no such room in this meeting")
+    if request.path_params["action"] not in ("open", "close"):
+        return _problem(404, "use …/open or …/close")
+    is_open = request.path_params["action"] == "open"
+    runtime = await px.rooms.get(meeting.id, room.id)
+    try:
+        await runtime.set_open(is_open, grant.label or "chair")
+        room.status = "open" if is_open else "closed"
+        await px.backend.save_meeting(meeting)
+    except BackendUnavailable as exc:
+        return _problem(503, str(exc))
+    return JSONResponse({"room": room.id, "status": room.status})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/m/{meeting}", meeting_info),
+        Route("/api/m/{meeting}/{room}/transcript.{fmt}", transcript),
+        Route("/api/m/{meeting}/{room}/{action:str}", set_room_open, methods=["POST"]),
+    ]

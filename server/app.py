@@ -1,0 +1,130 @@
+"""The Starlette application: routes, lifespan, security headers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server import api, ingest
+from server.backends import backend_from_url
+from server.config import Settings
+from server.context import Plenary
+from server.limits import HEARTBEAT_INTERVAL_S
+from server.metrics import METRICS
+from server.ws import websocket_endpoint
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+# Pages load only their own scripts and styles; text from anyone is inserted as text, and this
+# policy is the second line of defence should that ever fail.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; media-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def page(name: str) -> Route:
+    async def endpoint(request: Request) -> Response:
+        return FileResponse(STATIC / name, headers={"cache-control": "no-cache"})
+
+    return endpoint  # type: ignore[return-value]
+
+
+async def health(request: Request) -> Response:
+    px: Plenary = request.app.state.plenary
+    report = await px.backend.health()
+    report["rooms"] = len(px.hub.channels)
+    report["connections"] = sum(len(c.outboxes) for c in px.hub.channels.values())
+    return JSONResponse(report, status_code=200 if report.get("ok") else 503)
+
+
+async def metrics(request: Request) -> Response:
+    return PlainTextResponse(
+        generate_latest(METRICS.registry).decode(), media_type=CONTENT_TYPE_LATEST
+    )
+
+
+async def method_not_allowed(request: Request) -> Response:
+    return PlainTextResponse(
+        "use POST to send captions, GET …/seq for the last seq\n",
+        status_code=405,
+        headers={"Allow": "POST"},
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    backend = backend_from_url(settings.resolved_backend_url())
+    plenary = Plenary(settings, backend)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await backend.start()
+        beat = asyncio.create_task(_heartbeats(plenary))
+        try:
+            yield
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+            await backend.close()
+
+    routes = [
+        Route("/", page("index.html")),
+        Route("/healthz", health),
+        Route("/metrics", metrics),
+        Route("/m/{meeting}/{room}", page("viewer.html")),
+        Route("/m/{meeting}/{room}/caption", page("captioner.html")),
+        WebSocketRoute("/ws/{meeting}/{room}", websocket_endpoint),
+        Route("/api/caption/{meeting}/{room}", ingest.zoom_post, methods=["POST"]),
+        Route("/api/caption/{meeting}/{room}/seq", ingest.last_seq, methods=["GET"]),
+        Route("/api/youtube/{meeting}/{room}", ingest.youtube_post, methods=["POST"]),
+        Route("/api/youtube/{meeting}/{room}/seq", ingest.last_seq, methods=["GET"]),
+        *api.routes(),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    app.state.plenary = plenary
+    return app
+
+
+async def _heartbeats(plenary: Plenary) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_INTERVAL_S)
+        plenary.hub.heartbeat()

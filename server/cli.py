@@ -1,0 +1,318 @@
+"""The ``plenary`` command: serve, meeting, push, export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from server import admin, exports, links
+from server.backends import Backend, backend_from_url
+from server.config import Settings
+from server.events import Event
+from server.limits import MAX_FRAME_BYTES, WS_PING_INTERVAL_S, WS_PING_TIMEOUT_S
+from server.pusher import PushError, push_lines
+from server.room import room_key
+
+T = TypeVar("T")
+
+DEMO_TITLE = "Third Meeting of the CSTD Working Group on Enhanced Cooperation (WGEC)"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    s = Settings()
+    for name in ("host", "port", "data_dir", "backend_url", "public_url"):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(s, name, value)
+    if getattr(args, "allowed_origin", None):
+        s.allowed_origins = [*s.allowed_origins, *args.allowed_origin]
+    return s
+
+
+def _with_backend(settings: Settings, work: Callable[[Backend], Awaitable[T]]) -> T:
+    async def run() -> T:
+        if not settings.backend_url:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        backend = backend_from_url(settings.resolved_backend_url())
+        await backend.start()
+        try:
+            return await work(backend)
+        finally:
+            await backend.close()
+
+    return asyncio.run(run())
+
+
+# -- serve --------------------------------------------------------------------------------------
+async def _first_start(backend: Backend, settings: Settings) -> str:
+    meetings = await backend.list_meetings()
+    base = settings.base_url()
+    if not meetings:
+        meeting, keys = await admin.create_meeting(
+            backend,
+            DEMO_TITLE,
+            ["Plenary"],
+            timezone="Europe/Zurich",
+            starts="2014-02-24",
+            ends="2014-02-28",
+        )
+        return (
+            "Created a demo meeting. Its links (keep the chair and captioner links secret):\n"
+            + links.build(base, meeting, keys).as_text()
+        )
+    lines = [
+        "Meetings (viewer links; `plenary meeting reissue` makes new chair or captioner links):"
+    ]
+    for m in meetings:
+        lines.append(f"  {m.title}  (id {m.id})")
+        for r in m.rooms:
+            lines.append(f"    {r.name:<18} {links.viewer_url(base, m.id, r.id)}")
+    return "\n".join(lines)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = _settings(args)
+    print(_with_backend(settings, lambda b: _first_start(b, settings)), flush=True)
+    print(f"\nplenary is serving on {settings.base_url()}  (Ctrl+C stops it)", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_max_size=MAX_FRAME_BYTES,
+        ws_ping_interval=WS_PING_INTERVAL_S,
+        ws_ping_timeout=WS_PING_TIMEOUT_S,
+        # Browsers offer per-message compression; it costs CPU per message and memory per
+        # connection on the fan-out path, so it is off (see docs/performance.md).
+        ws_per_message_deflate=False,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        proxy_headers=True,
+    )
+    return 0
+
+
+# -- meeting ------------------------------------------------------------------------------------
+def cmd_meeting_create(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> links.MeetingLinks:
+        meeting, keys = await admin.create_meeting(
+            backend,
+            args.title,
+            args.room or ["Plenary"],
+            passcode=args.passcode,
+            timezone=args.timezone,
+            starts=args.starts or "",
+            ends=args.ends or "",
+        )
+        return links.build(settings.base_url(), meeting, keys)
+
+    result = _with_backend(settings, work)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.as_text())
+    return 0
+
+
+def cmd_meeting_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    meetings = _with_backend(settings, lambda b: b.list_meetings())
+    base = settings.base_url()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "meeting": m.id,
+                        "title": m.title,
+                        "rooms": [
+                            {
+                                "room": r.id,
+                                "name": r.name,
+                                "status": r.status,
+                                "viewer": links.viewer_url(base, m.id, r.id),
+                            }
+                            for r in m.rooms
+                        ],
+                    }
+                    for m in meetings
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    if not meetings:
+        print("No meetings yet: `plenary meeting create TITLE --room NAME`")
+    for m in meetings:
+        print(f"{m.id}  {m.title}")
+        for r in m.rooms:
+            print(f"    {r.id:<16} {r.status:<7} {links.viewer_url(base, m.id, r.id)}")
+    return 0
+
+
+def cmd_meeting_reissue(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> links.MeetingLinks:
+        keys = await admin.reissue(backend, args.meeting, args.role, args.room)
+        meeting = await backend.load_meeting(args.meeting)
+        assert meeting is not None
+        return links.build(settings.base_url(), meeting, keys)
+
+    result = _with_backend(settings, work)
+    print("The old link no longer works. New link:")
+    if result.chair:
+        print(f"  chair console      {result.chair}")
+    for r in result.rooms:
+        if r.captioner:
+            print(f"  captioner          {r.captioner}\n  caption API        {r.caption_api}")
+    return 0
+
+
+# -- push, export --------------------------------------------------------------------------------
+def cmd_push(args: argparse.Namespace) -> int:
+    try:
+        sent = push_lines(args.url, sys.stdin, lang=args.lang or "")
+    except PushError as exc:
+        print(f"plenary push: refused: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(f"plenary push: {sent} line(s) accepted", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> str:
+        from server.api import meeting_summary
+
+        meeting = await backend.load_meeting(args.meeting)
+        if meeting is None:
+            raise admin.AdminError(f"no meeting {args.meeting!r}; see `plenary meeting list`")
+        room = meeting.room(args.room)
+        if room is None:
+            names = ", ".join(r.id for r in meeting.rooms)
+            raise admin.AdminError(f"no room {args.room!r} (rooms: {names})")
+        key = room_key(meeting.id, room.id)
+        events: list[Event] = []
+        while True:
+            page = await backend.read(key, events[-1].seq if events else 0, 1000)
+            events += page
+            if len(page) < 1000:
+                break
+        meta: dict[str, Any] = {
+            "meeting": meeting.id,
+            "room": room.id,
+            "title": f"{meeting.title} — {room.name}",
+            "timezone": meeting.timezone,
+            "rooms": meeting_summary(meeting)["rooms"],
+        }
+        return exports.render(args.format, events, meta)
+
+    text = _with_backend(settings, work)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------------------
+def _store_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        dest="data_dir",
+        type=Path,
+        help="where the embedded record lives (env PLENARY_DATA_DIR; default ./plenary-data)",
+    )
+    p.add_argument(
+        "--backend",
+        dest="backend_url",
+        help="backend URL: sqlite:///file.db or redis://host:port "
+        "(env PLENARY_BACKEND; default: SQLite in the data directory)",
+    )
+    p.add_argument(
+        "--public-url",
+        dest="public_url",
+        help="the address people use, for links (env PLENARY_PUBLIC_URL)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plenary", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host", help="address to listen on (env PLENARY_HOST; 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (env PLENARY_PORT; 8000)")
+    serve.add_argument(
+        "--allowed-origin",
+        action="append",
+        help="another origin whose pages may connect (repeatable; "
+        "env PLENARY_ALLOWED_ORIGINS, comma separated)",
+    )
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    _store_flags(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    meeting = sub.add_parser("meeting", help="create and list meetings, re-issue links")
+    msub = meeting.add_subparsers(dest="action", required=True)
+    create = msub.add_parser("create", help="create a meeting and print its links")
+    create.add_argument("title")
+    create.add_argument("--room", action="append", help="a room (repeatable; default Plenary)")
+    create.add_argument("--passcode", help="viewers must enter this passcode (default: public)")
+    create.add_argument(
+        "--timezone", default="UTC", help="the meeting's time zone, e.g. Europe/Zurich"
+    )
+    create.add_argument("--starts", help="first day, YYYY-MM-DD")
+    create.add_argument("--ends", help="last day, YYYY-MM-DD")
+    create.add_argument("--json", action="store_true", help="print a JSON object")
+    _store_flags(create)
+    create.set_defaults(func=cmd_meeting_create)
+    lst = msub.add_parser("list", help="list meetings and their viewer links")
+    lst.add_argument("--json", action="store_true")
+    _store_flags(lst)
+    lst.set_defaults(func=cmd_meeting_list)
+    reissue = msub.add_parser(
+        "reissue", help="revoke a chair or captioner link and issue a new one"
+    )
+    reissue.add_argument("meeting")
+    reissue.add_argument("role", choices=["chair", "captioner"])
+    reissue.add_argument("--room", help="the captioner's room")
+    _store_flags(reissue)
+    reissue.set_defaults(func=cmd_meeting_reissue)
+
+    push = sub.add_parser("push", help="push standard input, line by line, to a caption URL")
+    push.add_argument("url", help="the room's caption API URL (with its key)")
+    push.add_argument("--lang", help="language tag, e.g. en-US")
+    push.set_defaults(func=cmd_push)
+
+    export = sub.add_parser("export", help="export a room's transcript")
+    export.add_argument("meeting")
+    export.add_argument("room")
+    export.add_argument("--format", "-f", default="txt", choices=sorted(exports.FORMATS))
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    _store_flags(export)
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except admin.AdminError as exc:
+        print(f"plenary: {exc}", file=sys.stderr)
+        return 2
+    return result

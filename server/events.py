@@ -1,0 +1,84 @@
+"""Events: everything that happens in a room, and their one wire/record encoding.
+
+An event is encoded exactly once, when it is appended. The same bytes are the record (a SQLite row
+or a Redis Stream entry), the message published to other processes and the frame sent to every
+viewer. The sequence number is the only part not known before the append, so a draft carries the
+encoded tail and the backend prefixes ``{"seq":N,`` when it assigns N.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def dumps(value: Any) -> bytes:
+    # ensure_ascii keeps every frame free of raw newlines and control characters, which lets a
+    # batch of frames be joined with b"\n" and split again by any client.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An event before it has a sequence number."""
+
+    type: str
+    room: str  # the room's id within its meeting, as clients know it
+    data: JSON
+    ts: int = field(default_factory=now_ms)
+
+    def body(self) -> bytes:
+        """The encoded event without its leading ``{"seq":N,``."""
+        return dumps({"type": self.type, "room": self.room, "ts": self.ts, "data": self.data})[1:]
+
+
+def seal(seq: int, body: bytes) -> bytes:
+    return b'{"seq":%d,' % seq + body
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A recorded event: a draft with its place in the room's log."""
+
+    seq: int
+    type: str
+    room: str
+    ts: int
+    data: JSON
+    frame: bytes
+
+    @classmethod
+    def from_frame(cls, frame: bytes) -> Event:
+        obj = json.loads(frame)
+        return cls(obj["seq"], obj["type"], obj["room"], obj["ts"], obj["data"], frame)
+
+    @classmethod
+    def create(cls, seq: int, draft: Draft) -> Event:
+        return cls(seq, draft.type, draft.room, draft.ts, draft.data, seal(seq, draft.body()))
+
+    def to_dict(self) -> JSON:
+        return {
+            "seq": self.seq,
+            "type": self.type,
+            "room": self.room,
+            "ts": self.ts,
+            "data": self.data,
+        }
+
+
+def ephemeral_frame(kind: str, room: str, data: JSON) -> bytes:
+    """A frame that is published but never recorded (the live line being typed)."""
+    return dumps({"type": kind, "room": room, "ts": now_ms(), "data": data})
+
+
+def control_frame(kind: str, **fields: Any) -> bytes:
+    """A frame for one connection only: welcome, ack, error, heartbeat."""
+    return dumps({"type": kind, **fields})

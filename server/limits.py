@@ -1,0 +1,68 @@
+"""Every timeout, limit and buffer size in one place, each with the reason it has its value."""
+
+# A websocket frame from a client is a keystroke, a line or a command. A pasted paragraph fits
+# comfortably; anything larger is an attack or a bug, and uvicorn closes with 1009.
+MAX_FRAME_BYTES = 64 * 1024
+
+# A caption POST carries one or a few lines; Zoom and YouTube send far less than this.
+MAX_CAPTION_BODY_BYTES = 64 * 1024
+
+# One committed line. Captioners commit sentence by sentence; a line this long is a runaway paste.
+MAX_LINE_CHARS = 4000
+
+# Speaker labels, languages and other short fields.
+MAX_LABEL_CHARS = 200
+
+# The live line being typed. Longer than any spoken sentence; the captioner must commit.
+MAX_LIVE_CHARS = 4000
+
+# Viewers see the live line at most this often per room, whatever the typing rate: ten updates a
+# second reads as instant and keeps fan-out cost independent of how fast captioners type.
+LIVE_FLUSH_INTERVAL_S = 0.1
+
+# A client must say hello (credentials, resume point) promptly after connecting.
+HELLO_TIMEOUT_S = 10.0
+
+# Application-level heartbeat: browsers cannot see websocket pings, so the page learns the
+# connection is alive (and the room's latest seq, to detect anything missed) from this frame.
+HEARTBEAT_INTERVAL_S = 15.0
+
+# Protocol-level ping sent by uvicorn; a peer that does not answer within the timeout is dead
+# (a laptop that went to sleep, a phone that lost its network) and its resources are freed.
+WS_PING_INTERVAL_S = 20.0
+WS_PING_TIMEOUT_S = 20.0
+
+# Frames waiting for one viewer. Viewers on hotel Wi-Fi stall for seconds; past this many frames
+# (or bytes) we drop them with a resume code and let them catch up from the log, so one slow
+# viewer never holds memory or time that belongs to the others.
+VIEWER_QUEUE_MAX_FRAMES = 2000
+VIEWER_QUEUE_MAX_BYTES = 1024 * 1024
+
+# A viewer that is behind gets several events in one websocket message (newline separated);
+# this bounds the size of one such batch.
+MAX_BATCH_BYTES = 256 * 1024
+
+# Recent events each room keeps encoded in memory so that a reconnecting crowd resumes without
+# touching the record. Older resume points are read from the record.
+RECENT_EVENTS_PER_ROOM = 2000
+
+# Events read from the record per query while a client catches up.
+BACKLOG_PAGE = 1000
+
+# Messages a client may send: a sustained rate and a burst. Fast typists produce ~15 keystrokes a
+# second; a pasted block and a commit arrive together.
+CLIENT_RATE_PER_S = 40.0
+CLIENT_BURST = 200
+
+# Connections one client address may hold open, so one machine cannot exhaust the server.
+# Generous, since a whole delegation can sit behind one NAT address.
+# (Enforced per process.)
+MAX_CONNECTIONS_PER_ADDRESS = 5000
+
+# Appends to the embedded record are committed in groups: one fsync covers every line that
+# arrived while the previous commit was running.
+MAX_APPENDS_PER_COMMIT = 500
+
+# Commands checked against the room's state are retried this many times when another process
+# appended first.
+MAX_COMMAND_RETRIES = 8

@@ -1,0 +1,90 @@
+"""Meetings, rooms and the credentials that links carry. Plain data, no I/O."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Role = Literal["chair", "captioner", "viewer", "participant"]
+RoomStatus = Literal["open", "closed"]
+
+ROLES: tuple[Role, ...] = ("chair", "captioner", "viewer", "participant")
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_id(length: int = 10) -> str:
+    """An identifier that is hard to guess; meeting ids appear in public links."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def slug(name: str) -> str:
+    out = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out[:40] or "room"
+
+
+@dataclass(slots=True)
+class Room:
+    id: str
+    name: str
+    kind: str = "plenary"  # plenary, breakout, adhoc
+    status: RoomStatus = "open"
+    convener: str = ""
+    topic: str = ""
+
+
+@dataclass(slots=True)
+class Credential:
+    """A secret that a link carries. Only the hash of the secret is stored."""
+
+    id: str
+    role: Role
+    secret_hash: str
+    room: str | None = None  # captioners are per room; None means every room of the meeting
+    label: str = ""
+    revoked: bool = False
+
+
+@dataclass(slots=True)
+class Meeting:
+    id: str
+    title: str
+    rooms: list[Room] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+    viewer_passcode_hash: str | None = None  # None: the viewer link is public
+    timezone: str = "UTC"
+    starts: str = ""
+    ends: str = ""
+    created_ms: int = 0
+    version: int = 0  # optimistic concurrency: saved only over the version it was loaded at
+
+    def room(self, room_id: str) -> Room | None:
+        return next((r for r in self.rooms if r.id == room_id), None)
+
+    def credential(self, cred_id: str) -> Credential | None:
+        return next((c for c in self.credentials if c.id == cred_id), None)
+
+    def add_room(
+        self, name: str, kind: str = "plenary", convener: str = "", topic: str = ""
+    ) -> Room:
+        base = slug(name)
+        room_id, n = base, 2
+        while self.room(room_id) is not None:
+            room_id, n = f"{base}-{n}", n + 1
+        room = Room(room_id, name, kind, "open", convener, topic)
+        self.rooms.append(room)
+        return room
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Meeting:
+        d = dict(d)
+        d["rooms"] = [Room(**r) for r in d.get("rooms", [])]
+        d["credentials"] = [Credential(**c) for c in d.get("credentials", [])]
+        return cls(**d)

@@ -1,0 +1,262 @@
+"""The websocket endpoint: hello, resume, then live events out and client messages in.
+
+One connection runs two tasks in one group (example: broadcaster's chat app): the sender drains
+the connection's outbox; the receiver parses and executes what the client sends. When either ends,
+or the outbox overflows, the other is cancelled and the connection closed with a code that tells
+the client what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from server import auth
+from server.backends.base import BackendUnavailable
+from server.context import Plenary
+from server.events import control_frame
+from server.limits import CLIENT_BURST, CLIENT_RATE_PER_S, HELLO_TIMEOUT_S, MAX_LIVE_CHARS
+from server.meetings import Meeting
+from server.metrics import METRICS
+from server.outbox import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_FORBIDDEN,
+    CLOSE_HELLO_TIMEOUT,
+    CLOSE_NOT_FOUND,
+    CLOSE_RATE_LIMITED,
+    CLOSE_RESUME,
+    CLOSE_UNAUTHORIZED,
+    CLOSE_UNAVAILABLE,
+)
+from server.protocol import Commit, Correct, Edit, Hello, Ping, ProtocolError, parse_client_message
+from server.ratelimit import TokenBucket
+from server.room import RoomRuntime
+from server.state import CommandRejected
+
+log = logging.getLogger("plenary.ws")
+
+
+class Refused(Exception):
+    """Close the connection with this code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _room_summary(meeting: Meeting) -> list[dict[str, str]]:
+    return [{"id": r.id, "name": r.name, "kind": r.kind, "status": r.status} for r in meeting.rooms]
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    px: Plenary = ws.app.state.plenary
+    await ws.accept()
+    try:
+        origin = ws.headers.get("origin")
+        if origin is not None and origin.rstrip("/").lower() not in px.settings.origins():
+            raise Refused(
+                CLOSE_FORBIDDEN,
+                f"origin {origin[:80]} is not allowed "
+                "(set PLENARY_PUBLIC_URL or PLENARY_ALLOWED_ORIGINS)",
+            )
+        hello = await _receive_hello(ws)
+        meeting_id = ws.path_params["meeting"]
+        room_id = ws.path_params["room"]
+        meeting = await px.meeting(meeting_id)
+        if meeting is None:
+            raise Refused(CLOSE_NOT_FOUND, "no such meeting; check the link")
+        room = meeting.room(room_id)
+        if room is None:
+            raise Refused(CLOSE_NOT_FOUND, "no such room in this meeting; check the link")
+        grant = auth.authenticate(meeting, hello.key, hello.passcode)
+        if grant is None:
+            raise Refused(
+                CLOSE_UNAUTHORIZED,
+                "passcode required"
+                if hello.key is None and hello.passcode is None
+                else "this link or passcode is not valid (it may have been revoked)",
+            )
+        if grant.role == "captioner" and grant.room != room_id:
+            raise Refused(CLOSE_FORBIDDEN, "this captioner link is for another room")
+        runtime = await px.rooms.get(meeting_id, room_id)
+        session = _Session(ws, px, runtime, grant, hello, meeting)
+        await session.run()
+    except Refused as exc:
+        await _close(ws, exc.code, exc.reason)
+    except BackendUnavailable as exc:
+        await _close(
+            ws, CLOSE_UNAVAILABLE, f"the record is unavailable, retry shortly: {exc}"[:120]
+        )
+    except WebSocketDisconnect:
+        pass
+
+
+async def _receive_hello(ws: WebSocket) -> Hello:
+    try:
+        raw = await asyncio.wait_for(ws.receive_text(), HELLO_TIMEOUT_S)
+    except TimeoutError:
+        raise Refused(CLOSE_HELLO_TIMEOUT, "send a hello message first") from None
+    except KeyError:
+        raise Refused(CLOSE_BAD_REQUEST, "send text frames, not binary") from None
+    try:
+        msg = parse_client_message(raw)
+    except ProtocolError as exc:
+        raise Refused(CLOSE_BAD_REQUEST, exc.message[:120]) from None
+    if not isinstance(msg, Hello):
+        raise Refused(CLOSE_BAD_REQUEST, "the first message must be a hello")
+    return msg
+
+
+async def _close(ws: WebSocket, code: int, reason: str) -> None:
+    if ws.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(Exception):
+            # A close frame's reason is limited to 123 bytes.
+            await asyncio.wait_for(ws.close(code, reason.encode()[:120].decode(errors="ignore")), 2)
+
+
+class _Session:
+    def __init__(
+        self,
+        ws: WebSocket,
+        px: Plenary,
+        runtime: RoomRuntime,
+        grant: auth.Grant,
+        hello: Hello,
+        meeting: Meeting,
+    ) -> None:
+        self.ws = ws
+        self.px = px
+        self.runtime = runtime
+        self.grant = grant
+        self.hello = hello
+        self.meeting = meeting
+        self.conn_id = secrets.token_hex(6)
+        self.name = hello.name or grant.label or grant.role
+        self.bucket = TokenBucket(CLIENT_RATE_PER_S, CLIENT_BURST)
+        self.can_caption = grant.may_caption(runtime.room_id)
+
+    async def send(self, text: str) -> None:
+        await self.ws.send_text(text)
+
+    async def run(self) -> None:
+        hub = self.px.hub
+        async with hub.join(self.runtime.key, self.hello.after) as sub:
+            reset = self.hello.after > sub.upto_seq
+            if reset:
+                # The client has seen more than this record holds: it belongs to an older
+                # record. It must discard what it holds and take the record from the start.
+                sub.from_seq = 0
+            await self.send(
+                control_frame(
+                    "welcome",
+                    role=self.grant.role,
+                    conn=self.conn_id,
+                    name=self.name,
+                    meeting={
+                        "id": self.meeting.id,
+                        "title": self.meeting.title,
+                        "timezone": self.meeting.timezone,
+                    },
+                    room=self.runtime.room_id,
+                    rooms=_room_summary(self.meeting),
+                    last_seq=sub.upto_seq,
+                    reset=reset,
+                    open=self.runtime.state.open,
+                ).decode()
+            )
+            async for frames in hub.backlog(sub):
+                await self.send("\n".join(frames))
+            sender = asyncio.create_task(sub.outbox.run(self.send))
+            receiver = asyncio.create_task(self._receive())
+            try:
+                done, _ = await asyncio.wait(
+                    {sender, receiver}, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                for task in (sender, receiver):
+                    task.cancel()
+                await asyncio.gather(sender, receiver, return_exceptions=True)
+                if self.can_caption:
+                    self.runtime.drop_live(self.conn_id)
+            for task in done:
+                exc = task.exception()
+                if isinstance(exc, Refused):
+                    raise exc
+            if sub.outbox.overflowed:
+                METRICS.slow_clients_dropped.inc()
+                raise Refused(CLOSE_RESUME, "too far behind: reconnect and resume")
+            if sub.outbox.closed_reason is not None:
+                raise Refused(CLOSE_RESUME, f"resume needed ({sub.outbox.closed_reason})")
+
+    async def _receive(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:
+                await self._error("bad_message", "send text frames, not binary")
+                continue
+            if not self.bucket.take():
+                raise Refused(CLOSE_RATE_LIMITED, "too many messages; slow down and reconnect")
+            try:
+                msg = parse_client_message(raw)
+                await self._handle(msg)
+            except ProtocolError as exc:
+                await self._error(exc.code, exc.message)
+            except CommandRejected as exc:
+                await self._error(exc.code, exc.message, ref=getattr(msg, "n", None))
+            except BackendUnavailable as exc:
+                await self._error(
+                    "unavailable",
+                    f"not recorded, retry: {exc}",
+                    retry=True,
+                    ref=getattr(msg, "n", None),
+                )
+
+    async def _error(self, code: str, message: str, **extra: object) -> None:
+        await self.send(control_frame("error", code=code, message=message, **extra).decode())
+
+    def _require_caption(self) -> None:
+        if not self.can_caption:
+            raise ProtocolError("forbidden", "only a captioner or the chair can do this")
+
+    async def _handle(self, msg: object) -> None:
+        if isinstance(msg, Ping):
+            await self.send(control_frame("pong").decode())
+        elif isinstance(msg, Edit):
+            self._require_caption()
+            self.runtime.state.require_open()
+            if not self.runtime.edit_live(
+                self.conn_id, self.name, msg.delete, msg.insert, MAX_LIVE_CHARS
+            ):
+                raise ProtocolError("too_long", "the live line is too long: commit it")
+        elif isinstance(msg, Commit):
+            self._require_caption()
+            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
+            line = {
+                "text": msg.text,
+                "speaker": msg.speaker,
+                "lang": msg.lang,
+                "captioner": self.name,
+                "by": self.conn_id,
+                "source": "websocket",
+            }
+            result = await self.runtime.commit_lines([line], self.conn_id, cursor)
+            seq = result.events[0].seq if result.events else None
+            await self.send(
+                control_frame("ack", n=msg.n, seq=seq, duplicate=result.duplicate).decode()
+            )
+        elif isinstance(msg, Correct):
+            self._require_caption()
+            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
+            events = await self.runtime.correct(msg.line, msg.text, self.name, cursor)
+            seq = events[0].seq if events else None
+            await self.send(control_frame("ack", n=msg.n, seq=seq, duplicate=not events).decode())
+        elif isinstance(msg, Hello):
+            raise ProtocolError("bad_message", "hello is sent once, first")

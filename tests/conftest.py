@@ -1,0 +1,90 @@
+"""Fixtures: a backend, an in-process server on a free port, a meeting with its keys."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from server import admin
+from server.app import create_app
+from server.backends import Backend, backend_from_url
+from server.config import Settings
+from server.limits import MAX_FRAME_BYTES
+from server.meetings import Meeting
+from tests.support import free_port
+
+BACKENDS = ["embedded"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "embedded":
+        return f"sqlite:///{tmp_path / 'record.db'}"
+    raise AssertionError(request.param)
+
+
+@pytest.fixture
+async def backend(backend_url: str) -> AsyncIterator[Backend]:
+    b = backend_from_url(backend_url)
+    await b.start()
+    try:
+        yield b
+    finally:
+        await b.close()
+
+
+@dataclass
+class LiveServer:
+    base: str
+    base_ws: str
+    settings: Settings
+    meeting: Meeting
+    keys: dict[str, str]
+    app: object
+
+    @property
+    def plenary(self):  # type: ignore[no-untyped-def]
+        return self.app.state.plenary  # type: ignore[attr-defined]
+
+    def captioner_key(self, room: str = "plenary") -> str:
+        return self.keys[f"captioner:{room}"]
+
+
+async def _serve(settings: Settings) -> AsyncIterator[tuple[object, uvicorn.Server]]:
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=settings.port, ws="websockets-sansio",
+                            ws_max_size=MAX_FRAME_BYTES, ws_per_message_deflate=False,
+                            log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield app, server
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def live(backend_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """A server in this event loop on a free port, with one meeting: rooms Plenary and Break-out
+    A."""
+    port = free_port()
+    settings = Settings(host="127.0.0.1", port=port, data_dir=tmp_path / "data",
+                        backend_url=backend_url)
+    async for app, _ in _serve(settings):
+        plenary = app.state.plenary  # type: ignore[attr-defined]
+        meeting, keys = await admin.create_meeting(plenary.backend, "WGEC test meeting",
+                                                   ["Plenary", "Break-out A"])
+        yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings,
+                         meeting, keys, app)
