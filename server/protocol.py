@@ -59,7 +59,16 @@ class Ping:
     pass
 
 
-ClientMessage = Hello | Edit | Commit | Correct | Ping
+@dataclass(frozen=True, slots=True)
+class Cmd:
+    """A room command (speakers' list, agenda, rooms); ``args`` are checked by its handler."""
+
+    n: int | None
+    op: str
+    args: dict[str, Any]
+
+
+ClientMessage = Hello | Edit | Commit | Correct | Ping | Cmd
 
 
 def _obj(raw: str) -> dict[str, Any]:
@@ -132,6 +141,11 @@ def parse_client_message(raw: str) -> ClientMessage:
         return Correct(_opt_int(msg, "n"), _int(msg, "line", minimum=1), text)
     if kind == "ping":
         return Ping()
+    if kind == "cmd":
+        args = msg.get("args", {})
+        if not isinstance(args, dict):
+            raise ProtocolError("bad_field", "'args' must be a JSON object")
+        return Cmd(_opt_int(msg, "n"), _str(msg, "op", 60), args)
     if not isinstance(kind, str):
         raise ProtocolError("bad_message", "a message must have a string 'type'")
     raise ProtocolError("unknown_type", f"unknown message type {kind[:40]!r}; see docs/protocol.md")

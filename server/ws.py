@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server import auth
 from server.backends.base import BackendUnavailable
+from server.commands import CommandContext, dispatch
 from server.context import Plenary
 from server.events import control_frame
 from server.limits import CLIENT_BURST, CLIENT_RATE_PER_S, HELLO_TIMEOUT_S, MAX_LIVE_CHARS
@@ -32,7 +33,16 @@ from server.outbox import (
     CLOSE_UNAUTHORIZED,
     CLOSE_UNAVAILABLE,
 )
-from server.protocol import Commit, Correct, Edit, Hello, Ping, ProtocolError, parse_client_message
+from server.protocol import (
+    Cmd,
+    Commit,
+    Correct,
+    Edit,
+    Hello,
+    Ping,
+    ProtocolError,
+    parse_client_message,
+)
 from server.ratelimit import TokenBucket
 from server.room import RoomRuntime
 from server.state import CommandRejected
@@ -256,6 +266,14 @@ class _Session:
             self._require_caption()
             cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
             events = await self.runtime.correct(msg.line, msg.text, self.name, cursor)
+            seq = events[0].seq if events else None
+            await self.send(control_frame("ack", n=msg.n, seq=seq, duplicate=not events).decode())
+        elif isinstance(msg, Cmd):
+            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
+            ctx = CommandContext(
+                self.px, self.runtime, self.meeting, self.grant, self.conn_id, self.name, cursor
+            )
+            events = await dispatch(ctx, msg.op, msg.args)
             seq = events[0].seq if events else None
             await self.send(control_frame("ack", n=msg.n, seq=seq, duplicate=not events).decode())
         elif isinstance(msg, Hello):

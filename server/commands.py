@@ -1,0 +1,51 @@
+"""Room commands beyond the transcript (speakers' list, agenda, rooms), sent over the websocket as
+``{"type": "cmd", "n": 5, "op": "floor.request", "args": {...}}``.
+
+Each op is a handler registered here. A handler checks the caller's role, decides the events
+against the room's current state (raising ``CommandRejected`` with a clear message otherwise) and
+returns what it recorded. The websocket layer acknowledges with the seq of the first event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from server.auth import Grant
+from server.context import Plenary
+from server.events import Event
+from server.meetings import Meeting
+from server.room import RoomRuntime
+from server.state import CommandRejected
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    px: Plenary
+    runtime: RoomRuntime
+    meeting: Meeting
+    grant: Grant
+    conn_id: str
+    name: str
+    cursor: tuple[str, int] | None  # pass to runtime.execute for exactly-once
+
+
+Handler = Callable[[CommandContext, dict[str, Any]], Awaitable[list[Event]]]
+
+COMMANDS: dict[str, Handler] = {}
+
+
+def command(op: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        COMMANDS[op] = handler
+        return handler
+
+    return register
+
+
+async def dispatch(ctx: CommandContext, op: str, args: dict[str, Any]) -> list[Event]:
+    handler = COMMANDS.get(op)
+    if handler is None:
+        raise CommandRejected("unknown_op", f"unknown command {op[:40]!r}; see docs/protocol.md")
+    return await handler(ctx, args)
