@@ -80,12 +80,13 @@ async def metrics(request: Request) -> Response:
     )
 
 
-async def method_not_allowed(request: Request) -> Response:
-    return PlainTextResponse(
-        "use POST to send captions, GET …/seq for the last seq\n",
-        status_code=405,
-        headers={"Allow": "POST"},
-    )
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    allow: dict[str, str] = getattr(exc, "headers", None) or {}
+    if request.url.path.startswith(("/api/caption/", "/api/youtube/")):
+        message = "use POST to send captions and GET on …/seq for the last accepted seq"
+    else:
+        message = f"method {request.method} is not allowed here; use {allow.get('Allow', 'GET')}"
+    return PlainTextResponse(message + "\n", status_code=405, headers=allow)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -119,7 +120,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *api.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={405: method_not_allowed},
+    )
     app.state.plenary = plenary
     return app
 

@@ -103,8 +103,8 @@ def _cue_times(lines: list[ExportLine]) -> list[tuple[int, int]]:
     for i, line in enumerate(lines):
         start = line.ts - origin
         nxt = lines[i + 1].ts - origin if i + 1 < len(lines) else start + MAX_CUE_MS
-        # Until the next line starts (cues never overlap), within [MIN_CUE_MS, MAX_CUE_MS].
-        end = min(start + MAX_CUE_MS, nxt if nxt > start else start + MIN_CUE_MS)
+        # Until the next line starts, but long enough to read and not across a long pause.
+        end = start + min(MAX_CUE_MS, max(MIN_CUE_MS, nxt - start))
         times.append((start, end))
     return times
 

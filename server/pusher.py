@@ -7,6 +7,7 @@ the server (``GET …/seq``), so a restarted pusher continues where the last one
 
 from __future__ import annotations
 
+import http.client
 import sys
 import time
 import urllib.error
@@ -53,7 +54,7 @@ def _retrying(make: Callable[[], urllib.request.Request], log: Callable[[str], N
             if exc.code in (400, 403, 404, 405, 413):
                 raise PushError(f"{exc.code}: {message}") from None
             log(f"server answered {exc.code} ({message}); retrying in {delay:.1f}s")
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             log(f"cannot reach the server ({exc}); retrying in {delay:.1f}s")
         time.sleep(delay)
         delay = min(RETRY_MAX_S, delay * 2)

@@ -58,9 +58,16 @@ class LiveServer:
 
 async def _serve(settings: Settings) -> AsyncIterator[tuple[object, uvicorn.Server]]:
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=settings.port, ws="websockets-sansio",
-                            ws_max_size=MAX_FRAME_BYTES, ws_per_message_deflate=False,
-                            log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_max_size=MAX_FRAME_BYTES,
+        ws_per_message_deflate=False,
+        log_level="warning",
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -80,11 +87,14 @@ async def live(backend_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
     """A server in this event loop on a free port, with one meeting: rooms Plenary and Break-out
     A."""
     port = free_port()
-    settings = Settings(host="127.0.0.1", port=port, data_dir=tmp_path / "data",
-                        backend_url=backend_url)
+    settings = Settings(
+        host="127.0.0.1", port=port, data_dir=tmp_path / "data", backend_url=backend_url
+    )
     async for app, _ in _serve(settings):
         plenary = app.state.plenary  # type: ignore[attr-defined]
-        meeting, keys = await admin.create_meeting(plenary.backend, "WGEC test meeting",
-                                                   ["Plenary", "Break-out A"])
-        yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings,
-                         meeting, keys, app)
+        meeting, keys = await admin.create_meeting(
+            plenary.backend, "WGEC test meeting", ["Plenary", "Break-out A"]
+        )
+        yield LiveServer(
+            f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings, meeting, keys, app
+        )

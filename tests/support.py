@@ -50,11 +50,20 @@ class Client:
     _buffer: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    async def connect(cls, base_ws: str, meeting: str, room: str, *, after: int = 0,
-                      origin: str | None = None, **hello: Any) -> Client:
+    async def connect(
+        cls,
+        base_ws: str,
+        meeting: str,
+        room: str,
+        *,
+        after: int = 0,
+        origin: str | None = None,
+        **hello: Any,
+    ) -> Client:
         headers = {"Origin": origin} if origin else None
-        ws = await websockets.connect(f"{base_ws}/ws/{meeting}/{room}",
-                                      additional_headers=headers, max_size=None)
+        ws = await websockets.connect(
+            f"{base_ws}/ws/{meeting}/{room}", additional_headers=headers, max_size=None
+        )
         await ws.send(json.dumps({"type": "hello", "after": after, **hello}))
         welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert welcome["type"] == "welcome", welcome
@@ -105,6 +114,7 @@ class ServerProcess:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    _log: Any = None
 
     @property
     def base(self) -> str:
@@ -115,15 +125,28 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
-        cmd = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
-               "--data-dir", str(self.data_dir), "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "server",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--log-level",
+            "warning",
+        ]
         if self.backend:
             cmd += ["--backend", self.backend]
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        self._close_log()
+        self._log = open(self.log_path, "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -135,10 +158,16 @@ class ServerProcess:
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-2000:]}")
 
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
+        self._close_log()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -147,6 +176,7 @@ class ServerProcess:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._close_log()
 
     def output(self) -> str:
         return self.log_path.read_text() if self.log_path else ""

@@ -12,8 +12,9 @@ from tests.support import Client
 
 
 async def captioner(live: LiveServer, room: str = "plenary", **hello: object) -> Client:
-    return await Client.connect(live.base_ws, live.meeting.id, room,
-                                key=live.captioner_key(room), **hello)
+    return await Client.connect(
+        live.base_ws, live.meeting.id, room, key=live.captioner_key(room), **hello
+    )
 
 
 async def commit_lines(cap: Client, texts: list[str], start_n: int = 1) -> list[int]:
@@ -97,8 +98,9 @@ async def test_commit_clears_live_line(live: LiveServer) -> None:
     line = await viewer.recv_type("line")
     assert line["data"]["by"] == cap.welcome["conn"]
     cleared = await viewer.recv_type("live")
-    assert cleared["data"]["lines"] == [{"by": cap.welcome["conn"], "name": "Captioner, Plenary",
-                                         "text": ""}]
+    assert cleared["data"]["lines"] == [
+        {"by": cap.welcome["conn"], "name": "Captioner, Plenary", "text": ""}
+    ]
 
 
 async def test_repeated_commit_is_recorded_once(live: LiveServer) -> None:
@@ -126,7 +128,9 @@ async def test_two_captioners_hand_over(live: LiveServer) -> None:
     viewer = await Client.connect(live.base_ws, live.meeting.id, "plenary")
     events = await viewer.events_until(2)
     assert [(e["data"]["captioner"], e["data"]["text"]) for e in events] == [
-        ("Ann", "Ann writes this."), ("Bob", "Bob takes over.")]
+        ("Ann", "Ann writes this."),
+        ("Bob", "Bob takes over."),
+    ]
 
 
 async def test_correction_is_seen_and_both_versions_kept(live: LiveServer) -> None:
@@ -138,8 +142,12 @@ async def test_correction_is_seen_and_both_versions_kept(live: LiveServer) -> No
     assert ack["seq"] == 2
     events = await viewer.events_until(2)
     assert events[1]["type"] == "correction"
-    assert events[1]["data"] == {"line": 1, "text": "The chair opened the meeting.",
-                                 "was": "The chair opend the meeting.", "captioner": "Ann"}
+    assert events[1]["data"] == {
+        "line": 1,
+        "text": "The chair opened the meeting.",
+        "was": "The chair opend the meeting.",
+        "captioner": "Ann",
+    }
     record = await live.plenary.backend.read(room_key(live.meeting.id, "plenary"), 0, 10)
     assert [e.type for e in record] == ["line", "correction"]
     assert record[0].data["text"] == "The chair opend the meeting."
