@@ -20,7 +20,7 @@ from server import api, ingest
 from server.backends import backend_from_url
 from server.config import Settings
 from server.context import Plenary
-from server.limits import HEARTBEAT_INTERVAL_S
+from server.limits import HEARTBEAT_INTERVAL_S, ROOM_IDLE_S
 from server.metrics import METRICS
 from server.ws import websocket_endpoint
 
@@ -134,3 +134,4 @@ async def _heartbeats(plenary: Plenary) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_INTERVAL_S)
         plenary.hub.heartbeat()
+        await plenary.rooms.sweep(ROOM_IDLE_S)

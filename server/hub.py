@@ -126,10 +126,25 @@ class Hub:
             return await self._channel(room)
         return channel
 
+    async def detach(self, room: str, listener: Callable[[int, str], None]) -> None:
+        """Stop following a room; the subscription goes when nothing local follows it."""
+        channel = self.channels.get(room)
+        if channel is not None and listener in channel.listeners:
+            channel.listeners.remove(listener)
+            if not channel.outboxes and not channel.listeners:
+                await self._drop(room, channel)
+
     async def _drop(self, room: str, channel: Channel) -> None:
-        if self.channels.get(room) is channel:
-            del self.channels[room]
-            await self.backend.unsubscribe(room)
+        # Under the room's lock, so that a new channel for the room subscribes only after this
+        # unsubscribe has finished and is never undone by it.
+        async with self._locks.setdefault(room, asyncio.Lock()):
+            if (
+                self.channels.get(room) is channel
+                and not channel.outboxes
+                and not channel.listeners
+            ):
+                del self.channels[room]
+                await self.backend.unsubscribe(room)
 
     # -- messages from the backend ---------------------------------------------------------
     def _on_message(self, channel: Channel, seq: int | None, frame: bytes) -> None:

@@ -46,6 +46,10 @@ MAX_BATCH_BYTES = 256 * 1024
 # touching the record. Older resume points are read from the record.
 RECENT_EVENTS_PER_ROOM = 2000
 
+# A room with no local clients that nothing in this process has used for this long is let go:
+# its projection is freed and its backend subscription dropped. Caption POSTs keep it in use.
+ROOM_IDLE_S = 120.0
+
 # Events read from the record per query while a client catches up.
 BACKLOG_PAGE = 1000
 
@@ -66,3 +70,27 @@ MAX_APPENDS_PER_COMMIT = 500
 # Commands checked against the room's state are retried this many times when another process
 # appended first.
 MAX_COMMAND_RETRIES = 8
+
+# -- Redis backend -----------------------------------------------------------------------------
+# A Redis command (an append is one script call) that takes longer than this is treated as Redis
+# being unavailable: the caller gets a retryable error instead of a request that hangs forever
+# behind a stalled server. An fsync on a busy disk takes milliseconds, not seconds.
+REDIS_COMMAND_TIMEOUT_S = 5.0
+REDIS_CONNECT_TIMEOUT_S = 2.0
+
+# How long `plenary serve` waits for Redis at start. Compose starts Redis and the servers
+# together, and a Redis replaying a large append-only file answers LOADING for a while.
+REDIS_START_WAIT_S = 30.0
+
+# Reconnecting the pub/sub connection after Redis went away: start fast (a restart takes well
+# under a second), back off so that a long outage does not become a connection storm.
+REDIS_RECONNECT_MIN_S = 0.05
+REDIS_RECONNECT_MAX_S = 2.0
+
+# The pub/sub connection is pinged this often; one that has heard nothing (not even the pong) for
+# two intervals is dead (a network partition sends no reset) and is replaced.
+REDIS_PUBSUB_PING_S = 5.0
+
+# A room's first subscription waits this long for the pub/sub connection to come up or for Redis
+# to confirm the subscription; past it the client is told to retry (close code 4503).
+REDIS_SUBSCRIBE_WAIT_S = 3.0

@@ -46,6 +46,7 @@ class RoomRuntime:
         self._loaded = asyncio.Event()
         self._loading = False
         self._early: list[tuple[int, str]] = []
+        self.last_used = time.monotonic()
         self.live: dict[str, LiveLine] = {}
         self._dirty: set[str] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
@@ -59,7 +60,7 @@ class RoomRuntime:
             await self._loaded.wait()
             return
         self._loading = True
-        channel = await self.hub.attach(self.key, self._on_event)
+        channel = await self.hub.attach(self.key, self.on_event)
         upto = channel.last_seq
         while self.state.seq < upto:
             events = await self.backend.read(self.key, self.state.seq, BACKLOG_PAGE)
@@ -70,9 +71,9 @@ class RoomRuntime:
         early, self._early = self._early, []
         self._loaded.set()
         for seq, text in early:
-            self._on_event(seq, text)
+            self.on_event(seq, text)
 
-    def _on_event(self, seq: int, text: str) -> None:
+    def on_event(self, seq: int, text: str) -> None:
         if not self._loaded.is_set():
             self._early.append((seq, text))
             return
@@ -219,7 +220,8 @@ def _ignore_failure(task: asyncio.Task[None]) -> None:
 
 
 class Rooms:
-    """The rooms this process has touched."""
+    """The rooms this process follows. A room nobody here has used for a while is let go, so its
+    backend subscription is dropped (see ``sweep``)."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -231,5 +233,18 @@ class Rooms:
         if runtime is None:
             runtime = RoomRuntime(self.hub, meeting_id, room_id)
             self._rooms[key] = runtime
+        runtime.last_used = time.monotonic()
         await runtime.load()
         return runtime
+
+    async def sweep(self, idle_s: float) -> None:
+        """Let go of rooms with no local clients that nothing has used for ``idle_s``."""
+        now = time.monotonic()
+        for key, runtime in list(self._rooms.items()):
+            channel = self.hub.channels.get(key)
+            if channel is not None and channel.outboxes:
+                runtime.last_used = now
+                continue
+            if now - runtime.last_used >= idle_s and not runtime.live:
+                del self._rooms[key]
+                await self.hub.detach(key, runtime.on_event)

@@ -177,3 +177,34 @@ async def test_rooms_are_separate(live: LiveServer) -> None:
     await commit_lines(cap_a, ["only in A"])
     events = await viewer_a.events_until(1)
     assert [e["data"]["text"] for e in events] == ["only in A"]
+
+
+async def test_resume_point_beyond_the_record_resets_the_client(live: LiveServer) -> None:
+    cap = await captioner(live, client="c1")
+    await commit_lines(cap, ["one", "two"])
+    # A client that saw seq 50 of a record that has been replaced must start over.
+    viewer = await Client.connect(live.base_ws, live.meeting.id, "plenary", after=50)
+    assert viewer.welcome["reset"] is True and viewer.welcome["last_seq"] == 2
+    events = await viewer.events_until(2)
+    assert [e["seq"] for e in events] == [1, 2]
+
+
+async def test_subscription_is_dropped_when_the_room_is_idle(live: LiveServer) -> None:
+    px = live.plenary
+    key = room_key(live.meeting.id, "plenary")
+    viewer = await Client.connect(live.base_ws, live.meeting.id, "plenary")
+    assert key in px.hub.channels
+    await px.rooms.sweep(0)  # a client is connected: the room stays
+    assert key in px.hub.channels
+    await viewer.close()
+    for _ in range(100):
+        if not px.hub.channels[key].outboxes:
+            break
+        await asyncio.sleep(0.01)
+    await px.rooms.sweep(0)
+    assert key not in px.hub.channels
+    # The room comes back on next use, with its state from the record.
+    cap = await captioner(live, client="c1")
+    await commit_lines(cap, ["after the sweep"])
+    runtime = await px.rooms.get(live.meeting.id, "plenary")
+    assert runtime.state.seq == 1 and key in px.hub.channels
