@@ -16,7 +16,13 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import api, ingest
+from server import (
+    api,
+    floor_api,
+    floor_commands,  # noqa: F401  (registers the speakers' list and agenda commands)
+    ingest,
+    presence,
+)
 from server.backends import backend_from_url
 from server.config import Settings
 from server.context import Plenary
@@ -110,13 +116,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/", page("index.html")),
         Route("/healthz", health),
         Route("/metrics", metrics),
+        Route("/m/{meeting}/chair", page("chair.html")),
         Route("/m/{meeting}/{room}", page("viewer.html")),
+        Route("/m/{meeting}/{room}/me", page("participant.html")),
         Route("/m/{meeting}/{room}/caption", page("captioner.html")),
         WebSocketRoute("/ws/{meeting}/{room}", websocket_endpoint),
         Route("/api/caption/{meeting}/{room}", ingest.zoom_post, methods=["POST"]),
         Route("/api/caption/{meeting}/{room}/seq", ingest.last_seq, methods=["GET"]),
         Route("/api/youtube/{meeting}/{room}", ingest.youtube_post, methods=["POST"]),
         Route("/api/youtube/{meeting}/{room}/seq", ingest.last_seq, methods=["GET"]),
+        *floor_api.routes(),
         *api.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -134,4 +143,5 @@ async def _heartbeats(plenary: Plenary) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_INTERVAL_S)
         plenary.hub.heartbeat()
+        presence.of(plenary.hub).refresh()
         await plenary.rooms.sweep(ROOM_IDLE_S)

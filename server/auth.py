@@ -22,10 +22,16 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue(meeting: Meeting, role: Role, room: str | None = None, label: str = "") -> str:
+def issue(
+    meeting: Meeting,
+    role: Role,
+    room: str | None = None,
+    label: str = "",
+    participant: str | None = None,
+) -> str:
     """Add a credential to the meeting and return the key that the link carries."""
     secret = secrets.token_urlsafe(16)
-    cred = Credential(new_id(8), role, hash_secret(secret), room, label)
+    cred = Credential(new_id(8), role, hash_secret(secret), room, label, participant=participant)
     meeting.credentials.append(cred)
     return f"{cred.id}.{secret}"
 
@@ -54,6 +60,7 @@ class Grant:
     credential_id: str | None
     room: str | None  # the only room this grant may act in; None for every room
     label: str
+    participant: str | None = None  # the participant a personal link belongs to
 
     def may_caption(self, room: str) -> bool:
         if self.role == "chair":
@@ -71,7 +78,7 @@ def authenticate(meeting: Meeting, key: str | None, passcode: str | None = None)
         expected = cred.secret_hash if cred is not None else hash_secret("\0")
         if cred is None or cred.revoked or not hmac.compare_digest(candidate, expected):
             return None
-        return Grant(cred.role, cred.id, cred.room, cred.label)
+        return Grant(cred.role, cred.id, cred.room, cred.label, cred.participant)
     if meeting.viewer_passcode_hash is None:
         return Grant("viewer", None, None, "")
     if passcode and check_passcode(meeting.viewer_passcode_hash, passcode):

@@ -94,3 +94,43 @@ REDIS_PUBSUB_PING_S = 5.0
 # A room's first subscription waits this long for the pub/sub connection to come up or for Redis
 # to confirm the subscription; past it the client is told to retry (close code 4503).
 REDIS_SUBSCRIBE_WAIT_S = 3.0
+
+# -- speakers' list, agenda, participants ---------------------------------------------------------
+# A short note with a point of order ("quorum", "interpretation"): a phrase, not a speech.
+MAX_NOTE_CHARS = 140
+
+# Entries waiting on one room's list. Far more than any meeting's list; it bounds the projection
+# every process holds and the work of a reorder.
+MAX_WAITING_ENTRIES = 500
+
+# A speaking-time limit longer than this is a typing mistake (minutes entered as seconds).
+MAX_SPEAKING_LIMIT_S = 3 * 3600
+
+# An agenda longer than a five-day meeting's (with sub-items) ever is; bounds each adoption's
+# snapshot event.
+MAX_AGENDA_ITEMS = 300
+MAX_AGENDA_NUMBER_CHARS = 20
+MAX_AGENDA_TITLE_CHARS = 300
+
+# The outcome of an item and a group's report: a paragraph or a few, as a chair's summary quotes.
+MAX_OUTCOME_CHARS = 4000
+
+# Registered participants per meeting. The meeting document (with one credential each) is read
+# on every connection, so it must stay small enough to load in a few milliseconds.
+MAX_PARTICIPANTS = 3000
+
+# A participants CSV upload: 3000 rows of name, delegation, group and presence fit easily.
+MAX_CSV_BYTES = 512 * 1024
+
+# Stakeholder groups a meeting may define, and rooms a meeting may have.
+MAX_STAKEHOLDER_GROUPS = 20
+MAX_ROOMS = 50
+
+# The meeting document is saved over the version it was read at; when another chair or process
+# saved first, it is read again and the change re-applied, at most this many times.
+MAX_MEETING_SAVE_RETRIES = 8
+
+# Presence: each process repeats, per room, the participants connected to it with every
+# heartbeat (HEARTBEAT_INTERVAL_S); a reader forgets a process not heard from for this long
+# (two missed heartbeats and a margin: the process has gone).
+PRESENCE_TTL_S = 40.0

@@ -14,6 +14,21 @@ ROLES: tuple[Role, ...] = ("chair", "captioner", "viewer", "participant")
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
+# A meeting's stakeholder groups unless it defines its own (the multi-stakeholder groups of
+# WSIS-family meetings, as in the seed meeting).
+DEFAULT_GROUPS: tuple[str, ...] = (
+    "Governments",
+    "Private sector",
+    "Civil society",
+    "Technical and academic community",
+    "Intergovernmental organisations",
+)
+
+Presence = Literal["remote", "in_room"]
+
+# Page paths under /m/{meeting}/ that are not rooms (the chair's console).
+RESERVED_ROOM_IDS = frozenset({"chair"})
+
 
 def new_id(length: int = 10) -> str:
     """An identifier that is hard to guess; meeting ids appear in public links."""
@@ -47,6 +62,18 @@ class Credential:
     room: str | None = None  # captioners are per room; None means every room of the meeting
     label: str = ""
     revoked: bool = False
+    participant: str | None = None  # for role "participant": whose personal link this is
+
+
+@dataclass(slots=True)
+class Participant:
+    """Someone who may ask for the floor: registered by the operator or the chair."""
+
+    id: str
+    name: str
+    delegation: str = ""  # delegation or organisation
+    group: str = ""  # one of the meeting's stakeholder groups, or "" if not given
+    presence: Presence = "remote"
 
 
 @dataclass(slots=True)
@@ -55,6 +82,8 @@ class Meeting:
     title: str
     rooms: list[Room] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
+    participants: list[Participant] = field(default_factory=list)
+    groups: list[str] = field(default_factory=lambda: list(DEFAULT_GROUPS))
     viewer_passcode_hash: str | None = None  # None: the viewer link is public
     timezone: str = "UTC"
     starts: str = ""
@@ -68,12 +97,15 @@ class Meeting:
     def credential(self, cred_id: str) -> Credential | None:
         return next((c for c in self.credentials if c.id == cred_id), None)
 
+    def participant(self, participant_id: str) -> Participant | None:
+        return next((p for p in self.participants if p.id == participant_id), None)
+
     def add_room(
         self, name: str, kind: str = "plenary", convener: str = "", topic: str = ""
     ) -> Room:
         base = slug(name)
         room_id, n = base, 2
-        while self.room(room_id) is not None:
+        while self.room(room_id) is not None or room_id in RESERVED_ROOM_IDS:
             room_id, n = f"{base}-{n}", n + 1
         room = Room(room_id, name, kind, "open", convener, topic)
         self.rooms.append(room)
@@ -87,4 +119,5 @@ class Meeting:
         d = dict(d)
         d["rooms"] = [Room(**r) for r in d.get("rooms", [])]
         d["credentials"] = [Credential(**c) for c in d.get("credentials", [])]
+        d["participants"] = [Participant(**p) for p in d.get("participants", [])]
         return cls(**d)

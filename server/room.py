@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from server.backends.base import AppendResult, Conflict
 from server.events import Draft, Event, ephemeral_frame
+from server.floor import attribute
 from server.hub import Hub
 from server.limits import BACKLOG_PAGE, LIVE_FLUSH_INTERVAL_S, MAX_COMMAND_RETRIES
 from server.metrics import METRICS
@@ -129,7 +130,8 @@ class RoomRuntime:
         wait behind a command."""
         await self.load()
         self.state.require_open()
-        drafts = [Draft("line", self.room_id, line) for line in lines]
+        # Attributed to whoever has the floor, tagged with the current agenda item.
+        drafts = [Draft("line", self.room_id, attribute(self.state, line)) for line in lines]
         if by is not None:
             self.clear_live(by)
         result = await self.backend.append(self.key, drafts, cursor=cursor)

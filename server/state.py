@@ -6,19 +6,15 @@ exports, so every client sees the same state at the same sequence number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from server import agenda, floor
+from server.agenda import Agenda
+from server.errors import CommandRejected as CommandRejected
 from server.events import JSON
-
-
-class CommandRejected(Exception):
-    """A command that the room's current state does not allow. The message says why."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+from server.floor import Floor
 
 
 @dataclass(slots=True)
@@ -38,6 +34,8 @@ class RoomState:
     seq: int = 0
     open: bool = True
     lines: dict[int, Line] = field(default_factory=dict)
+    floor: Floor = field(default_factory=Floor)  # the speakers' list (server/floor.py)
+    agenda: Agenda = field(default_factory=Agenda)  # items, current item (server/agenda.py)
 
     def apply(self, seq: int, type_: str, ts: int, data: JSON) -> None:
         if seq <= self.seq:
@@ -82,9 +80,22 @@ def _on_opened(state: RoomState, seq: int, ts: int, d: JSON) -> None:
     state.open = True
 
 
+def _part(
+    part: Callable[[RoomState], Any], handler: Callable[[Any, int, int, JSON], None]
+) -> Callable[[RoomState, int, int, JSON], None]:
+    """A handler of a part of the state (the speakers' list, the agenda) as a state handler."""
+
+    def apply(state: RoomState, seq: int, ts: int, d: JSON) -> None:
+        handler(part(state), seq, ts, d)
+
+    return apply
+
+
 _HANDLERS: dict[str, Any] = {
     "line": _on_line,
     "correction": _on_correction,
     "room.closed": _on_closed,
     "room.opened": _on_opened,
+    **{t: _part(lambda s: s.floor, h) for t, h in floor.HANDLERS.items()},
+    **{t: _part(lambda s: s.agenda, h) for t, h in agenda.HANDLERS.items()},
 }

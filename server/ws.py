@@ -15,11 +15,11 @@ import secrets
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server import auth
+from server import auth, presence
 from server.backends.base import BackendUnavailable
 from server.commands import CommandContext, dispatch
 from server.context import Plenary
-from server.events import control_frame
+from server.events import control_frame, now_ms
 from server.limits import CLIENT_BURST, CLIENT_RATE_PER_S, HELLO_TIMEOUT_S, MAX_LIVE_CHARS
 from server.meetings import Meeting
 from server.metrics import METRICS
@@ -95,7 +95,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             raise Refused(CLOSE_FORBIDDEN, "this captioner link is for another room")
         runtime = await px.rooms.get(meeting_id, room_id)
         session = _Session(ws, px, runtime, grant, hello, meeting)
-        await session.run()
+        with presence.of(px.hub).connected(runtime.key, room_id, grant.participant, grant.role):
+            await session.run()
     except Refused as exc:
         await _close(ws, exc.code, exc.reason)
     except BackendUnavailable as exc:
@@ -177,6 +178,9 @@ class _Session:
                     last_seq=sub.upto_seq,
                     reset=reset,
                     open=self.runtime.state.open,
+                    # The server's clock, so pages show the same speaking-time countdown.
+                    now=now_ms(),
+                    participant=self.grant.participant,
                 ).decode()
             )
             async for frames in hub.backlog(sub):

@@ -1,0 +1,375 @@
+"""Websocket commands of the speakers' list and the agenda (``{"type": "cmd", "op": …}``).
+
+Each handler checks who is asking, parses its arguments and runs the rule (server/floor.py,
+server/agenda.py) through ``RoomRuntime.execute``, which decides against the room's current
+projection and appends with ``expect_seq``: two chairs acting at once are serialised, and the
+second is decided on the list the first left (and refused with a clear message if it no longer
+makes sense). Nothing is recorded when a command is refused. Ops and their arguments:
+docs/chair.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from server import agenda, floor
+from server.agenda import agenda_room
+from server.commands import CommandContext, command
+from server.errors import CommandRejected
+from server.events import Draft, Event, now_ms
+from server.limits import (
+    MAX_AGENDA_ITEMS,
+    MAX_AGENDA_NUMBER_CHARS,
+    MAX_AGENDA_TITLE_CHARS,
+    MAX_LABEL_CHARS,
+    MAX_NOTE_CHARS,
+    MAX_OUTCOME_CHARS,
+    MAX_SPEAKING_LIMIT_S,
+    MAX_WAITING_ENTRIES,
+)
+from server.meetings import Meeting
+from server.protocol import clean_text
+from server.state import RoomState
+
+Args = dict[str, Any]
+
+
+# -- arguments ---------------------------------------------------------------------------------
+def _int(args: Args, name: str, *, required: bool = False) -> int | None:
+    value = args.get(name)
+    if value is None:
+        if required:
+            raise CommandRejected("bad_field", f"'{name}' is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CommandRejected("bad_field", f"'{name}' must be a whole number")
+    return value
+
+
+def _need_int(args: Args, name: str) -> int:
+    value = _int(args, name, required=True)
+    assert value is not None
+    return value
+
+
+def _text(args: Args, name: str, limit: int, default: str = "") -> str:
+    value = args.get(name, default)
+    if value is None:
+        value = default
+    if not isinstance(value, str):
+        raise CommandRejected("bad_field", f"'{name}' must be text")
+    text = clean_text(value)
+    if len(text) > limit:
+        raise CommandRejected("too_long", f"'{name}' is longer than {limit} characters")
+    return text
+
+
+def _kind(args: Args) -> str:
+    kind = args.get("kind", "speak")
+    if kind not in floor.KINDS:
+        raise CommandRejected("bad_field", f"'kind' must be one of: {', '.join(floor.KINDS)}")
+    return str(kind)
+
+
+def _ids(args: Args, name: str, limit: int) -> list[int]:
+    value = args.get(name)
+    if (
+        not isinstance(value, list)
+        or len(value) > limit
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise CommandRejected("bad_field", f"'{name}' must be a list of ids")
+    if len(set(value)) != len(value):
+        raise CommandRejected("bad_field", f"'{name}' lists an id twice")
+    return list(value)
+
+
+def _limit_ms(args: Args) -> int | None:
+    seconds = _int(args, "limit_s")
+    if not seconds:
+        return None  # 0 or absent: no limit
+    if seconds > MAX_SPEAKING_LIMIT_S:
+        raise CommandRejected(
+            "bad_field", f"a speaking-time limit is at most {MAX_SPEAKING_LIMIT_S} seconds"
+        )
+    return seconds * 1000
+
+
+def _bool(args: Args, name: str, default: bool) -> bool:
+    value = args.get(name, default)
+    if not isinstance(value, bool):
+        raise CommandRejected("bad_field", f"'{name}' must be true or false")
+    return value
+
+
+# -- who is asking -----------------------------------------------------------------------------
+def _require_chair(ctx: CommandContext) -> None:
+    if ctx.grant.role != "chair":
+        raise CommandRejected("forbidden", "only the chair can do this (open the chair's link)")
+
+
+async def _fresh_meeting(ctx: CommandContext) -> Meeting:
+    # The connection's copy was read when it connected; participants registered or links
+    # revoked since then must count.
+    meeting = await ctx.px.meeting(ctx.meeting.id)
+    if meeting is None:
+        raise CommandRejected("forbidden", "this meeting no longer exists")
+    return meeting
+
+
+async def _me(ctx: CommandContext) -> floor.Who:
+    """The participant a personal link belongs to, as the record names them."""
+    if ctx.grant.role != "participant" or ctx.grant.participant is None:
+        raise CommandRejected(
+            "forbidden", "to ask for the floor, open your personal participant link"
+        )
+    meeting = await _fresh_meeting(ctx)
+    cred = meeting.credential(ctx.grant.credential_id or "")
+    person = meeting.participant(ctx.grant.participant)
+    if cred is None or cred.revoked or person is None:
+        raise CommandRejected("forbidden", "this link is no longer valid; ask for a new one")
+    return floor.Who(person.id, person.name, person.delegation, person.group, person.presence)
+
+
+def _by(ctx: CommandContext) -> str:
+    return ctx.name
+
+
+Rule = Callable[[RoomState, int], Sequence[Draft]]
+
+
+async def _run(ctx: CommandContext, rule: Rule) -> list[Event]:
+    # The time is read each time the rule is decided (again after a conflict), so recorded
+    # durations always match the event's own ts.
+    return await ctx.runtime.execute(lambda state: rule(state, now_ms()), ctx.cursor)
+
+
+# -- participants ------------------------------------------------------------------------------
+@command("floor.request")
+async def floor_request(ctx: CommandContext, args: Args) -> list[Event]:
+    kind = _kind(args)
+    note = _text(args, "note", MAX_NOTE_CHARS)
+    who = await _me(ctx)
+    return await _run(
+        ctx, lambda s, now: floor.request(s, who, kind, note, by=_by(ctx), chair=False, now=now)
+    )
+
+
+@command("floor.withdraw")
+async def floor_withdraw(ctx: CommandContext, args: Args) -> list[Event]:
+    entry = _int(args, "entry")
+    kind = _kind(args) if entry is None else None
+    who = await _me(ctx)
+    return await _run(ctx, lambda s, now: floor.withdraw(s, who, entry, kind, by=_by(ctx), now=now))
+
+
+# -- the chair: the list -----------------------------------------------------------------------
+@command("floor.add")
+async def floor_add(ctx: CommandContext, args: Args) -> list[Event]:
+    """Add someone to the list: a registered participant by id, or anyone by name."""
+    _require_chair(ctx)
+    kind = _kind(args)
+    note = _text(args, "note", MAX_NOTE_CHARS)
+    pid = args.get("participant")
+    if pid is not None:
+        if not isinstance(pid, str):
+            raise CommandRejected("bad_field", "'participant' must be a participant id")
+        person = (await _fresh_meeting(ctx)).participant(pid)
+        if person is None:
+            raise CommandRejected("no_such_participant", "no such participant in this meeting")
+        who = floor.Who(person.id, person.name, person.delegation, person.group, person.presence)
+    else:
+        name = _text(args, "name", MAX_LABEL_CHARS)
+        if not name:
+            raise CommandRejected("bad_field", "give the speaker's name (or a participant id)")
+        group = _text(args, "group", MAX_LABEL_CHARS)
+        if group:
+            groups = ctx.meeting.groups
+            match = next((g for g in groups if g.casefold() == group.casefold()), None)
+            if match is None:
+                raise CommandRejected(
+                    "bad_field", f"unknown stakeholder group (one of: {', '.join(groups)})"
+                )
+            group = match
+        presence = args.get("presence", "in_room")
+        if presence not in floor.PRESENCES:
+            raise CommandRejected("bad_field", "'presence' must be 'in_room' or 'remote'")
+        delegation = _text(args, "delegation", MAX_LABEL_CHARS)
+        who = floor.Who(None, name, delegation, group, str(presence))
+    return await _run(
+        ctx, lambda s, now: floor.request(s, who, kind, note, by=_by(ctx), chair=True, now=now)
+    )
+
+
+@command("floor.grant")
+async def floor_grant(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_chair(ctx)
+    entry = _int(args, "entry")
+    limit = _limit_ms(args)
+    return await _run(ctx, lambda s, now: floor.grant(s, entry, limit, by=_by(ctx), now=now))
+
+
+@command("floor.end")
+async def floor_end(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_chair(ctx)
+    intervention = _int(args, "intervention")
+    return await _run(ctx, lambda s, now: floor.end(s, intervention, by=_by(ctx), now=now))
+
+
+@command("floor.pause")
+async def floor_pause(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_chair(ctx)
+    intervention = _int(args, "intervention")
+    return await _run(ctx, lambda s, now: floor.pause(s, intervention, by=_by(ctx), now=now))
+
+
+@command("floor.resume")
+async def floor_resume(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_chair(ctx)
+    intervention = _int(args, "intervention")
+    return await _run(ctx, lambda s, now: floor.resume(s, intervention, by=_by(ctx), now=now))
+
+
+@command("floor.limit")
+async def floor_limit(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_chair(ctx)
+    intervention = _int(args, "intervention")
+    limit = _limit_ms(args)
+    return await _run(
+        ctx, lambda s, now: floor.set_limit(s, intervention, limit, by=_by(ctx), now=now)
+    )
+
+
+@command("floor.remove")
+async def floor_remove(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_chair(ctx)
+    entry = _need_int(args, "entry")
+    return await _run(ctx, lambda s, now: floor.remove(s, entry, by=_by(ctx), now=now))
+
+
+@command("floor.reorder")
+async def floor_reorder(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_chair(ctx)
+    order = _ids(args, "order", MAX_WAITING_ENTRIES)
+    return await _run(ctx, lambda s, now: floor.reorder(s, order, by=_by(ctx), now=now))
+
+
+@command("floor.close")
+async def floor_close(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_chair(ctx)
+    poo = _bool(args, "points_of_order", True)
+    return await _run(ctx, lambda s, now: floor.close(s, poo, by=_by(ctx), now=now))
+
+
+@command("floor.open")
+async def floor_open(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_chair(ctx)
+    return await _run(ctx, lambda s, now: floor.reopen(s, by=_by(ctx), now=now))
+
+
+@command("floor.readd")
+async def floor_readd(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_chair(ctx)
+    return await _run(ctx, lambda s, now: floor.readd_last(s, by=_by(ctx), now=now))
+
+
+# -- the chair: the agenda ---------------------------------------------------------------------
+def _require_agenda_room(ctx: CommandContext) -> None:
+    _require_chair(ctx)
+    home = agenda_room(ctx.meeting)
+    if ctx.runtime.room_id != home:
+        raise CommandRejected(
+            "not_agenda_room", f"the agenda is kept in room {home!r}; edit it from there"
+        )
+
+
+def _item_fields(args: Args) -> tuple[str, str, int | None]:
+    number = _text(args, "number", MAX_AGENDA_NUMBER_CHARS)
+    title = _text(args, "title", MAX_AGENDA_TITLE_CHARS)
+    if not title:
+        raise CommandRejected("bad_field", "an agenda item needs a title")
+    return number, title, _int(args, "parent")
+
+
+@command("agenda.add")
+async def agenda_add(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_agenda_room(ctx)
+    number, title, parent = _item_fields(args)
+    return await _run(
+        ctx, lambda s, now: agenda.add_item(s, number, title, parent, by=_by(ctx), now=now)
+    )
+
+
+@command("agenda.edit")
+async def agenda_edit(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_agenda_room(ctx)
+    item = _need_int(args, "item")
+    number, title, parent = _item_fields(args)
+    return await _run(
+        ctx,
+        lambda s, now: agenda.change_item(s, item, number, title, parent, by=_by(ctx), now=now),
+    )
+
+
+@command("agenda.remove")
+async def agenda_remove(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_agenda_room(ctx)
+    item = _need_int(args, "item")
+    return await _run(ctx, lambda s, now: agenda.remove_item(s, item, by=_by(ctx), now=now))
+
+
+@command("agenda.reorder")
+async def agenda_reorder(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_agenda_room(ctx)
+    order = _ids(args, "order", MAX_AGENDA_ITEMS)
+    return await _run(ctx, lambda s, now: agenda.reorder(s, order, by=_by(ctx), now=now))
+
+
+@command("agenda.adopt")
+async def agenda_adopt(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_agenda_room(ctx)
+    return await _run(ctx, lambda s, now: agenda.adopt(s, by=_by(ctx), now=now))
+
+
+@command("agenda.status")
+async def agenda_status(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_agenda_room(ctx)
+    item = _need_int(args, "item")
+    status = args.get("status")
+    if status not in agenda.STATUSES:
+        raise CommandRejected("bad_field", f"'status' must be one of: {', '.join(agenda.STATUSES)}")
+    return await _run(
+        ctx, lambda s, now: agenda.set_status(s, item, str(status), by=_by(ctx), now=now)
+    )
+
+
+@command("agenda.outcome")
+async def agenda_outcome(ctx: CommandContext, args: Args) -> list[Event]:
+    _require_agenda_room(ctx)
+    item = _need_int(args, "item")
+    text = _text(args, "text", MAX_OUTCOME_CHARS)
+    return await _run(ctx, lambda s, now: agenda.set_outcome(s, item, text, by=_by(ctx), now=now))
+
+
+@command("agenda.current")
+async def agenda_current(ctx: CommandContext, args: Args) -> list[Event]:
+    """Put this room on an agenda item (any room; ``item: null`` for none)."""
+    _require_chair(ctx)
+    item_id = _int(args, "item")
+    home = agenda_room(ctx.meeting)
+    in_home = ctx.runtime.room_id == home
+    if in_home:
+        source = ctx.runtime
+    else:
+        source = await ctx.px.rooms.get(ctx.meeting.id, home)
+
+    def decide(state: RoomState, now: int) -> Sequence[Draft]:
+        item = None
+        if item_id is not None:
+            item = source.state.agenda.item(item_id)
+            if item is None:
+                raise CommandRejected("no_such_item", f"there is no agenda item {item_id}")
+        return agenda.set_current(state, item, in_agenda_room=in_home, by=_by(ctx), now=now)
+
+    return await _run(ctx, decide)
