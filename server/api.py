@@ -18,6 +18,7 @@ from server.context import Plenary
 from server.events import Event
 from server.limits import BACKLOG_PAGE
 from server.meetings import Meeting
+from server.report import http as record_http
 
 
 def _problem(status: int, message: str) -> JSONResponse:
@@ -131,6 +132,8 @@ async def set_room_open(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
+        # The record first: its paths are more specific than a room's.
+        *record_http.routes(),
         Route("/api/m/{meeting}", meeting_info),
         Route("/api/m/{meeting}/{room}/transcript.{fmt}", transcript),
         Route("/api/m/{meeting}/{room}/{action:str}", set_room_open, methods=["POST"]),

@@ -8,15 +8,13 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from server import admin, exports, links
 from server.backends import Backend, backend_from_url
 from server.config import Settings
-from server.events import Event
 from server.limits import MAX_FRAME_BYTES, WS_PING_INTERVAL_S, WS_PING_TIMEOUT_S
 from server.pusher import PushError, push_lines
-from server.room import room_key
 
 T = TypeVar("T")
 
@@ -191,40 +189,41 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from server.report import commands
+
     settings = _settings(args)
-
-    async def work(backend: Backend) -> str:
-        from server.api import meeting_summary
-
-        meeting = await backend.load_meeting(args.meeting)
-        if meeting is None:
-            raise admin.AdminError(f"no meeting {args.meeting!r}; see `plenary meeting list`")
-        room = meeting.room(args.room)
-        if room is None:
-            names = ", ".join(r.id for r in meeting.rooms)
-            raise admin.AdminError(f"no room {args.room!r} (rooms: {names})")
-        key = room_key(meeting.id, room.id)
-        events: list[Event] = []
-        while True:
-            page = await backend.read(key, events[-1].seq if events else 0, 1000)
-            events += page
-            if len(page) < 1000:
-                break
-        meta: dict[str, Any] = {
-            "meeting": meeting.id,
-            "room": room.id,
-            "title": f"{meeting.title} — {room.name}",
-            "timezone": meeting.timezone,
-            "rooms": meeting_summary(meeting)["rooms"],
-        }
-        return exports.render(args.format, events, meta)
-
-    text = _with_backend(settings, work)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    body = _with_backend(
+        settings, lambda b: commands.export(b, args.meeting, args.room, args.format)
+    )
+    _write(body, args.output)
     return 0
+
+
+def _write(body: bytes, output: str | None) -> None:
+    if output:
+        Path(output).write_bytes(body)
+    elif not sys.stdout.isatty() or not body.startswith(b"PK"):
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+    else:
+        raise admin.AdminError("a .docx is not for a terminal: write it to a file with -o")
+
+
+# -- report, demo ---------------------------------------------------------------------------------
+def cmd_report(args: argparse.Namespace) -> int:
+    from server.report import commands
+
+    settings = _settings(args)
+    fmt = args.format or ("docx" if args.output and args.output.endswith(".docx") else "md")
+    body = _with_backend(settings, lambda b: commands.report(b, args.meeting, args.name, fmt))
+    _write(body, args.output)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server import demo
+
+    return demo.main(_settings(args), args)
 
 
 # -- parser ----------------------------------------------------------------------------------------
@@ -298,13 +297,40 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--lang", help="language tag, e.g. en-US")
     push.set_defaults(func=cmd_push)
 
-    export = sub.add_parser("export", help="export a room's transcript")
+    export = sub.add_parser("export", help="export a room's transcript, or the whole meeting's")
     export.add_argument("meeting")
-    export.add_argument("room")
+    export.add_argument("room", nargs="?", help="the room (default: every room, one document)")
     export.add_argument("--format", "-f", default="txt", choices=sorted(exports.FORMATS))
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     _store_flags(export)
     export.set_defaults(func=cmd_export)
+
+    report = sub.add_parser(
+        "report", help="the per-item digest, participation figures or draft chair's summary"
+    )
+    report.add_argument("meeting")
+    report.add_argument("name", choices=["digest", "figures", "summary"])
+    report.add_argument(
+        "--format", "-f", choices=["md", "html", "json", "docx"],
+        help="md (default), html (digest, figures), json, docx (summary)",
+    )  # fmt: skip
+    report.add_argument("--output", "-o", help="file to write (default: standard output)")
+    _store_flags(report)
+    report.set_defaults(func=cmd_report)
+
+    demo = sub.add_parser(
+        "demo", help="serve and replay a scripted meeting live, then leave it running to explore"
+    )
+    demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="port (default 8000)")
+    demo.add_argument(
+        "--speed", type=float, default=None,
+        help="how much faster than the script's own timing (default: the whole meeting in "
+        "about a minute)",
+    )  # fmt: skip
+    demo.add_argument("--exit", action="store_true", help="stop when the replay is done")
+    _store_flags(demo)
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 

@@ -134,3 +134,18 @@ MAX_MEETING_SAVE_RETRIES = 8
 # heartbeat (HEARTBEAT_INTERVAL_S); a reader forgets a process not heard from for this long
 # (two missed heartbeats and a margin: the process has gone).
 PRESENCE_TTL_S = 40.0
+
+# -- the meeting record: search ------------------------------------------------------------------
+# Meetings whose transcript search index a process keeps in memory. An index of a five-day
+# meeting (about 40,000 lines) takes some tens of MB; older ones are dropped and rebuilt from the
+# log when searched again.
+MAX_SEARCH_INDEXES = 8
+
+# Hits returned by one search request; a page of results, not the whole record (use exports).
+MAX_SEARCH_RESULTS = 500
+
+# The kernel's send buffer per websocket. Left to itself Linux grows it to 4 MiB for a peer that
+# does not read, memory the process never sees. Captions are a few KB/s; this still carries a
+# resume backlog at over 1 MB/s across a 100 ms round trip, and a viewer that stops reading
+# reaches its outbox bounds (and is dropped) after about 1 MB instead of 5.
+VIEWER_SEND_BUFFER_BYTES = 64 * 1024
