@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from server import admin, exports, links
 from server.backends import Backend, backend_from_url
@@ -226,6 +226,149 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.main(_settings(args), args)
 
 
+# -- participant ----------------------------------------------------------------------------------
+def _print_registered(
+    settings: Settings, meeting_id: str, room: str, done: list[Any], as_json: bool
+) -> None:
+    from server.participants import personal_url
+
+    base = settings.base_url()
+    rows = [
+        {
+            "id": r.participant.id,
+            "name": r.participant.name,
+            "delegation": r.participant.delegation,
+            "group": r.participant.group,
+            "presence": r.participant.presence,
+            "link": personal_url(base, meeting_id, room, r.key),
+        }
+        for r in done
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    print("Personal links (each is a secret: send it to that person only):")
+    for row in rows:
+        where = "in the room" if row["presence"] == "in_room" else "remote"
+        about = ", ".join(x for x in (row["delegation"], row["group"], where) if x)
+        print(f"  {row['name']} ({about})\n    {row['link']}")
+
+
+def _participants_change(args: argparse.Namespace, change: Callable[[Any], T]) -> tuple[str, T]:
+    """Apply a change to a meeting's participants; the room their links open."""
+    from server import participants
+    from server.agenda import agenda_room
+
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> tuple[str, T]:
+        meeting = await backend.load_meeting(args.meeting)
+        if meeting is None:
+            raise admin.AdminError(f"no meeting {args.meeting!r}; see `plenary meeting list`")
+        room = args.room or agenda_room(meeting)
+        if meeting.room(room) is None:
+            names = ", ".join(r.id for r in meeting.rooms)
+            raise admin.AdminError(f"no room {room!r} (rooms: {names})")
+        _, result = await participants.update_meeting(backend, meeting.id, change)
+        return room, result
+
+    return _with_backend(settings, work)
+
+
+def cmd_participant_add(args: argparse.Namespace) -> int:
+    from server import participants
+
+    def change(meeting: Any) -> list[Any]:
+        person = participants.check(
+            meeting.groups,
+            args.name,
+            args.delegation or "",
+            args.group or "",
+            "in room" if args.in_room else "remote",
+        )
+        return participants.register(meeting, [person])
+
+    room, done = _participants_change(args, change)
+    _print_registered(_settings(args), args.meeting, room, done, args.json)
+    return 0
+
+
+def cmd_participant_import(args: argparse.Namespace) -> int:
+    from server import participants
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise admin.AdminError(f"cannot read {args.file}: {exc}") from exc
+
+    def change(meeting: Any) -> list[Any]:
+        return participants.register(meeting, participants.parse_csv(text, meeting.groups))
+
+    room, done = _participants_change(args, change)
+    _print_registered(_settings(args), args.meeting, room, done, args.json)
+    return 0
+
+
+def cmd_participant_link(args: argparse.Namespace) -> int:
+    from server import participants
+
+    room, done = _participants_change(args, lambda m: participants.reissue(m, args.participant))
+    print("The old link no longer works.", file=sys.stderr)
+    _print_registered(_settings(args), args.meeting, room, [done], args.json)
+    return 0
+
+
+def cmd_participant_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    meeting = _with_backend(settings, lambda b: b.load_meeting(args.meeting))
+    if meeting is None:
+        raise admin.AdminError(f"no meeting {args.meeting!r}; see `plenary meeting list`")
+    rows = [
+        {"id": p.id, "name": p.name, "delegation": p.delegation, "group": p.group,
+         "presence": p.presence}
+        for p in meeting.participants
+    ]  # fmt: skip
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not rows:
+        print("No participants yet: `plenary participant add MEETING NAME` or `… import`")
+    for r in [] if args.json else rows:
+        print(f"{r['id']}  {r['name']:<28} {r['delegation']:<24} {r['group']:<20} {r['presence']}")
+    return 0
+
+
+def _add_participant_parser(sub: Any) -> None:
+    part = sub.add_parser(
+        "participant", help="register participants and hand out their personal links"
+    )
+    psub = part.add_subparsers(dest="action", required=True)
+    add = psub.add_parser("add", help="register one participant and print their link")
+    add.add_argument("meeting")
+    add.add_argument("name")
+    add.add_argument("--delegation", help="delegation or organisation")
+    add.add_argument("--group", help="stakeholder group, e.g. 'Civil society'")
+    add.add_argument("--in-room", action="store_true", help="in the room (default: remote)")
+    imp = psub.add_parser(
+        "import", help="register participants from a CSV file and print their links"
+    )
+    imp.add_argument("meeting")
+    imp.add_argument("file", help="CSV with a header row: name, delegation, group, presence")
+    link = psub.add_parser("link", help="revoke a participant's link and issue a new one")
+    link.add_argument("meeting")
+    link.add_argument("participant", help="the participant's id (see `participant list`)")
+    for p, func in ((add, cmd_participant_add), (imp, cmd_participant_import),
+                    (link, cmd_participant_link)):  # fmt: skip
+        p.add_argument("--room", help="the room the links open (default: the plenary)")
+        p.add_argument("--json", action="store_true", help="print JSON")
+        _store_flags(p)
+        p.set_defaults(func=func)
+    lst = psub.add_parser("list", help="list a meeting's participants")
+    lst.add_argument("meeting")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+    _store_flags(lst)
+    lst.set_defaults(func=cmd_participant_list)
+
+
 # -- parser ----------------------------------------------------------------------------------------
 def _store_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -331,6 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--exit", action="store_true", help="stop when the replay is done")
     _store_flags(demo)
     demo.set_defaults(func=cmd_demo)
+    _add_participant_parser(sub)
     return parser
 
 

@@ -1,0 +1,706 @@
+// The chair's console (/m/{meeting}/chair?room=…#key=…): runs one room's speakers' list and
+// clock, the agenda, participants and their links, and break-out groups.
+//
+// Nothing here keeps its own version of the list: every view is drawn from the projection of
+// the room's log (floor-view.js), and every action is a command the server decides against its
+// current state. When the chair and the secretariat act at once, the second command is decided
+// on the list the first left, or refused with a message that is shown here; the list on screen
+// is always the list in the record.
+
+import { RoomConnection, State, fragmentParam, randomId, store } from "./client.js";
+import { Commands, floor, h, onFloor, presence } from "./floor-view.js";
+import { KIND_LABELS, STATUS_LABELS, fmtDuration, whoLabel } from "./floor-state.js";
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  title: $("meeting-title"),
+  roomName: $("room-name"),
+  roomSelect: $("room-select"),
+  myName: $("my-name"),
+  conn: $("conn-state"),
+  fatal: $("fatal"),
+  closed: $("room-closed"),
+  message: $("message"),
+  grantNext: $("grant-next"),
+  end: $("end"),
+  pause: $("pause"),
+  readd: $("readd"),
+  limit: $("limit"),
+  applyLimit: $("apply-limit"),
+  toggleList: $("toggle-list"),
+  pooClosed: $("poo-closed"),
+  speakers: $("speakers"),
+  listTitle: $("list-title"),
+  addForm: $("add-form"),
+  addParticipant: $("add-participant"),
+  addName: $("add-name"),
+  addDelegation: $("add-delegation"),
+  addGroup: $("add-group"),
+  addKind: $("add-kind"),
+  agendaBody: $("agenda-body"),
+  totalsDelegation: $("totals-delegation"),
+  totalsGroup: $("totals-group"),
+  presenceSummary: $("presence-summary"),
+  participantRows: $("participant-rows"),
+  registerForm: $("register-form"),
+  regName: $("reg-name"),
+  regDelegation: $("reg-delegation"),
+  regGroup: $("reg-group"),
+  regPresence: $("reg-presence"),
+  csvForm: $("csv-form"),
+  csvFile: $("csv-file"),
+  newLinks: $("new-links"),
+  groupForm: $("group-form"),
+  groupName: $("group-name"),
+  groupKind: $("group-kind"),
+  groupConvener: $("group-convener"),
+  groupTopic: $("group-topic"),
+  groupItem: $("group-item"),
+  groupLinks: $("group-links"),
+  groupList: $("group-list"),
+};
+
+const STATE_TEXT = {
+  [State.CONNECTING]: "Connecting…",
+  [State.LIVE]: "Connected",
+  [State.RECONNECTING]: "Reconnecting…",
+  [State.FAILED]: "Not connected",
+};
+
+const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
+const key = fragmentParam("key");
+let meeting = { id: meetingId, title: "", rooms: [] };
+let room = new URLSearchParams(location.search).get("room") || "";
+let conn = null;
+let commands = null;
+let people = []; // registered participants
+let groups = []; // the meeting's stakeholder groups
+let agendaItems = []; // the agenda as the agenda room holds it (fetched when not in that room)
+let focusEntry = null; // the entry to keep focus on after the list is redrawn
+let dragId = null;
+let editing = null; // the agenda item being edited
+
+// -- helpers -------------------------------------------------------------------------------------
+function say(text, isError = false) {
+  ui.message.textContent = text;
+  ui.message.classList.toggle("error", isError);
+}
+
+async function api(method, path, body, type = "application/json") {
+  const headers = { authorization: `Bearer ${key}` };
+  const init = { method, headers };
+  if (body !== undefined) {
+    headers["content-type"] = type;
+    init.body = type === "application/json" ? JSON.stringify(body) : body;
+  }
+  const res = await fetch(`/api/m/${encodeURIComponent(meetingId)}${path}`, init);
+  let data = {};
+  try {
+    data = await res.json();
+  } catch {
+    data = { error: `The server answered ${res.status}.` };
+  }
+  if (!res.ok) throw new Error(data.error || `The server answered ${res.status}.`);
+  return data;
+}
+
+/** Send a command; show what was refused, and why. Resolves with the answer frame. */
+async function command(op, args = {}, done = null) {
+  if (!commands) return null;
+  const answer = await commands.send(op, args);
+  if (answer.type === "error") say(answer.message || "Refused.", true);
+  else if (done) say(done);
+  return answer;
+}
+
+function agendaRoom() {
+  const plenary = meeting.rooms.find((r) => r.kind === "plenary") || meeting.rooms[0];
+  return plenary ? plenary.id : "";
+}
+
+function limitSeconds() {
+  const minutes = Number(ui.limit.value);
+  return Number.isFinite(minutes) && minutes > 0 ? Math.round(minutes * 60) : 0;
+}
+
+function button(text, onClick, attrs = {}) {
+  const b = h("button", { type: "button", ...attrs }, text);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function options(select, entries, keep = true) {
+  const chosen = select.value;
+  const first = select.options[0] && select.options[0].value === "" ? select.options[0] : null;
+  select.replaceChildren(...(first ? [first] : []), ...entries.map(([value, label]) => h("option", { value }, label)));
+  if (keep && [...select.options].some((o) => o.value === chosen)) select.value = chosen;
+}
+
+// -- start and rooms -------------------------------------------------------------------------------
+async function start() {
+  if (!key) {
+    ui.fatal.hidden = false;
+    ui.fatal.textContent = "This console needs the chair's link (it ends in #key=…). Open it again.";
+    return;
+  }
+  ui.myName.value = store.get("plenary:chair-name", "");
+  ui.limit.value = String(store.get(`plenary:limit:${meetingId}`, 3));
+  try {
+    await loadMeeting();
+  } catch (err) {
+    ui.fatal.hidden = false;
+    ui.fatal.textContent = err.message;
+    return;
+  }
+  if (!meeting.rooms.some((r) => r.id === room)) room = agendaRoom();
+  connect();
+  loadParticipants();
+}
+
+async function loadMeeting() {
+  const info = await api("GET", "");
+  if (info.role !== "chair") throw new Error("This is not the chair's link: it cannot run the meeting.");
+  meeting = { ...meeting, ...info };
+  ui.title.textContent = meeting.title;
+  options(ui.roomSelect, meeting.rooms.map((r) => [r.id, r.status === "open" ? r.name : `${r.name} (closed)`]), false);
+  ui.roomSelect.value = room || agendaRoom();
+  renderGroups();
+}
+
+function connect() {
+  if (conn) conn.stop();
+  const clientKey = `plenary:client:chair:${meetingId}`;
+  let id = null;
+  try {
+    id = sessionStorage.getItem(clientKey) || randomId("chair-");
+    sessionStorage.setItem(clientKey, id);
+  } catch {
+    id = randomId("chair-");
+  }
+  const name = ui.myName.value.trim();
+  conn = new RoomConnection(
+    { meeting: meetingId, room, key, hello: () => ({ client: id, ...(name ? { name } : {}) }) },
+    {
+      onState(state, detail) {
+        ui.conn.dataset.state = state;
+        ui.conn.textContent = STATE_TEXT[state] || state;
+        if (state === State.FAILED) {
+          ui.fatal.hidden = false;
+          ui.fatal.textContent = detail;
+        }
+      },
+      onWelcome(welcome) {
+        if (welcome.role !== "chair") {
+          ui.fatal.hidden = false;
+          ui.fatal.textContent = "This is not the chair's link: it cannot run the meeting.";
+        }
+        const here = (welcome.rooms || []).find((r) => r.id === welcome.room);
+        ui.roomName.textContent = here ? here.name : welcome.room;
+        document.title = `Chair — ${here ? here.name : welcome.room} — ${meeting.title}`;
+        window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
+        commands.resend();
+      },
+      onEvent(frame) {
+        window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+        if (frame.type === "group.opened" || frame.type === "group.reported") loadMeeting().catch(() => {});
+      },
+      onFrame(frame) {
+        if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
+        if (frame.type === "error") say(frame.message || "Refused.", true);
+        window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+      },
+    },
+  );
+  commands = new Commands(conn, id);
+  conn.start();
+  if (room !== agendaRoom()) loadAgenda();
+}
+
+ui.roomSelect.addEventListener("change", () => {
+  room = ui.roomSelect.value;
+  const url = new URL(location.href);
+  url.searchParams.set("room", room);
+  history.replaceState(null, "", url);
+  say("");
+  connect();
+});
+
+ui.myName.addEventListener("change", () => {
+  store.set("plenary:chair-name", ui.myName.value.trim());
+  connect(); // the name is part of the hello: reconnect so the record uses it
+});
+
+ui.limit.addEventListener("change", () => store.set(`plenary:limit:${meetingId}`, Number(ui.limit.value) || 0));
+
+// -- the floor -------------------------------------------------------------------------------------
+ui.grantNext.addEventListener("click", () => {
+  const next = floor.waiting[0];
+  if (!next) return say("Nobody is waiting for the floor.", true);
+  // The entry this console shows first: if another chair granted it a moment ago, the server
+  // refuses instead of giving the floor to whoever happens to be next by then.
+  command("floor.grant", { entry: next.id, limit_s: limitSeconds() }, `${whoLabel(next.who)} has the floor.`);
+});
+ui.end.addEventListener("click", () => {
+  if (floor.current) command("floor.end", { intervention: floor.current.id }, "Intervention ended.");
+});
+ui.pause.addEventListener("click", () => {
+  const cur = floor.current;
+  if (!cur) return;
+  command(cur.pausedSince === null ? "floor.pause" : "floor.resume", { intervention: cur.id });
+});
+ui.readd.addEventListener("click", () => command("floor.readd", {}, "The last speaker is back on the list."));
+ui.applyLimit.addEventListener("click", () => {
+  if (floor.current) command("floor.limit", { intervention: floor.current.id, limit_s: limitSeconds() }, "Limit changed.");
+});
+ui.toggleList.addEventListener("click", () => {
+  if (floor.closed) command("floor.open", {}, "The list is open.");
+  else command("floor.close", { points_of_order: ui.pooClosed.checked }, "The list is closed.");
+});
+
+function renderFloorControls() {
+  const cur = floor.current;
+  const open = floor.open;
+  ui.grantNext.disabled = !open || floor.waiting.length === 0;
+  ui.end.disabled = !open || !cur;
+  ui.pause.disabled = !open || !cur;
+  ui.applyLimit.disabled = !open || !cur;
+  ui.readd.disabled = !open || !floor.last;
+  ui.pause.textContent = cur && cur.pausedSince !== null ? "Resume the clock" : "Pause the clock";
+  ui.toggleList.textContent = floor.closed ? "Reopen the list" : "Close the list";
+  ui.toggleList.disabled = !open;
+  ui.closed.hidden = open;
+  ui.closed.textContent = open ? "" : `This room is closed${floor.report ? `. Report: ${floor.report}` : "."}`;
+}
+
+// -- the list ----------------------------------------------------------------------------------------
+function move(entryId, delta) {
+  const ids = floor.waiting.map((e) => e.id);
+  const from = ids.indexOf(entryId);
+  const to = from + delta;
+  if (from < 0 || to < 0 || to >= ids.length) return;
+  ids.splice(from, 1);
+  ids.splice(to, 0, entryId);
+  focusEntry = entryId;
+  command("floor.reorder", { order: ids });
+}
+
+function dropBefore(entryId, beforeId) {
+  const ids = floor.waiting.map((e) => e.id).filter((id) => id !== entryId);
+  const at = beforeId === null ? ids.length : ids.indexOf(beforeId);
+  ids.splice(at < 0 ? ids.length : at, 0, entryId);
+  focusEntry = entryId;
+  command("floor.reorder", { order: ids });
+}
+
+function renderList() {
+  const connected = presence.connected();
+  const now = floor.now();
+  ui.listTitle.textContent = `Speakers' list (${floor.waiting.length} waiting${floor.closed ? ", closed" : ""})`;
+  const items = floor.waiting.map((e, i) => {
+    const label = whoLabel(e.who);
+    const li = h("li", { tabindex: "0", draggable: "true", "data-entry": e.id, "aria-label": `${i + 1}. ${label}, ${KIND_LABELS[e.kind]}` });
+    const where = e.who.presence === "remote"
+      ? h("span", { class: e.who.participant && connected.has(e.who.participant) ? "tag online" : "tag offline" },
+        e.who.participant && connected.has(e.who.participant) ? "remote, connected" : "remote")
+      : h("span", { class: "tag" }, "in the room");
+    li.append(
+      h("span", { class: "handle", "aria-hidden": "true" }, "⠿"),
+      h("span", { class: "pos" }, `${i + 1}.`),
+      h("span", { class: "who" },
+        h("strong", {}, e.who.name),
+        e.who.delegation ? ` — ${e.who.delegation}` : "",
+        e.who.group ? h("span", { class: "muted" }, ` (${e.who.group})`) : null, " ",
+        h("span", { class: e.kind === "point_of_order" ? "tag poo" : "tag" }, KIND_LABELS[e.kind] || e.kind), " ",
+        where,
+        e.note ? h("span", { class: "muted" }, ` “${e.note}”`) : null,
+        h("span", { class: "muted waited", "data-since": e.ts }, ` waiting ${fmtDuration(now - e.ts)}`)),
+      h("span", { class: "actions" },
+        button("Give the floor", () => command("floor.grant", { entry: e.id, limit_s: limitSeconds() }, `${label} has the floor.`),
+          { "aria-label": `Give the floor to ${label}` }),
+        button("↑", () => move(e.id, -1), { "aria-label": `Move ${label} up`, disabled: i === 0 }),
+        button("↓", () => move(e.id, 1), { "aria-label": `Move ${label} down`, disabled: i === floor.waiting.length - 1 }),
+        button("Remove", () => command("floor.remove", { entry: e.id }, `${label} was removed from the list.`),
+          { "aria-label": `Remove ${label} from the list` })),
+    );
+    li.addEventListener("keydown", (ev) => {
+      if (ev.target !== li || !ev.altKey) return;
+      if (ev.key === "ArrowUp") {
+        ev.preventDefault();
+        move(e.id, -1);
+      } else if (ev.key === "ArrowDown") {
+        ev.preventDefault();
+        move(e.id, 1);
+      }
+    });
+    li.addEventListener("dragstart", (ev) => {
+      dragId = e.id;
+      li.classList.add("dragging");
+      ev.dataTransfer.effectAllowed = "move";
+      ev.dataTransfer.setData("text/plain", String(e.id));
+    });
+    li.addEventListener("dragend", () => {
+      dragId = null;
+      li.classList.remove("dragging");
+    });
+    li.addEventListener("dragover", (ev) => {
+      if (dragId === null) return;
+      ev.preventDefault();
+      li.classList.add("drop-before");
+    });
+    li.addEventListener("dragleave", () => li.classList.remove("drop-before"));
+    li.addEventListener("drop", (ev) => {
+      ev.preventDefault();
+      li.classList.remove("drop-before");
+      if (dragId !== null && dragId !== e.id) dropBefore(dragId, e.id);
+    });
+    return li;
+  });
+  const hadFocus = ui.speakers.contains(document.activeElement) ? document.activeElement.closest("li") : null;
+  const focusId = focusEntry ?? (hadFocus ? Number(hadFocus.dataset.entry) : null);
+  ui.speakers.replaceChildren(...items);
+  if (!items.length) ui.speakers.append(h("li", { class: "muted" }, "Nobody is waiting."));
+  if (focusId !== null) {
+    const target = ui.speakers.querySelector(`li[data-entry="${focusId}"]`);
+    if (target && (hadFocus || focusEntry !== null)) target.focus();
+  }
+}
+
+ui.speakers.addEventListener("dragover", (ev) => {
+  if (dragId !== null) ev.preventDefault();
+});
+ui.speakers.addEventListener("drop", (ev) => {
+  if (dragId === null || ev.target !== ui.speakers) return;
+  ev.preventDefault();
+  dropBefore(dragId, null);
+});
+
+ui.addParticipant.addEventListener("change", () => {
+  const chosen = ui.addParticipant.value !== "";
+  for (const field of [ui.addName, ui.addDelegation, ui.addGroup]) field.disabled = chosen;
+});
+
+ui.addForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const kind = ui.addKind.value;
+  const args = { kind };
+  if (ui.addParticipant.value) {
+    args.participant = ui.addParticipant.value;
+  } else {
+    args.name = ui.addName.value.trim();
+    args.delegation = ui.addDelegation.value.trim();
+    if (ui.addGroup.value) args.group = ui.addGroup.value;
+    args.presence = "in_room";
+  }
+  const answer = await command("floor.add", args);
+  if (answer && answer.type === "ack") {
+    say(answer.duplicate ? "Already on the list." : "Added to the list.");
+    ui.addName.value = "";
+    ui.addDelegation.value = "";
+    ui.addParticipant.value = "";
+    ui.addParticipant.dispatchEvent(new Event("change"));
+  }
+});
+
+// -- totals ------------------------------------------------------------------------------------------
+function renderTotals() {
+  for (const [kind, body, empty] of [["delegation", ui.totalsDelegation, "—"], ["group", ui.totalsGroup, "(no group given)"]]) {
+    const rows = floor.totalsNow(kind);
+    body.replaceChildren(...rows.map(([name, t]) => h("tr", {},
+      h("th", { scope: "row" }, name || empty), h("td", { class: "num" }, String(t.count)), h("td", { class: "num" }, fmtDuration(t.ms)))));
+    if (!rows.length) body.append(h("tr", {}, h("td", { colspan: "3", class: "muted" }, "Nobody has spoken yet.")));
+  }
+}
+
+// -- agenda ------------------------------------------------------------------------------------------
+async function loadAgenda() {
+  try {
+    const data = await api("GET", "/agenda");
+    agendaItems = data.items || [];
+  } catch (err) {
+    say(err.message, true);
+  }
+  renderAgenda();
+  renderGroupItems();
+}
+
+function items() {
+  return room === agendaRoom()
+    ? floor.items.map((i) => ({ ...i, item: i.id }))
+    : agendaItems.map((i) => ({ ...i, id: i.item }));
+}
+
+function itemLabel(i) {
+  return `${i.number ? `${i.number}. ` : ""}${i.title}`;
+}
+
+function renderAgenda() {
+  const home = room === agendaRoom();
+  const list = items();
+  const body = [];
+  const currentId = floor.item ? floor.item.id : null;
+  if (home) {
+    const state = floor.adopted === null ? "Not adopted yet." : floor.amended ? "Adopted, and amended since." : "Adopted.";
+    body.push(h("div", { class: "row" }, h("span", {}, state),
+      button(floor.adopted === null ? "Adopt the agenda" : "Adopt as amended", () => command("agenda.adopt", {}, "The agenda is adopted."),
+        { disabled: !list.length || (floor.adopted !== null && !floor.amended) }),
+      button("On no item", () => command("agenda.current", { item: null }), { disabled: currentId === null })));
+  } else {
+    body.push(h("p", { class: "muted" }, `The agenda is edited in the ${agendaRoom()} room; here you choose which item this room is on.`),
+      h("div", { class: "row" }, button("Reload the agenda", loadAgenda), button("On no item", () => command("agenda.current", { item: null }), { disabled: currentId === null })));
+  }
+  const ol = h("ol", { class: "agenda-list" });
+  list.forEach((i, index) => ol.append(agendaRow(i, index, list, home, currentId)));
+  if (!list.length) ol.append(h("li", { class: "muted" }, "No items yet."));
+  body.push(ol);
+  if (home) body.push(addItemForm(list));
+  // Keep what the chair is typing (and where) when another chair's change redraws the agenda.
+  const active = document.activeElement && ui.agendaBody.contains(document.activeElement) ? document.activeElement : null;
+  const typing = active && active.id && "value" in active && active.tagName !== "SELECT" ? active.value : null;
+  ui.agendaBody.replaceChildren(...body);
+  const again = active && active.id ? $(active.id) : null;
+  if (again) {
+    if (typing !== null) again.value = typing;
+    again.focus();
+  }
+}
+
+function agendaRow(i, index, list, home, currentId) {
+  const li = h("li", { class: `${i.parent ? "sub" : ""}${i.id === currentId ? " current" : ""}` });
+  const name = itemLabel(i);
+  if (editing === i.id && home) {
+    const number = h("input", { id: `edit-number-${i.id}`, value: i.number, maxlength: "20", "aria-label": "Number" });
+    const title = h("input", { id: `edit-title-${i.id}`, value: i.title, maxlength: "300", class: "grow", "aria-label": "Title" });
+    const parent = h("select", { "aria-label": "Under item" }, h("option", { value: "" }, "— top level —"),
+      ...list.filter((p) => p.id !== i.id).map((p) => h("option", { value: String(p.id) }, itemLabel(p))));
+    parent.value = i.parent ? String(i.parent) : "";
+    li.append(h("div", { class: "row" }, number, title, parent,
+      button("Save", async () => {
+        const answer = await command("agenda.edit", { item: i.id, number: number.value, title: title.value, parent: parent.value ? Number(parent.value) : null });
+        if (answer && answer.type === "ack") {
+          editing = null;
+          renderAgenda();
+        }
+      }),
+      button("Cancel", () => {
+        editing = null;
+        renderAgenda();
+      })));
+    return li;
+  }
+  li.append(h("div", { class: "row" },
+    h("span", { class: "title grow" }, name, i.id === currentId ? h("strong", {}, " — current") : null),
+    h("span", { class: "muted" }, STATUS_LABELS[i.status] || i.status || ""),
+    button(i.id === currentId ? "Current" : "Make current", () => command("agenda.current", { item: i.id }, `This room is on item ${name}.`),
+      { disabled: i.id === currentId, "aria-label": `Make ${name} the current item` })));
+  if (!home) return li;
+  const status = h("select", { id: `status-${i.id}`, "aria-label": `Status of ${name}` },
+    ...Object.entries(STATUS_LABELS).map(([value, label]) => h("option", { value }, label)));
+  status.value = i.status;
+  status.addEventListener("change", () => command("agenda.status", { item: i.id, status: status.value }));
+  const outcome = h("input", { id: `outcome-${i.id}`, value: i.outcome || "", class: "grow", maxlength: "4000", "aria-label": `Outcome of ${name}`, placeholder: "Outcome, e.g. approved with amendments" });
+  li.append(h("div", { class: "row" }, status, outcome,
+    button("Save outcome", () => command("agenda.outcome", { item: i.id, text: outcome.value }, "Outcome recorded."), { "aria-label": `Save the outcome of ${name}` }),
+    button("Edit", () => {
+      editing = i.id;
+      renderAgenda();
+    }, { "aria-label": `Edit ${name}` }),
+    button("↑", () => moveItem(list, index, -1), { disabled: index === 0, "aria-label": `Move ${name} up` }),
+    button("↓", () => moveItem(list, index, 1), { disabled: index === list.length - 1, "aria-label": `Move ${name} down` }),
+    button("Remove", () => command("agenda.remove", { item: i.id }), { disabled: i.status !== "pending" || i.id === currentId, "aria-label": `Remove ${name}` })));
+  return li;
+}
+
+function moveItem(list, index, delta) {
+  const ids = list.map((i) => i.id);
+  const [id] = ids.splice(index, 1);
+  ids.splice(index + delta, 0, id);
+  command("agenda.reorder", { order: ids });
+}
+
+function addItemForm(list) {
+  const number = h("input", { id: "new-item-number", maxlength: "20", size: "5" });
+  const title = h("input", { id: "new-item-title", maxlength: "300", class: "grow", required: true });
+  const parent = h("select", { id: "new-item-parent" }, h("option", { value: "" }, "— top level —"),
+    ...list.map((p) => h("option", { value: String(p.id) }, itemLabel(p))));
+  const form = h("form", { class: "row" },
+    h("label", { for: "new-item-number" }, "Number"), number,
+    h("label", { for: "new-item-title" }, "Title"), title,
+    h("label", { for: "new-item-parent" }, "Under"), parent,
+    h("button", { type: "submit" }, "Add the item"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const answer = await command("agenda.add", { number: number.value, title: title.value, parent: parent.value ? Number(parent.value) : null }, "Item added.");
+    if (answer && answer.type === "ack") {
+      number.value = "";
+      title.value = "";
+      title.focus();
+    }
+  });
+  return form;
+}
+
+// -- participants --------------------------------------------------------------------------------------
+async function loadParticipants() {
+  try {
+    const data = await api("GET", "/participants");
+    people = data.participants || [];
+    groups = data.groups || [];
+  } catch (err) {
+    say(err.message, true);
+    return;
+  }
+  const groupOptions = groups.map((g) => [g, g]);
+  options(ui.addGroup, groupOptions);
+  options(ui.regGroup, groupOptions);
+  options(ui.addParticipant, people.map((p) => [p.id, p.delegation ? `${p.name} — ${p.delegation}` : p.name]));
+  renderParticipants();
+}
+
+function renderParticipants() {
+  const connected = presence.connected();
+  const remote = people.filter((p) => p.presence === "remote");
+  const online = remote.filter((p) => connected.has(p.id)).length;
+  ui.presenceSummary.textContent = people.length
+    ? `${people.length} registered; ${online} of ${remote.length} remote participants connected to this room.`
+    : "Nobody is registered yet.";
+  ui.participantRows.replaceChildren(...people.map((p) => {
+    const isOn = connected.has(p.id);
+    const where = p.presence === "remote"
+      ? h("span", { class: isOn ? "online" : "offline" }, isOn ? "remote, connected" : "remote, not connected")
+      : "in the room";
+    return h("tr", {},
+      h("td", {}, p.name), h("td", {}, p.delegation), h("td", {}, p.group), h("td", {}, where),
+      h("td", {},
+        button("Add to the list", () => command("floor.add", { participant: p.id, kind: "speak" }, `${p.name} is on the list.`),
+          { "aria-label": `Add ${p.name} to the speakers' list` }),
+        " ",
+        button("New link", () => newLink(p), { "aria-label": `Make a new personal link for ${p.name}` })));
+  }));
+}
+
+function showLinks(title, rows) {
+  ui.newLinks.replaceChildren(h("h3", {}, title),
+    h("p", { class: "muted" }, "Each link is a secret shown only now: send it to that person only."),
+    h("ul", {}, ...rows.map((r) => h("li", {}, h("strong", {}, r.name), r.delegation ? ` (${r.delegation})` : "", h("br"), h("code", {}, r.link)))));
+}
+
+async function newLink(p) {
+  try {
+    const data = await api("POST", `/participants/${encodeURIComponent(p.id)}/link`);
+    showLinks(`New link for ${p.name} (the old one no longer works)`, [data]);
+  } catch (err) {
+    say(err.message, true);
+  }
+}
+
+ui.registerForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const data = await api("POST", `/participants?room=${encodeURIComponent(agendaRoom())}`, {
+      name: ui.regName.value, delegation: ui.regDelegation.value, group: ui.regGroup.value, presence: ui.regPresence.value,
+    });
+    showLinks("Registered", data.participants);
+    ui.regName.value = "";
+    ui.regDelegation.value = "";
+    say("Registered.");
+    await loadParticipants();
+  } catch (err) {
+    say(err.message, true);
+  }
+});
+
+ui.csvForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const file = ui.csvFile.files && ui.csvFile.files[0];
+  if (!file) return say("Choose a CSV file first.", true);
+  try {
+    const data = await api("POST", `/participants?room=${encodeURIComponent(agendaRoom())}`, await file.text(), "text/csv");
+    showLinks(`Registered ${data.participants.length} from ${file.name}`, data.participants);
+    say(`Registered ${data.participants.length} participants.`);
+    ui.csvFile.value = "";
+    await loadParticipants();
+  } catch (err) {
+    say(err.message, true);
+  }
+});
+
+// -- groups ------------------------------------------------------------------------------------------------
+function renderGroupItems() {
+  options(ui.groupItem, items().map((i) => [String(i.id), itemLabel(i)]));
+}
+
+function renderGroups() {
+  const list = meeting.rooms.filter((r) => r.kind !== "plenary");
+  ui.groupList.replaceChildren(...list.map((r) => {
+    const li = h("li", {}, h("div", { class: "row" },
+      h("span", { class: "title grow" }, r.name, r.status === "closed" ? h("span", { class: "muted" }, " (closed)") : null),
+      r.convener ? h("span", {}, `Convener: ${r.convener}`) : null,
+      r.topic ? h("span", { class: "muted" }, r.topic) : null,
+      button("Run its list", () => {
+        ui.roomSelect.value = r.id;
+        ui.roomSelect.dispatchEvent(new Event("change"));
+      }, { "aria-label": `Run the speakers' list of ${r.name}` })));
+    if (r.status === "open") {
+      const report = h("textarea", { id: `report-${r.id}`, maxlength: "4000", "aria-label": `Report of ${r.name}`, placeholder: "What the group reports back" });
+      li.append(report, h("div", { class: "row" }, button("Close the group on this report", async () => {
+        try {
+          await api("POST", `/${encodeURIComponent(r.id)}/report`, { report: report.value });
+          say(`${r.name} reported back and is closed.`);
+          await loadMeeting();
+        } catch (err) {
+          say(err.message, true);
+        }
+      }, { "aria-label": `Close ${r.name} on its report` })));
+    }
+    return li;
+  }));
+  if (!list.length) ui.groupList.append(h("li", { class: "muted" }, "No groups yet."));
+}
+
+ui.groupForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const data = await api("POST", "/rooms", {
+      name: ui.groupName.value, kind: ui.groupKind.value, convener: ui.groupConvener.value,
+      topic: ui.groupTopic.value, item: ui.groupItem.value ? Number(ui.groupItem.value) : null,
+    });
+    ui.groupLinks.replaceChildren(h("h3", {}, `${data.name} is open`),
+      h("p", { class: "muted" }, "Keep the captioner links secret: give them to the group's captioner only."),
+      h("ul", {},
+        h("li", {}, "Viewers: ", h("code", {}, data.viewer)),
+        h("li", {}, "Captioner page: ", h("code", {}, data.captioner)),
+        h("li", {}, "Caption API (Zoom format): ", h("code", {}, data.caption_api))));
+    for (const field of [ui.groupName, ui.groupConvener, ui.groupTopic]) field.value = "";
+    say(`${data.name} is open.`);
+    await loadMeeting();
+  } catch (err) {
+    say(err.message, true);
+  }
+});
+
+// -- drawing ---------------------------------------------------------------------------------------------------
+onFloor((frames) => {
+  renderFloorControls();
+  renderList();
+  renderTotals();
+  // Redrawn only when the agenda changed: presence news every few seconds must not disturb an
+  // outcome being typed.
+  if (frames.some((f) => f.type === "welcome" || f.type.startsWith("agenda.")) || !ui.agendaBody.childElementCount) {
+    renderAgenda();
+    renderGroupItems();
+  }
+  renderParticipants();
+  focusEntry = null;
+});
+
+// Running totals and waiting times move with the clock (updated in place: redrawing the list
+// would interrupt a drag or the keyboard).
+setInterval(() => {
+  if (floor.current) renderTotals();
+  const now = floor.now();
+  for (const span of ui.speakers.querySelectorAll(".waited")) {
+    span.textContent = ` waiting ${fmtDuration(now - Number(span.dataset.since))}`;
+  }
+}, 1000);
+
+start();

@@ -1,0 +1,275 @@
+// The floor as everyone sees it: the current agenda item, who has the floor with a countdown,
+// and who is waiting (by delegation). Fills <section id="floor-status"> on any page that
+// dispatches the room's frames as window events: "plenary:welcome" (detail: the welcome) and
+// "plenary:frame" (detail: any other frame). The viewer, the participant page and the chair's
+// console all do; the console and the participant page import `floor` from here to share this
+// one projection of the log.
+//
+// The countdown is computed from the events' server timestamps and the server's clock (sent
+// in the welcome), so every page shows the same time left; between events it ticks locally.
+// Everything anyone typed is inserted as text (textContent), never as markup.
+
+import { FloorState, KIND_LABELS, PresenceBook, clock, whoLabel } from "./floor-state.js";
+
+export const floor = new FloorState();
+export const presence = new PresenceBook();
+
+// How often the countdown is redrawn: often enough that seconds never skip visibly.
+const TICK_MS = 250;
+// Events older than this when they arrive are backlog being replayed, not news to announce.
+const FRESH_MS = 10_000;
+
+/** Create an element; attributes as strings, children as nodes or text (never parsed). */
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name === "class") node.className = value;
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const listeners = new Set();
+
+/** Call `fn(frames)` after the projection changed, once per batch: the recorded events applied,
+ * plus `{type: "welcome"}` after a (re)connect and `{type: "presence"}` for presence news. */
+export function onFloor(fn) {
+  listeners.add(fn);
+}
+
+let scheduled = false;
+let changed = [];
+
+function schedule(frame) {
+  changed.push(frame);
+  if (scheduled) return;
+  scheduled = true;
+  // A websocket message may carry hundreds of backlog events, each dispatched on its own:
+  // draw once after all of them.
+  queueMicrotask(() => {
+    scheduled = false;
+    const frames = changed;
+    changed = [];
+    render(frames);
+    for (const fn of listeners) fn(frames);
+  });
+}
+
+function frameOf(event) {
+  const d = event.detail;
+  if (typeof d === "string") {
+    try {
+      return JSON.parse(d);
+    } catch {
+      return null;
+    }
+  }
+  return d && typeof d === "object" ? d : null;
+}
+
+window.addEventListener("plenary:welcome", (event) => {
+  const welcome = frameOf(event);
+  if (!welcome) return;
+  floor.welcome(welcome);
+  schedule({ type: "welcome" });
+});
+
+window.addEventListener("plenary:frame", (event) => {
+  const frame = frameOf(event);
+  if (!frame) return;
+  if (frame.type === "presence") {
+    presence.update(frame.data);
+    schedule({ type: "presence" });
+  } else if (floor.apply(frame)) {
+    schedule(frame);
+  }
+});
+
+// -- the status section ---------------------------------------------------------------------
+let ui = null;
+let announcedFor = null; // the intervention whose clock state was last announced
+let lastClockState = null;
+
+function build(section) {
+  section.classList.add("floor-status");
+  const heading = section.querySelector("h2") || h("h2", { class: "visually-hidden" }, "The floor");
+  const item = h("p", { class: "fs-item" });
+  const speaker = h("p", { class: "fs-speaker" });
+  const timer = h("p", { class: "fs-timer", role: "timer", "aria-live": "off", hidden: true });
+  const queueTitle = h("h3", { class: "fs-queue-title" });
+  const queue = h("ol", { class: "fs-queue" });
+  const closed = h("p", { class: "fs-closed", hidden: true });
+  const announce = h("p", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
+  const wrap = h("div", { class: "fs-grid" },
+    h("div", { class: "fs-now" }, item, speaker, timer),
+    h("div", { class: "fs-waiting" }, queueTitle, queue, closed));
+  section.replaceChildren(heading, wrap, announce);
+  return { section, item, speaker, timer, queueTitle, queue, closed, announce };
+}
+
+function say(text) {
+  if (!ui) return;
+  // Replacing the text of a live region makes screen readers read it once.
+  ui.announce.textContent = "";
+  setTimeout(() => {
+    if (ui) ui.announce.textContent = text;
+  }, 50);
+}
+
+function render(frames) {
+  const section = document.getElementById("floor-status");
+  if (!section) return;
+  if (!ui || ui.section !== section) ui = build(section);
+  section.hidden = false;
+
+  ui.item.replaceChildren(h("span", { class: "fs-label" }, "Agenda item: "),
+    floor.item ? `${floor.item.number ? `${floor.item.number}. ` : ""}${floor.item.title}` : "none announced");
+
+  const cur = floor.current;
+  if (cur) {
+    const kind = cur.kind !== "speak" ? h("span", { class: "fs-kind" }, ` — ${KIND_LABELS[cur.kind] || cur.kind}`) : null;
+    ui.speaker.replaceChildren(h("span", { class: "fs-label" }, "Has the floor: "),
+      h("strong", { class: "fs-name" }, cur.who.name),
+      cur.who.delegation ? h("span", { class: "fs-delegation" }, ` (${cur.who.delegation})`) : null,
+      kind);
+  } else {
+    ui.speaker.replaceChildren(h("span", { class: "fs-label" }, "Has the floor: "),
+      h("span", { class: "fs-nobody" }, "nobody"));
+  }
+  tick();
+
+  const n = floor.waiting.length;
+  ui.queueTitle.textContent = n ? `Waiting for the floor (${n})` : "Nobody is waiting for the floor";
+  ui.queue.replaceChildren(...floor.waiting.map((e) => h("li", { class: `fs-entry kind-${e.kind}` },
+    h("span", { class: "fs-delegation-name" }, e.who.delegation || e.who.name),
+    e.who.delegation ? h("span", { class: "fs-person" }, ` — ${e.who.name}`) : null,
+    e.kind !== "speak" ? h("span", { class: "fs-kind" }, ` (${KIND_LABELS[e.kind] || e.kind})`) : null)));
+  ui.closed.hidden = !floor.closed;
+  ui.closed.textContent = floor.closed
+    ? `The list is closed${floor.pooWhenClosed ? " (points of order are still taken)" : ""}.`
+    : "";
+
+  for (const frame of frames) {
+    if (frame.type === "floor.granted" && floor.now() - frame.ts < FRESH_MS && cur && cur.id === frame.seq) {
+      say(`${whoLabel(cur.who)} has the floor.`);
+    }
+  }
+}
+
+function tick() {
+  if (!ui) return;
+  const cur = floor.current;
+  if (!cur) {
+    ui.timer.hidden = true;
+    ui.timer.textContent = "";
+    announcedFor = null;
+    return;
+  }
+  const c = clock(cur, floor.now());
+  ui.timer.hidden = false;
+  ui.timer.dataset.state = c.state;
+  ui.timer.textContent = c.state === "paused" ? `Paused — ${c.text}` : c.text;
+  if (announcedFor === cur.id && lastClockState !== c.state) {
+    if (c.state === "warning") say(`${Math.ceil(c.remaining / 1000)} seconds left.`);
+    else if (c.state === "over") say("Speaking time is up.");
+  }
+  announcedFor = cur.id;
+  lastClockState = c.state;
+}
+
+setInterval(tick, TICK_MS);
+
+/**
+ * Numbered commands over a RoomConnection, carried out exactly once: each has an `n` from a
+ * counter kept for this tab, and the ones not yet answered are sent again after a reconnect
+ * (the server acknowledges a repeat as a duplicate instead of doing it twice).
+ */
+export class Commands {
+  constructor(conn, clientId) {
+    this.conn = conn;
+    this.key = `plenary:cmd-n:${clientId}`;
+    this.pending = new Map(); // n -> {message, resolve}
+  }
+
+  nextN() {
+    let n = 0;
+    try {
+      n = Number(sessionStorage.getItem(this.key) || "0") || 0;
+    } catch {
+      n = this.memoryN || 0;
+    }
+    n += 1;
+    this.memoryN = n;
+    try {
+      sessionStorage.setItem(this.key, String(n));
+    } catch {
+      /* kept in memory */
+    }
+    return n;
+  }
+
+  /** Send a command; resolves with the ack, or with the error frame (never rejects). */
+  send(op, args = {}) {
+    const n = this.nextN();
+    const message = { type: "cmd", n, op, args };
+    return new Promise((resolve) => {
+      this.pending.set(n, { message, resolve });
+      this.conn.send(message);
+    });
+  }
+
+  /** After a (re)connect: send what was not answered, in order. */
+  resend() {
+    for (const [, p] of [...this.pending].sort((a, b) => a[0] - b[0])) this.conn.send(p.message);
+  }
+
+  /** An ack or error frame; true if it answered one of our commands. */
+  answer(frame) {
+    const n = frame.type === "ack" ? frame.n : frame.n ?? frame.ref;
+    const p = this.pending.get(n);
+    if (!p) return false;
+    this.pending.delete(n);
+    p.resolve(frame);
+    return true;
+  }
+}
+
+let audio = null;
+
+/** Allow sound: must run in a user gesture (a click) for browsers to let the page play it. */
+export function unlockSound() {
+  try {
+    audio = audio || new AudioContext();
+    if (audio.state === "suspended") audio.resume();
+  } catch {
+    audio = null;
+  }
+}
+
+/** A short two-tone beep, if sound was allowed. */
+export function beep() {
+  if (!audio || audio.state !== "running") return false;
+  const t = audio.currentTime;
+  for (const [i, freq] of [880, 1320].entries()) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.0001, t + i * 0.18);
+    gain.gain.exponentialRampToValueAtTime(0.3, t + i * 0.18 + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.18 + 0.16);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(t + i * 0.18);
+    osc.stop(t + i * 0.18 + 0.17);
+  }
+  return true;
+}
+
+// The floor's own styles, for pages (like the viewer) that do not link them.
+if (!document.querySelector('link[href="/static/floor.css"]')) {
+  document.head.append(h("link", { rel: "stylesheet", href: "/static/floor.css" }));
+}

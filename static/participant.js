@@ -1,0 +1,254 @@
+// The participant page: a registered participant's personal link (#key=…). Ask for the floor
+// (to speak, a point of order with a short note, a right of reply), withdraw, see your place;
+// when your turn comes the page says so unmistakably: a notice, the page title, and a short
+// sound if you allowed it (browsers let a page play sound only after a click on it).
+
+import { RoomConnection, State, fragmentParam, randomId, roomFromPath } from "./client.js";
+import { Commands, beep, floor, h, onFloor, unlockSound } from "./floor-view.js";
+import { KIND_LABELS } from "./floor-state.js";
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  title: $("meeting-title"),
+  roomName: $("room-name"),
+  conn: $("conn-state"),
+  rooms: $("rooms"),
+  roomList: $("room-list"),
+  fatal: $("fatal"),
+  closed: $("room-closed"),
+  me: $("me"),
+  turn: $("turn"),
+  speak: $("ask-speak"),
+  reply: $("ask-reply"),
+  poo: $("ask-poo"),
+  pooNote: $("poo-note"),
+  closedNote: $("closed-note"),
+  mine: $("mine"),
+  status: $("status"),
+  sound: $("sound"),
+  transcript: $("transcript-link"),
+};
+
+const STATE_TEXT = {
+  [State.CONNECTING]: "Connecting…",
+  [State.LIVE]: "Connected",
+  [State.RECONNECTING]: "Reconnecting…",
+  [State.FAILED]: "Not connected",
+};
+
+const where = roomFromPath();
+const key = fragmentParam("key");
+let meeting = { id: where ? where.meeting : "", title: "" };
+let roomName = where ? where.room : "";
+let myId = null;
+let turn = null; // "floor", "next" or null: what the page last told the person
+let turnFor = null; // the intervention or entry that notice was about
+
+function clientId() {
+  const k = `plenary:client:participant:${meeting.id}`;
+  try {
+    const id = sessionStorage.getItem(k) || randomId("p-");
+    sessionStorage.setItem(k, id);
+    return id;
+  } catch {
+    return randomId("p-");
+  }
+}
+
+function fail(text) {
+  ui.fatal.hidden = false;
+  ui.fatal.textContent = text;
+}
+
+function status(text, isError = false) {
+  ui.status.textContent = text;
+  ui.status.classList.toggle("error", isError);
+}
+
+// -- connection -------------------------------------------------------------------------------
+let conn = null;
+let commands = null;
+
+function start() {
+  if (!where) return fail("This page's address is not a meeting's. Open your personal link again.");
+  if (!key) return fail("This page needs your personal link (it ends in #key=…). Open the link you were sent.");
+  const id = clientId();
+  conn = new RoomConnection(
+    { meeting: where.meeting, room: where.room, key, hello: () => ({ client: id }) },
+    {
+      onState(state, detail) {
+        ui.conn.dataset.state = state;
+        ui.conn.textContent = STATE_TEXT[state] || state;
+        if (state === State.FAILED) fail(detail);
+      },
+      onWelcome(welcome) {
+        welcomed(welcome);
+        commands.resend();
+      },
+      onEvent(frame) {
+        window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+        if (frame.type === "room.closed" || frame.type === "room.opened") {
+          ui.closed.hidden = frame.type === "room.opened";
+        }
+      },
+      onFrame(frame) {
+        if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
+        if (frame.type === "error") status(frame.message || "The server refused that.", true);
+        window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+      },
+    },
+  );
+  commands = new Commands(conn, id);
+  conn.start();
+  loadMe();
+}
+
+function welcomed(welcome) {
+  if (welcome.role !== "participant") {
+    fail("This is not a participant's link: ask the secretariat for your personal link.");
+  }
+  myId = welcome.participant || null;
+  meeting = { ...meeting, ...welcome.meeting };
+  const rooms = Array.isArray(welcome.rooms) ? welcome.rooms : [];
+  const here = rooms.find((r) => r.id === welcome.room);
+  roomName = here ? here.name : welcome.room;
+  ui.title.textContent = meeting.title || "Ask for the floor";
+  ui.roomName.textContent = roomName;
+  ui.closed.hidden = welcome.open !== false;
+  ui.transcript.href = `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(welcome.room)}`;
+  ui.transcript.target = "_blank";
+  ui.transcript.rel = "noopener";
+  showRooms(rooms, welcome.room);
+  window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
+  setTitle();
+}
+
+function showRooms(rooms, current) {
+  const shown = rooms.filter((r) => r.status === "open" || r.id === current);
+  ui.roomList.replaceChildren(...shown.map((r) => {
+    // The key stays in the fragment: it is never sent to the server in the page request.
+    const href = `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(r.id)}/me${location.hash}`;
+    return h("li", {}, h("a", { href, "aria-current": r.id === current ? "page" : null }, r.name));
+  }));
+  ui.rooms.hidden = shown.length < 2;
+}
+
+async function loadMe() {
+  try {
+    const res = await fetch(`/api/m/${encodeURIComponent(where.meeting)}/me`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    if (!res.ok) return;
+    const me = await res.json();
+    const about = [me.delegation, me.group, me.presence === "in_room" ? "in the room" : "remote"]
+      .filter(Boolean).join(", ");
+    ui.me.replaceChildren(h("span", { class: "muted" }, "You are "), h("strong", {}, me.name),
+      about ? h("span", {}, ` (${about})`) : null);
+  } catch {
+    /* the page works without it: the name is in the welcome */
+  }
+}
+
+// -- asking and withdrawing --------------------------------------------------------------------
+async function ask(kind) {
+  unlockSound();
+  const args = { kind };
+  if (kind === "point_of_order" && ui.pooNote.value.trim()) args.note = ui.pooNote.value.trim();
+  status("Sending…");
+  const answer = await commands.send("floor.request", args);
+  if (answer.type === "error") return status(answer.message, true);
+  if (answer.duplicate) return status(`You are already on the list (${KIND_LABELS[kind]}).`);
+  if (kind === "point_of_order") ui.pooNote.value = "";
+  status(`Your request (${KIND_LABELS[kind]}) is on the list.`);
+}
+
+async function withdraw(entry) {
+  unlockSound();
+  const answer = await commands.send("floor.withdraw", { entry });
+  if (answer.type === "error") return status(answer.message, true);
+  status("Your request was withdrawn.");
+}
+
+ui.speak.addEventListener("click", () => ask("speak"));
+ui.reply.addEventListener("click", () => ask("reply"));
+ui.poo.addEventListener("click", () => ask("point_of_order"));
+ui.pooNote.addEventListener("keydown", (e) => {
+  if (e.key === "Enter") {
+    e.preventDefault();
+    ask("point_of_order");
+  }
+});
+// Any click on the page counts as permission to play the turn sound.
+document.addEventListener("pointerdown", unlockSound, { once: true });
+document.addEventListener("keydown", unlockSound, { once: true });
+
+// -- what the list says about me ----------------------------------------------------------------
+function mine() {
+  return floor.waiting.filter((e) => myId !== null && e.who.participant === myId);
+}
+
+function render() {
+  const entries = mine();
+  const waitingKinds = new Set(entries.map((e) => e.kind));
+  const closedToMe = !floor.open || floor.closed;
+  ui.speak.disabled = !floor.open || floor.closed || waitingKinds.has("speak");
+  ui.reply.disabled = !floor.open || floor.closed || waitingKinds.has("reply");
+  ui.poo.disabled = !floor.open || (floor.closed && !floor.pooWhenClosed) || waitingKinds.has("point_of_order");
+  ui.closedNote.hidden = !closedToMe || !floor.open;
+  ui.closedNote.textContent = floor.closed
+    ? `The chair has closed the list${floor.pooWhenClosed ? "; you can still raise a point of order" : ""}.`
+    : "";
+  ui.mine.replaceChildren(...entries.map((e) => {
+    const place = floor.place(e.id);
+    return h("li", {},
+      h("span", { class: "place" }, `No. ${place}`),
+      h("span", {}, ` of ${floor.waiting.length} waiting — ${KIND_LABELS[e.kind] || e.kind}`),
+      e.note ? h("span", { class: "muted" }, ` (“${e.note}”)`) : null,
+      withdrawButton(e));
+  }));
+  if (!entries.length) ui.mine.replaceChildren(h("li", { class: "muted" }, "You have no request waiting."));
+  showTurn();
+}
+
+function withdrawButton(entry) {
+  const b = h("button", { type: "button" }, "Withdraw");
+  b.setAttribute("aria-label", `Withdraw your request ${KIND_LABELS[entry.kind] || entry.kind}`);
+  b.addEventListener("click", () => withdraw(entry.id));
+  return b;
+}
+
+function showTurn() {
+  const cur = floor.current;
+  let now = null;
+  let about = null;
+  if (cur && myId !== null && cur.who.participant === myId) {
+    now = "floor";
+    about = cur.id;
+  } else if (myId !== null && floor.waiting.length && floor.waiting[0].who.participant === myId) {
+    now = "next";
+    about = floor.waiting[0].id;
+  }
+  if (now === turn && about === turnFor) return;
+  const fresh = now === "floor" && (turn !== "floor" || turnFor !== about);
+  turn = now;
+  turnFor = about;
+  ui.turn.hidden = now === null;
+  ui.turn.dataset.turn = now || "";
+  if (now === "floor") {
+    ui.turn.textContent = "You have the floor. Please speak now.";
+    if (fresh && ui.sound.checked) beep();
+  } else if (now === "next") {
+    ui.turn.textContent = "You are next: please get ready to speak.";
+  } else {
+    ui.turn.textContent = "";
+  }
+  setTitle();
+}
+
+function setTitle() {
+  const base = `${roomName || "Ask for the floor"} — ${meeting.title || "plenary"}`;
+  document.title = turn === "floor" ? `▶ You have the floor — ${base}` : turn === "next" ? `You are next — ${base}` : base;
+}
+
+onFloor(render);
+start();
