@@ -1,0 +1,487 @@
+// The captioner page: type what is said; every keystroke goes out as the live line, Enter records
+// it. Lines and corrections are kept in localStorage until the server acknowledges them and are
+// sent exactly once, whatever happens to the connection or the page (see caption-queue.js).
+
+import { CommandQueue, claimSlot, toMessage } from "./caption-queue.js";
+import { RoomConnection, State, fragmentParam, roomFromPath, store } from "./client.js";
+import { Transcript, charLength, cleanText, el } from "./transcript.js";
+
+// Keystrokes are sent at most this often (the server shows the live line ten times a second
+// anyway); a burst of typing or a paste becomes one message, well under the server's rate limit.
+const LIVE_SEND_MS = 40;
+// An acknowledgement takes milliseconds; none after this long means the connection is stuck, so
+// reconnect and send the command again (the server records it once).
+const ACK_TIMEOUT_MS = 10000;
+// After "unavailable, retry" the record is having trouble: give it a moment.
+const RETRY_MS = 1000;
+// Recorded lines listed for checking and correcting. Older ones are in the viewer and exports.
+const RECENT_LINES = 200;
+// Speaker labels offered for reuse.
+const RECENT_SPEAKERS = 40;
+// As server/limits.py MAX_LINE_CHARS.
+const MAX_LINE_CHARS = 4000;
+// Server messages kept on screen.
+const MAX_MESSAGES = 20;
+
+const NAME_KEY = "plenary:captioner-name";
+const SPEAKERS_KEY = "plenary:speakers";
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  title: $("meeting-title"),
+  roomName: $("room-name"),
+  conn: $("conn-state"),
+  closed: $("room-closed"),
+  fatal: $("fatal"),
+  notKept: $("not-kept"),
+  nameForm: $("name-form"),
+  nameInput: $("name"),
+  main: $("main"),
+  myName: $("my-name"),
+  changeName: $("change-name"),
+  speaker: $("speaker"),
+  speakers: $("speakers"),
+  draft: $("draft"),
+  others: $("others"),
+  pending: $("pending"),
+  pendingCount: $("pending-count"),
+  pendingNote: $("pending-note"),
+  messages: $("messages"),
+  recent: $("recent"),
+};
+
+const STATE_TEXT = {
+  [State.CONNECTING]: "Connecting…",
+  [State.LIVE]: "Connected",
+  [State.RECONNECTING]: "Reconnecting…",
+  [State.FAILED]: "Not connected",
+  [State.PASSCODE]: "Not connected",
+};
+
+function fatal(message) {
+  ui.fatal.textContent = message;
+  ui.fatal.hidden = false;
+}
+
+const where = roomFromPath();
+const key = fragmentParam("key");
+const roomKey = where ? `${where.meeting}/${where.room}` : "";
+
+let queue = null;
+let conn = null;
+let myConn = null;
+let roomOpen = true;
+let inFlight = null; // the command sent and not yet acknowledged on this connection
+let ackTimer = null;
+let retryTimer = null;
+let sentLive = ""; // the live line as the server holds it for this connection
+let liveTimer = null;
+let lastMessage = "";
+const transcript = new Transcript();
+const recentRows = new Map(); // seq -> li
+const othersTyping = new Map(); // conn -> element
+
+// -- name --------------------------------------------------------------------------------------
+function myName() {
+  return store.get(NAME_KEY, "") || "";
+}
+
+function askName() {
+  ui.nameInput.value = myName();
+  ui.nameForm.hidden = false;
+  ui.nameInput.focus();
+}
+
+ui.nameForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = cleanText(ui.nameInput.value).slice(0, 200);
+  if (!name) return;
+  const changed = name !== myName();
+  store.set(NAME_KEY, name);
+  ui.myName.textContent = name;
+  ui.nameForm.hidden = true;
+  if (conn === null) {
+    start();
+  } else if (changed) {
+    conn.reconnectNow(); // the name is part of the hello
+  }
+  ui.draft.focus();
+});
+
+ui.changeName.addEventListener("click", askName);
+
+// -- connection ----------------------------------------------------------------------------------
+function start() {
+  ui.main.hidden = false;
+  ui.myName.textContent = myName();
+  ui.draft.value = queue.draft;
+  renderPending();
+  conn = new RoomConnection(
+    {
+      meeting: where.meeting,
+      room: where.room,
+      key,
+      hello: () => ({ client: queue.client, name: myName() }),
+    },
+    {
+      onState: showState,
+      onWelcome: welcomed,
+      onReset: () => {
+        transcript.clear();
+        recentRows.clear();
+        ui.recent.replaceChildren();
+      },
+      onEvent: recorded,
+      onFrame: ephemeral,
+    },
+  );
+  conn.start();
+}
+
+function showState(state, detail) {
+  ui.conn.dataset.state = state;
+  ui.conn.textContent = STATE_TEXT[state] || state;
+  if (state !== State.LIVE) {
+    // Whatever was in flight is sent again on the next connection; its live line is gone.
+    inFlight = null;
+    clearTimeout(ackTimer);
+    sentLive = "";
+    othersTyping.clear();
+    ui.others.replaceChildren();
+  }
+  if (state === State.FAILED) fatal(detail);
+  renderPending();
+}
+
+function welcomed(welcome) {
+  myConn = welcome.conn;
+  const rooms = Array.isArray(welcome.rooms) ? welcome.rooms : [];
+  const here = rooms.find((r) => r.id === welcome.room);
+  const roomName = here ? here.name : welcome.room;
+  const title = (welcome.meeting && welcome.meeting.title) || "";
+  ui.title.textContent = title || "Captioning";
+  ui.roomName.textContent = `Captioning: ${roomName}`;
+  document.title = `Captioning ${roomName} — ${title || "plenary"}`;
+  setRoomOpen(welcome.open !== false);
+  ui.fatal.hidden = true;
+  pump();
+  scheduleLive();
+}
+
+function setRoomOpen(open) {
+  roomOpen = open;
+  ui.closed.hidden = open;
+  renderPending();
+  if (open) {
+    pump();
+    scheduleLive();
+  }
+}
+
+function recorded(frame) {
+  const change = transcript.apply(frame);
+  if (change && change.added) {
+    addRecent(change.line);
+  } else if (change && change.corrected) {
+    const li = recentRows.get(change.line.seq);
+    if (li && !li.querySelector("form")) li.replaceChildren(lineButton(change.line));
+  } else if (frame.type === "room.closed" || frame.type === "room.opened") {
+    setRoomOpen(frame.type === "room.opened");
+  }
+}
+
+function ephemeral(frame) {
+  if (frame.type === "ack") {
+    acknowledged(frame.n);
+  } else if (frame.type === "error") {
+    refused(frame);
+  } else if (frame.type === "live" && frame.data && Array.isArray(frame.data.lines)) {
+    for (const line of frame.data.lines) {
+      if (line.by !== myConn) showOther(String(line.by), String(line.name || ""), String(line.text || ""));
+    }
+  }
+}
+
+// -- sending commands, one at a time ---------------------------------------------------------------
+function pump() {
+  if (inFlight !== null || conn === null || !conn.open || !roomOpen) return;
+  const head = queue.head();
+  if (head === null) return;
+  if (!conn.send(toMessage(head))) return;
+  inFlight = head;
+  if (head.type === "commit") {
+    // The server clears this connection's live line when it records a commit: whatever is
+    // typed now must be sent again from an empty line.
+    sentLive = "";
+    scheduleLive();
+  }
+  clearTimeout(ackTimer);
+  ackTimer = setTimeout(() => conn.reconnectNow(), ACK_TIMEOUT_MS);
+  renderPending();
+}
+
+function acknowledged(n) {
+  if (typeof n !== "number") return;
+  queue.settle(n);
+  if (inFlight !== null && inFlight.n === n) {
+    inFlight = null;
+    clearTimeout(ackTimer);
+  }
+  renderPending();
+  pump();
+}
+
+function refused(frame) {
+  const entry = typeof frame.n === "number" ? queue.pending.find((c) => c.n === frame.n) : null;
+  if (entry && frame.retry) {
+    // Nothing was recorded; the same command may go again. Keep the order: it stays first.
+    inFlight = null;
+    clearTimeout(ackTimer);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(pump, RETRY_MS);
+    showMessage(`${frame.message} (sending it again)`);
+    return;
+  }
+  if (entry) {
+    // Refused for good (a line that no longer exists, a room closed meanwhile…): say what was
+    // not recorded, with its text, so nothing typed is lost.
+    queue.settle(entry.n);
+    if (inFlight !== null && inFlight.n === entry.n) {
+      inFlight = null;
+      clearTimeout(ackTimer);
+    }
+    showMessage(`Not recorded: “${entry.text}” — ${frame.message}`);
+    renderPending();
+    pump();
+    return;
+  }
+  showMessage(String(frame.message || frame.code || "error"));
+}
+
+function showMessage(text) {
+  if (text === lastMessage) return; // one keystroke after another would repeat it
+  lastMessage = text;
+  const time = new Date().toLocaleTimeString();
+  $("no-messages").hidden = true;
+  ui.messages.append(el("li", {}, `${time} ${text}`));
+  while (ui.messages.children.length > MAX_MESSAGES) ui.messages.firstElementChild.remove();
+}
+
+// -- the live line ---------------------------------------------------------------------------------
+function scheduleLive() {
+  if (liveTimer === null) liveTimer = setTimeout(syncLive, LIVE_SEND_MS);
+}
+
+function syncLive() {
+  liveTimer = null;
+  if (conn === null || !conn.open || !roomOpen) return;
+  // Characters as the server counts them (code points), so an emoji is one to delete.
+  const target = Array.from(ui.draft.value.replace(/\r?\n/g, " "));
+  const sent = Array.from(sentLive);
+  let same = 0;
+  while (same < target.length && same < sent.length && target[same] === sent[same]) same += 1;
+  const del = sent.length - same;
+  const ins = target.slice(same).join("");
+  if (del === 0 && ins === "") return;
+  // A change in the middle is sent as deleting back to it and typing the rest again.
+  if (conn.send({ type: "edit", del, ins })) sentLive = target.join("");
+}
+
+function commitText(raw) {
+  const text = cleanText(raw);
+  if (!text) return true;
+  if (charLength(text) > MAX_LINE_CHARS) {
+    showMessage(`This line is longer than ${MAX_LINE_CHARS} characters: split it into sentences.`);
+    return false;
+  }
+  const speaker = cleanText(ui.speaker.value).slice(0, 200);
+  queue.add({ type: "commit", text, speaker });
+  rememberSpeaker(speaker);
+  renderPending();
+  pump();
+  return true;
+}
+
+ui.draft.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || event.isComposing) return;
+  event.preventDefault();
+  if (commitText(ui.draft.value)) {
+    ui.draft.value = "";
+    queue.setDraft("");
+    scheduleLive();
+  }
+});
+
+ui.draft.addEventListener("input", () => {
+  if (ui.draft.value.includes("\n")) {
+    // Pasted text: each whole line is recorded, the unfinished last one stays to be typed on.
+    const parts = ui.draft.value.split(/\r?\n/);
+    let rest = parts.pop();
+    for (let i = 0; i < parts.length; i += 1) {
+      if (!commitText(parts[i])) {
+        rest = [...parts.slice(i), rest].join("\n");
+        break;
+      }
+    }
+    ui.draft.value = rest;
+  }
+  // Kept at once, not with the next send: the page may be closed in the next millisecond.
+  queue.setDraft(ui.draft.value);
+  scheduleLive();
+});
+
+// -- speaker -----------------------------------------------------------------------------------------
+const speakerKey = `plenary:speaker:${roomKey}`;
+
+function rememberSpeaker(speaker) {
+  if (!speaker) return;
+  const known = (store.get(SPEAKERS_KEY, []) || []).filter((s) => typeof s === "string" && s !== speaker);
+  known.unshift(speaker);
+  store.set(SPEAKERS_KEY, known.slice(0, RECENT_SPEAKERS));
+  showSpeakers();
+}
+
+function showSpeakers() {
+  const known = store.get(SPEAKERS_KEY, []) || [];
+  ui.speakers.replaceChildren(...known.filter((s) => typeof s === "string").map((s) => el("option", { value: s })));
+}
+
+ui.speaker.value = store.get(speakerKey, "") || "";
+showSpeakers();
+ui.speaker.addEventListener("change", () => store.set(speakerKey, cleanText(ui.speaker.value)));
+ui.speaker.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" || event.key === "Escape") {
+    event.preventDefault();
+    store.set(speakerKey, cleanText(ui.speaker.value));
+    ui.draft.focus();
+  }
+});
+
+document.addEventListener("keydown", (event) => {
+  // Alt+S or Ctrl+K (Cmd+K): set the speaker without leaving the keyboard. event.code, since
+  // Alt+S types "ß" on some keyboards.
+  const alt = event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyS";
+  const ctrl = (event.ctrlKey || event.metaKey) && !event.altKey && event.code === "KeyK";
+  if ((alt || ctrl) && !ui.main.hidden) {
+    event.preventDefault();
+    ui.speaker.focus();
+    ui.speaker.select();
+  }
+});
+
+// -- what is shown --------------------------------------------------------------------------------------
+function renderPending() {
+  if (queue === null) return;
+  ui.notKept.hidden = queue.kept;
+  ui.pendingCount.textContent = String(queue.pending.length);
+  ui.pending.replaceChildren(
+    ...queue.pending.map((entry) => {
+      const li = el("li", { "data-n": entry.n, class: entry === inFlight ? "in-flight" : null });
+      if (entry.type === "correct") {
+        li.append(el("span", { class: "kind" }, `Correction of line ${entry.line}`), entry.text);
+      } else {
+        if (entry.speaker) li.append(el("strong", {}, `${entry.speaker}: `));
+        li.append(entry.text);
+      }
+      return li;
+    }),
+  );
+  let note = "";
+  if (queue.pending.length) {
+    if (conn !== null && conn.open && !roomOpen) note = "Held until the room is reopened.";
+    else if (conn !== null && conn.open) note = "Sending…";
+    else note = "Kept here and sent when the connection is back.";
+  }
+  ui.pendingNote.textContent = note;
+}
+
+function lineButton(line) {
+  const button = el("button", { type: "button", class: "line-button", "data-seq": line.seq });
+  button.append(el("span", { class: "seq" }, `#${line.seq}`));
+  if (line.speaker) button.append(el("strong", {}, `${line.speaker}: `));
+  button.append(el("span", { class: "text" }, line.text));
+  if (line.corrected) button.append(" ", el("span", { class: "hint" }, "(corrected)"));
+  button.addEventListener("click", () => editLine(line.seq));
+  return button;
+}
+
+function addRecent(line) {
+  const list = ui.recent;
+  const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 24;
+  const li = el("li");
+  li.append(lineButton(line));
+  recentRows.set(line.seq, li);
+  list.append(li);
+  while (recentRows.size > RECENT_LINES) {
+    const [oldest] = recentRows.keys();
+    if (recentRows.get(oldest).querySelector("form")) break; // being corrected: keep it
+    recentRows.get(oldest).remove();
+    recentRows.delete(oldest);
+    transcript.lines.delete(oldest);
+  }
+  if (atEnd) list.scrollTop = list.scrollHeight;
+}
+
+function editLine(seq) {
+  const line = transcript.lines.get(seq);
+  const li = recentRows.get(seq);
+  if (!line || !li) return;
+  const form = el("form", { class: "correct-form" });
+  const input = el("input", { "aria-label": `Correct line ${seq}`, maxlength: MAX_LINE_CHARS, autocomplete: "off" });
+  input.value = line.text;
+  const save = el("button", { type: "submit", class: "primary" }, "Save correction");
+  const cancel = el("button", { type: "button" }, "Cancel");
+  form.append(input, save, cancel);
+  const close = () => {
+    li.replaceChildren(lineButton(transcript.lines.get(seq) || line));
+    li.querySelector("button").focus();
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = cleanText(input.value);
+    const currentText = (transcript.lines.get(seq) || line).text;
+    if (text && text !== currentText) {
+      queue.add({ type: "correct", line: seq, text });
+      renderPending();
+      pump();
+    }
+    close();
+  });
+  cancel.addEventListener("click", close);
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+  li.replaceChildren(form);
+  input.focus();
+  input.select();
+}
+
+function showOther(by, name, text) {
+  let node = othersTyping.get(by);
+  if (!text) {
+    if (node) node.remove();
+    othersTyping.delete(by);
+    return;
+  }
+  if (!node) {
+    node = el("p");
+    othersTyping.set(by, node);
+    ui.others.append(node);
+  }
+  node.textContent = `${name || "Another captioner"} is typing: ${text}`;
+}
+
+// -- start ----------------------------------------------------------------------------------------------
+if (!where) {
+  fatal("This address is not a captioner link: it should look like /m/MEETING/ROOM/caption#key=….");
+} else if (!key) {
+  fatal("This page needs the captioner link with its key (the address ends with #key=…). Ask the meeting's organiser for it.");
+} else {
+  const slot = await claimSlot(`plenary:captioner:${roomKey}`);
+  queue = new CommandQueue(`plenary:captioner:${roomKey}:${slot}`);
+  if (myName()) start();
+  else askName();
+}

@@ -1,0 +1,166 @@
+// The transcript a page holds: committed lines by seq with corrections applied, and the text
+// and WebVTT files made from it. The formats are the server's (server/exports.py), so a file
+// downloaded from the page is the same as the export of the same lines.
+
+// Cue timing, as server/exports.py MAX_CUE_MS and MIN_CUE_MS.
+const MAX_CUE_MS = 8000;
+const MIN_CUE_MS = 1000;
+
+/** The server's clean_text: one line, no control characters, runs of whitespace folded. */
+export function cleanText(text) {
+  // eslint-disable-next-line no-control-regex
+  const noControls = text.replace(/[\r\n\t]/g, " ").replace(/[\u0000-\u001f]/g, "");
+  return noControls.split(/\s+/).filter(Boolean).join(" ");
+}
+
+/** Length in characters as the server counts them (code points, not UTF-16 units). */
+export function charLength(text) {
+  return Array.from(text).length;
+}
+
+function zoneOrUtc(timezone) {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: timezone });
+    return timezone;
+  } catch {
+    return "UTC";
+  }
+}
+
+/** Date and time parts of a server timestamp (ms) in the meeting's time zone. */
+function parts(ms, timezone) {
+  const format = new Intl.DateTimeFormat("en", {
+    timeZone: zoneOrUtc(timezone),
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  });
+  const out = {};
+  for (const p of format.formatToParts(new Date(ms))) out[p.type] = p.value;
+  return out;
+}
+
+/** "14:05:09" in the meeting's time zone. */
+export function clockTime(ms, timezone) {
+  const p = parts(ms, timezone);
+  return `${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** "2014-02-24 14:05:09" in the meeting's time zone, as in the text export. */
+export function clockStamp(ms, timezone) {
+  const p = parts(ms, timezone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+export class Transcript {
+  constructor() {
+    /** @type {Map<number, {seq:number, ts:number, text:string, speaker:string, captioner:string, corrected:boolean, was:string}>} */
+    this.lines = new Map();
+  }
+
+  clear() {
+    this.lines.clear();
+  }
+
+  /**
+   * Apply a recorded event. Returns the line it added or changed (with `added` or `corrected`
+   * set), or null for events that do not touch the transcript.
+   */
+  apply(frame) {
+    const data = frame.data || {};
+    if (frame.type === "line") {
+      const line = {
+        seq: frame.seq,
+        ts: frame.ts,
+        text: String(data.text ?? ""),
+        speaker: String(data.speaker ?? ""),
+        captioner: String(data.captioner ?? ""),
+        by: data.by ?? null,
+        corrected: false,
+        was: "",
+      };
+      this.lines.set(frame.seq, line);
+      return { line, added: true };
+    }
+    if (frame.type === "correction") {
+      const line = this.lines.get(data.line);
+      if (line === undefined) return null;
+      line.was = String(data.was ?? line.text);
+      line.text = String(data.text ?? "");
+      line.corrected = true;
+      return { line, corrected: true };
+    }
+    return null;
+  }
+
+  toText(title, timezone) {
+    const out = title ? [title, "=".repeat(charLength(title)), ""] : [];
+    for (const line of this.lines.values()) {
+      const who = line.speaker ? `${line.speaker}: ` : "";
+      out.push(`[${clockStamp(line.ts, timezone)}] ${who}${line.text}`);
+    }
+    return out.join("\n") + "\n";
+  }
+
+  toWebVtt() {
+    const lines = [...this.lines.values()];
+    const out = ["WEBVTT", ""];
+    const origin = lines.length ? lines[0].ts : 0;
+    lines.forEach((line, i) => {
+      const start = line.ts - origin;
+      const next = i + 1 < lines.length ? lines[i + 1].ts - origin : start + MAX_CUE_MS;
+      // Until the next line starts, but long enough to read and not across a long pause.
+      const end = start + Math.min(MAX_CUE_MS, Math.max(MIN_CUE_MS, next - start));
+      out.push(String(line.seq), `${stamp(start)} --> ${stamp(end)}`);
+      let text = vttEscape(line.text);
+      if (line.speaker) text = `<v ${vttEscape(line.speaker).replace(/>/g, "")}>${text}</v>`;
+      out.push(text, "");
+    });
+    return out.join("\n");
+  }
+}
+
+function floorDiv(a, b) {
+  return [Math.floor(a / b), ((a % b) + b) % b];
+}
+
+function stamp(ms) {
+  const [h, r1] = floorDiv(ms, 3600000);
+  const [m, r2] = floorDiv(r1, 60000);
+  const [s, rest] = floorDiv(r2, 1000);
+  const two = (n) => String(n).padStart(2, "0");
+  return `${two(h)}:${two(m)}:${two(s)}.${String(rest).padStart(3, "0")}`;
+}
+
+function vttEscape(text) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Offer text as a file download. */
+export function download(filename, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // The browser has taken the file by the next turn; free the memory after a generous delay.
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+/** Create an element with attributes and text content (never markup). */
+export function el(tag, attrs = {}, text = null) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name === "class") node.className = value;
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  if (text !== null) node.textContent = text;
+  return node;
+}

@@ -1,0 +1,424 @@
+// The viewer page: follows one room's transcript live, for reading, searching and downloading.
+//
+// Committed lines go into a polite live region; the line being typed is shown apart from them
+// and is never announced (screen readers would otherwise read every keystroke). Everything
+// anyone typed is inserted as text, never as markup.
+
+import { RoomConnection, State, roomFromPath } from "./client.js";
+import { Transcript, clockTime, download, el } from "./transcript.js";
+
+// Within this many pixels of the end counts as "at the end": reading the last line while a
+// new one arrives must not stop auto-scroll.
+const FOLLOW_SLACK_PX = 32;
+// Searching many thousand lines on every keystroke would make typing lag on a phone.
+const SEARCH_DELAY_MS = 120;
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  title: $("meeting-title"),
+  roomName: $("room-name"),
+  conn: $("conn-state"),
+  rooms: $("rooms"),
+  roomList: $("room-list"),
+  closed: $("room-closed"),
+  fatal: $("fatal"),
+  passForm: $("passcode-form"),
+  passInput: $("passcode"),
+  passWrong: $("passcode-wrong"),
+  scroller: $("transcript"),
+  lines: $("lines"),
+  empty: $("empty"),
+  live: $("live"),
+  back: $("back-to-live"),
+  searchForm: $("search-form"),
+  search: $("search"),
+  searchPrev: $("search-prev"),
+  searchFilter: $("search-filter"),
+  searchStatus: $("search-status"),
+};
+
+const where = roomFromPath();
+const transcript = new Transcript();
+/** @type {Map<number, HTMLLIElement>} */
+const rows = new Map();
+/** @type {Map<string, HTMLElement>} live lines by captioner connection */
+const liveLines = new Map();
+let meeting = { id: where ? where.meeting : "", title: "", timezone: "UTC" };
+let roomName = where ? where.room : "";
+let following = true;
+let lastAdded = null; // the line appended last, for grouping lines by speaker
+// Search state: the pattern, the seqs of matching lines in order, the index of the one shown.
+let searchRegex = null;
+let found = [];
+let current = -1;
+let searchTimer = null;
+
+// -- connection -----------------------------------------------------------------------------
+const STATE_TEXT = {
+  [State.CONNECTING]: "Connecting…",
+  [State.LIVE]: "Live",
+  [State.RECONNECTING]: "Reconnecting…",
+  [State.PASSCODE]: "Passcode required",
+  [State.FAILED]: "Not connected",
+};
+
+const passKey = `plenary:passcode:${where ? where.meeting : ""}`;
+
+function storedPasscode() {
+  try {
+    return sessionStorage.getItem(passKey);
+  } catch {
+    return null;
+  }
+}
+
+const conn = where
+  ? new RoomConnection(
+      { meeting: where.meeting, room: where.room, passcode: storedPasscode() },
+      {
+        onState: showState,
+        onWelcome: welcomed,
+        onReset: clearTranscript,
+        onEvent: recorded,
+        onFrame: ephemeral,
+        onBatch: afterBatch,
+      },
+    )
+  : null;
+
+function showState(state, detail) {
+  ui.conn.dataset.state = state;
+  ui.conn.textContent = STATE_TEXT[state] || state;
+  if (state !== State.LIVE) clearLive();
+  ui.passForm.hidden = state !== State.PASSCODE;
+  if (state === State.PASSCODE) {
+    ui.passWrong.hidden = detail !== "wrong";
+    ui.passInput.value = "";
+    ui.passInput.focus();
+  }
+  ui.fatal.hidden = state !== State.FAILED;
+  if (state === State.FAILED) ui.fatal.textContent = detail;
+}
+
+function welcomed(welcome) {
+  meeting = { ...meeting, ...welcome.meeting };
+  const rooms = Array.isArray(welcome.rooms) ? welcome.rooms : [];
+  const here = rooms.find((r) => r.id === welcome.room);
+  roomName = here ? here.name : welcome.room;
+  ui.title.textContent = meeting.title || "Live transcript";
+  ui.roomName.textContent = roomName;
+  document.title = `${roomName} — ${meeting.title || "Live transcript"}`;
+  ui.closed.hidden = welcome.open !== false;
+  showRooms(rooms, welcome.room);
+  window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
+}
+
+function showRooms(rooms, current) {
+  const shown = rooms.filter((r) => r.status === "open" || r.id === current);
+  ui.roomList.replaceChildren(
+    ...shown.map((r) => {
+      const href = `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(r.id)}`;
+      const li = el("li");
+      li.append(el("a", { href, "aria-current": r.id === current ? "page" : null }, r.name));
+      return li;
+    }),
+  );
+  ui.rooms.hidden = shown.length < 2;
+}
+
+function recorded(frame) {
+  const change = transcript.apply(frame);
+  if (change && change.added) {
+    addRow(change.line);
+    if (change.line.by) setLive(change.line.by, ""); // the typed line became this committed one
+  } else if (change && change.corrected) {
+    replaceRow(change.line);
+  } else if (frame.type === "room.closed" || frame.type === "room.opened") {
+    ui.closed.hidden = frame.type === "room.opened";
+  }
+  window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+}
+
+function ephemeral(frame) {
+  if (frame.type === "live" && frame.data && Array.isArray(frame.data.lines)) {
+    for (const line of frame.data.lines) setLive(String(line.by), String(line.text ?? ""));
+  }
+  window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+}
+
+function afterBatch() {
+  ui.lines.setAttribute("aria-busy", conn.caughtUp ? "false" : "true");
+  ui.empty.hidden = transcript.lines.size > 0;
+  stick();
+}
+
+// -- lines ------------------------------------------------------------------------------------
+function renderRow(line, previous) {
+  const li = el("li", { class: "line", id: `line-${line.seq}`, "data-seq": line.seq });
+  li.append(el("time", { class: "ts", datetime: new Date(line.ts).toISOString() },
+    clockTime(line.ts, meeting.timezone)));
+  if (line.speaker) {
+    // A run of lines by one speaker shows the name once; screen readers still hear it.
+    if (previous && previous.speaker === line.speaker) li.classList.add("same-speaker");
+    const speaker = el("span", { class: "speaker" });
+    fillText(speaker, line.speaker);
+    li.append(speaker, el("span", { class: "sep" }, ": "));
+  }
+  const text = el("span", { class: "text" });
+  fillText(text, line.text);
+  li.append(text);
+  if (line.corrected) {
+    li.classList.add("corrected");
+    li.append(" ", el("span", { class: "corrected-mark", title: `Was: ${line.was}` }, "(corrected)"));
+  }
+  if (searchRegex && matches(line)) li.classList.add("match");
+  return li;
+}
+
+function addRow(line) {
+  const li = renderRow(line, lastAdded);
+  lastAdded = line;
+  rows.set(line.seq, li);
+  ui.lines.append(li);
+  if (searchRegex && matches(line)) {
+    found.push(line.seq);
+    showSearchCount();
+  }
+}
+
+function replaceRow(line) {
+  const old = rows.get(line.seq);
+  if (!old) return;
+  const prevRow = old.previousElementSibling;
+  const previous = prevRow ? transcript.lines.get(Number(prevRow.dataset.seq)) : null;
+  // A new element rather than new text: the live region then reads out the corrected line.
+  const li = renderRow(line, previous);
+  if (old.classList.contains("current-match")) li.classList.add("current-match");
+  old.replaceWith(li);
+  rows.set(line.seq, li);
+  if (searchRegex) runSearch(false);
+}
+
+function clearTranscript() {
+  transcript.clear();
+  rows.clear();
+  lastAdded = null;
+  ui.lines.replaceChildren();
+  found = [];
+  current = -1;
+  showSearchCount();
+}
+
+function setLive(by, text) {
+  let node = liveLines.get(by);
+  if (!text) {
+    if (node) node.remove();
+    liveLines.delete(by);
+    return;
+  }
+  if (!node) {
+    node = el("p", { class: "live-line" });
+    node.append(el("span", { class: "live-tag" }, "typing"), el("span", { class: "live-text" }));
+    liveLines.set(by, node);
+    ui.live.append(node);
+  }
+  node.lastChild.textContent = text;
+  stick();
+}
+
+function clearLive() {
+  liveLines.clear();
+  ui.live.replaceChildren();
+}
+
+// -- following the end ------------------------------------------------------------------------
+// On a wide screen the transcript scrolls inside its own box under the tools; on a phone the
+// whole page scrolls, so that the transcript gets the whole screen once the header is passed.
+function scrollBox() {
+  const overflow = getComputedStyle(ui.scroller).overflowY;
+  return overflow === "auto" || overflow === "scroll" ? ui.scroller : document.scrollingElement;
+}
+
+function atEnd() {
+  const s = scrollBox();
+  return s.scrollHeight - s.scrollTop - s.clientHeight <= FOLLOW_SLACK_PX;
+}
+
+function stick() {
+  if (!following) return;
+  const s = scrollBox();
+  s.scrollTop = s.scrollHeight;
+}
+
+function scrolled() {
+  following = atEnd();
+  ui.back.hidden = following;
+}
+
+ui.scroller.addEventListener("scroll", scrolled);
+window.addEventListener("scroll", scrolled);
+window.addEventListener("resize", stick);
+
+ui.back.addEventListener("click", () => {
+  following = true;
+  ui.back.hidden = true;
+  stick();
+  ui.scroller.focus({ preventScroll: true });
+});
+
+document.addEventListener("plenary:display", () => stick());
+
+// -- search -------------------------------------------------------------------------------------
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function matches(line) {
+  searchRegex.lastIndex = 0;
+  const inText = searchRegex.test(line.text);
+  searchRegex.lastIndex = 0;
+  return inText || searchRegex.test(line.speaker);
+}
+
+function fillText(span, text) {
+  if (!searchRegex) {
+    span.textContent = text;
+    return;
+  }
+  const parts = [];
+  let at = 0;
+  searchRegex.lastIndex = 0;
+  for (const m of text.matchAll(searchRegex)) {
+    if (m.index > at) parts.push(document.createTextNode(text.slice(at, m.index)));
+    parts.push(el("mark", {}, m[0]));
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) parts.push(document.createTextNode(text.slice(at)));
+  span.replaceChildren(...parts);
+}
+
+function runSearch(resetPosition = true) {
+  const query = ui.search.value.trim();
+  searchRegex = query ? new RegExp(escapeRegExp(query), "giu") : null;
+  const before = found.length && current >= 0 ? found[current] : null;
+  found = [];
+  for (const [seq, li] of rows) {
+    const line = transcript.lines.get(seq);
+    const hit = searchRegex !== null && matches(line);
+    const had = li.classList.contains("match") || li.querySelector("mark") !== null;
+    if (hit) found.push(seq);
+    if (hit || had) {
+      li.classList.toggle("match", hit);
+      fillText(li.querySelector(".text"), line.text);
+      const speaker = li.querySelector(".speaker");
+      if (speaker) fillText(speaker, line.speaker);
+    }
+    if (!hit) li.classList.remove("current-match");
+  }
+  current = resetPosition ? -1 : found.indexOf(before);
+  ui.lines.classList.toggle("filtering", ui.searchFilter.checked && searchRegex !== null);
+  showSearchCount();
+}
+
+function showSearchCount() {
+  if (!searchRegex) {
+    ui.searchStatus.textContent = "";
+  } else if (found.length === 0) {
+    ui.searchStatus.textContent = "No lines match";
+  } else if (current >= 0) {
+    ui.searchStatus.textContent = `Match ${current + 1} of ${found.length}`;
+  } else {
+    ui.searchStatus.textContent = `${found.length} ${found.length === 1 ? "line matches" : "lines match"}`;
+  }
+}
+
+function goToMatch(step) {
+  clearTimeout(searchTimer);
+  if (searchTimer !== null) {
+    searchTimer = null;
+    runSearch();
+  }
+  if (found.length === 0) return;
+  const old = current >= 0 ? rows.get(found[current]) : null;
+  if (old) old.classList.remove("current-match");
+  current = current < 0 ? (step > 0 ? 0 : found.length - 1) : (current + step + found.length) % found.length;
+  const li = rows.get(found[current]);
+  li.classList.add("current-match");
+  following = false;
+  ui.back.hidden = false;
+  li.scrollIntoView({ block: "center" });
+  showSearchCount();
+}
+
+ui.search.addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    searchTimer = null;
+    runSearch();
+  }, SEARCH_DELAY_MS);
+});
+
+ui.search.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.shiftKey) {
+    event.preventDefault();
+    goToMatch(-1);
+  } else if (event.key === "Escape" && ui.search.value) {
+    event.preventDefault();
+    ui.search.value = "";
+    runSearch();
+  }
+});
+
+ui.searchForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  goToMatch(1);
+});
+ui.searchPrev.addEventListener("click", () => goToMatch(-1));
+ui.searchFilter.addEventListener("change", () => runSearch(false));
+
+document.addEventListener("keydown", (event) => {
+  // "/" jumps to the search box, as on many reading sites, unless the reader is typing.
+  const target = event.target;
+  const typing = target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+  if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    event.preventDefault();
+    ui.search.focus();
+    ui.search.select();
+  }
+});
+
+// -- downloads ----------------------------------------------------------------------------------
+function fileBase() {
+  return `${meeting.id}-${where ? where.room : "transcript"}`;
+}
+
+$("download-txt").addEventListener("click", () => {
+  const title = meeting.title ? `${meeting.title} — ${roomName}` : roomName;
+  download(`${fileBase()}.txt`, transcript.toText(title, meeting.timezone), "text/plain;charset=utf-8");
+});
+
+$("download-vtt").addEventListener("click", () => {
+  download(`${fileBase()}.vtt`, transcript.toWebVtt(), "text/vtt;charset=utf-8");
+});
+
+// -- passcode -----------------------------------------------------------------------------------
+ui.passForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const passcode = ui.passInput.value;
+  if (!passcode) return;
+  try {
+    // Kept for this tab only, so moving between rooms does not ask again.
+    sessionStorage.setItem(passKey, passcode);
+  } catch {
+    /* asked again after a reload */
+  }
+  conn.setPasscode(passcode);
+});
+
+// -- start ---------------------------------------------------------------------------------------
+if (conn) {
+  conn.start();
+} else {
+  showState(State.FAILED, "This address is not a transcript link: it should look like /m/MEETING/ROOM.");
+}
