@@ -76,16 +76,21 @@ async def _first_start(backend: Backend, settings: Settings) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server import gcpolicy
     from server.app import create_app
+    from server.wire import PlenaryWebSocketProtocol
 
     settings = _settings(args)
     print(_with_backend(settings, lambda b: _first_start(b, settings)), flush=True)
     print(f"\nplenary is serving on {settings.base_url()}  (Ctrl+C stops it)", flush=True)
+    gcpolicy.start()
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        ws="websockets-sansio",
+        # uvicorn's websockets-sansio protocol with direct writes for the fan-out (server/wire.py;
+        # chosen by measurement, see docs/performance.md).
+        ws=PlenaryWebSocketProtocol,
         ws_max_size=MAX_FRAME_BYTES,
         ws_ping_interval=WS_PING_INTERVAL_S,
         ws_ping_timeout=WS_PING_TIMEOUT_S,

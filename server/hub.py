@@ -20,6 +20,7 @@ from server.events import control_frame
 from server.limits import BACKLOG_PAGE, RECENT_EVENTS_PER_ROOM
 from server.metrics import METRICS
 from server.outbox import Outbox
+from server.wire import text_frame
 
 log = logging.getLogger("plenary.hub")
 
@@ -178,8 +179,10 @@ class Hub:
 
     @staticmethod
     def _fan_out(channel: Channel, text: str) -> None:
+        # Encoded once per room: the same websocket frame bytes go to every viewer.
+        wire = text_frame(text)
         for outbox in channel.outboxes:
-            outbox.push(text)
+            outbox.push(text, wire)
 
     async def _repair(self, channel: Channel) -> None:
         """Read events missing between the last delivered and the first held one."""

@@ -149,3 +149,22 @@ MAX_SEARCH_RESULTS = 500
 # resume backlog at over 1 MB/s across a 100 ms round trip, and a viewer that stops reading
 # reaches its outbox bounds (and is dropped) after about 1 MB instead of 5.
 VIEWER_SEND_BUFFER_BYTES = 64 * 1024
+
+# -- fan-out ------------------------------------------------------------------------------------
+# A viewer dropped for falling too far behind gets its close frame (code 4009, "resume") queued
+# behind what its socket already holds. If it has not read that far after this long, it is not
+# reading at all (a frozen tab, a dead network): the connection is aborted and its buffers freed.
+STALLED_CLOSE_GRACE_S = 5.0
+
+# The kernel's send buffer per websocket. Left to itself Linux grows it to 4 MiB for a peer that
+# does not read, memory the process never sees. Captions are a few KB/s; this still carries a
+# resume backlog at over 1 MB/s across a 100 ms round trip, and a viewer that stops reading
+# reaches its outbox bounds (and is dropped) after about 1 MB instead of 5.
+VIEWER_SEND_BUFFER_BYTES = 64 * 1024
+
+# Garbage collection (server/gcpolicy.py). Every few seconds the objects alive are moved out of the
+# collector's view, so a full collection never walks thousands of open connections (at 2,000
+# viewers that walk froze the event loop for 200 ms). Every so often they are handed back, so that
+# cycles among objects that have died since are still collected: one full pass per interval.
+GC_FREEZE_INTERVAL_S = 5.0
+GC_THAW_INTERVAL_S = 600.0

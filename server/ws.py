@@ -46,6 +46,7 @@ from server.protocol import (
 from server.ratelimit import TokenBucket
 from server.room import RoomRuntime
 from server.state import CommandRejected
+from server.wire import EXTENSION
 
 log = logging.getLogger("plenary.ws")
 
@@ -185,7 +186,10 @@ class _Session:
             )
             async for frames in hub.backlog(sub):
                 await self.send("\n".join(frames))
-            sender = asyncio.create_task(sub.outbox.run(self.send))
+            # With uvicorn running server.wire's protocol, live frames for a viewer that keeps
+            # up are written straight to its socket; otherwise they go through ``send``.
+            writer = self.ws.scope.get("extensions", {}).get(EXTENSION)
+            sender = asyncio.create_task(sub.outbox.run(self.send, writer))
             receiver = asyncio.create_task(self._receive())
             try:
                 done, _ = await asyncio.wait(
@@ -203,6 +207,8 @@ class _Session:
                     raise exc
             if sub.outbox.overflowed:
                 METRICS.slow_clients_dropped.inc()
+                if writer is not None:
+                    return  # the writer already queued the resume code and will cut the socket
                 raise Refused(CLOSE_RESUME, "too far behind: reconnect and resume")
             if sub.outbox.closed_reason is not None:
                 raise Refused(CLOSE_RESUME, f"resume needed ({sub.outbox.closed_reason})")

@@ -1,0 +1,64 @@
+"""Run the benchmark: ``python -m bench`` (all workloads, writes docs/performance.md and
+bench/results/latest.json), ``python -m bench --quick`` (a few seconds each, prints JSON only),
+``python -m bench w2 w7`` (some workloads)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench.report import machine, render, write_doc
+from bench.workloads import FULL, QUICK, WORKLOADS, run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("workloads", nargs="*", help=f"some of {' '.join(WORKLOADS)} (default all)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks, not figures")
+    parser.add_argument("--json", type=Path, help="where to write the results as JSON")
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        help="the Markdown document to update (default with a full run: docs/performance.md)",
+    )
+    args = parser.parse_args()
+    names = args.workloads or list(WORKLOADS)
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workload {unknown[0]!r}; choose from {' '.join(WORKLOADS)}")
+    size = QUICK if args.quick else FULL
+    t0 = time.monotonic()
+    results = asyncio.run(run(names, size, lambda m: print(f"[bench] {m}", file=sys.stderr)))
+    info = machine()
+    command = (
+        "python -m bench"
+        + (" --quick" if args.quick else "")
+        + "".join(f" {n}" for n in args.workloads)
+    )
+    doc = {
+        "machine": info,
+        "command": command,
+        "wall_s": round(time.monotonic() - t0, 1),
+        "results": results,
+    }
+    json_path = args.json or (None if args.quick else ROOT / "bench" / "results" / "latest.json")
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(doc, indent=1) + "\n")
+    doc_path = args.doc or (None if args.quick else ROOT / "docs" / "performance.md")
+    if doc_path is not None:
+        write_doc(doc_path, render(results, info, command))
+    if json_path is None:
+        json.dump(doc, sys.stdout, indent=1)
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

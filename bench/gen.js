@@ -1,0 +1,510 @@
+// The load generator: viewers and captioners for plenary and for the peers, on one clock.
+//
+// Usage: node gen.js CONFIG.json. Progress and results are JSON lines on stdout:
+//   {"event":"connected",...}   every viewer and captioner is connected (idle mode: then waits)
+//   {"event":"phase-start","name":...} / {"event":"phase-end",...}  around each measured phase
+//   {"event":"result",...}      the figures; the last line
+// Standard input: a line "stop" ends idle mode.
+//
+// The captioner is this process, so a line's send time written into its text and read back by
+// each viewer is measured on the same clock (performance.timeOrigin + performance.now()).
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const readline = require("readline");
+const WebSocket = require(path.join(__dirname, "node_modules", "ws"));
+
+const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const emit = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
+const log = (msg) => process.stderr.write(`[gen] ${msg}\n`);
+
+const PROTO = cfg.proto; // "plenary" | "plain" | "socketio"
+const BASE = cfg.url; // ws://127.0.0.1:PORT
+const LOCAL_ADDRS = cfg.localAddrs || ["127.0.0.1"];
+let addrTurn = 0;
+
+// -- statistics ---------------------------------------------------------------------------------
+function pct(sorted, p) {
+  if (!sorted.length) return null;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round(sorted[i] * 10) / 10;
+}
+function summary(samples) {
+  const s = Float64Array.from(samples).sort();
+  return { n: s.length, p50: pct(s, 50), p99: pct(s, 99), max: s.length ? Math.round(s[s.length - 1] * 10) / 10 : null };
+}
+
+class Phase {
+  constructor(name, index) {
+    this.name = name;
+    this.index = index;
+    this.lineLat = [];
+    this.liveLat = [];
+    this.ackLat = [];
+    this.expected = 0;
+    this.delivered = 0;
+    this.commitsSent = 0;
+    this.liveSent = 0;
+    this.liveRecv = 0;
+  }
+}
+const phases = [];
+let current = null; // the phase new sends belong to
+const stats = { gaps: 0, dups: 0, closes: {}, readerCloses: 0, errors: 0 };
+
+// -- parsing what viewers receive -----------------------------------------------------------------
+// Committed line text: "t=<send time> k=<phase> <filler>"; live text: "t=<send time> <filler>".
+function onLine(viewer, seq, text) {
+  if (seq !== undefined) {
+    if (seq <= viewer.last) {
+      stats.dups++;
+      return;
+    }
+    if (seq > viewer.last + 1 && viewer.last >= 0) stats.gaps += seq - viewer.last - 1;
+    viewer.last = seq;
+  }
+  if (viewer.stalled || viewer.role !== "viewer" || typeof text !== "string" || !text.startsWith("t=")) return;
+  const t = parseFloat(text.slice(2));
+  const sp = text.indexOf(" k=");
+  const ph = phases[parseInt(text.slice(sp + 3), 10)];
+  if (!ph) return;
+  ph.delivered++;
+  ph.lineLat.push(now() - t);
+}
+function onLive(viewer, text) {
+  if (viewer.stalled || viewer.role !== "viewer" || typeof text !== "string" || !text.startsWith("t=")) return;
+  const sp = text.indexOf(" k=");
+  const ph = phases[parseInt(text.slice(sp + 3), 10)];
+  if (!ph) return;
+  ph.liveRecv++;
+  ph.liveLat.push(now() - parseFloat(text.slice(2)));
+}
+function onFrame(viewer, obj) {
+  const type = obj.type;
+  if (type === "line") onLine(viewer, obj.seq, obj.data && obj.data.text);
+  else if (type === "live") {
+    const lines = obj.data && obj.data.lines;
+    if (lines) for (const l of lines) onLive(viewer, l.text);
+    else onLive(viewer, obj.data && obj.data.text);
+  } else if (type === "welcome") {
+    viewer.welcome = obj;
+    if (viewer.last < 0) viewer.last = 0;
+    viewer.ready();
+  } else if (type === "ack") viewer.onAck && viewer.onAck(obj);
+  else if (type === "error") {
+    stats.errors++;
+    if (stats.errors < 5) log(`error frame: ${JSON.stringify(obj)}`);
+  }
+}
+
+// Lines and live updates are most of what arrives: they are read without a full JSON parse, so
+// that the generator's own cost stays small beside the server's. Everything else is parsed.
+const TEXT_MARK = '"text":"t=';
+function quickFrame(viewer, s) {
+  if (s.startsWith('{"seq":')) {
+    const i = s.indexOf(TEXT_MARK);
+    if (i > 0 && s.indexOf('"type":"line"') > 0) {
+      onLine(viewer, parseInt(s.slice(7, 24), 10), s.slice(i + 8, i + 60));
+      return;
+    }
+  } else if (s.startsWith('{"type":"live"')) {
+    let i = s.indexOf(TEXT_MARK);
+    while (i > 0) {
+      onLive(viewer, s.slice(i + 8, i + 60));
+      i = s.indexOf(TEXT_MARK, i + 8);
+    }
+    return;
+  }
+  onFrame(viewer, JSON.parse(s));
+}
+
+// -- connections --------------------------------------------------------------------------------
+const URLS = cfg.urls && cfg.urls.length ? cfg.urls : [BASE];
+let urlTurn = 0;
+function urlFor(room, role) {
+  // Viewers are spread over the server processes; captioners all use the first.
+  const BASE = role === "viewer" ? URLS[urlTurn++ % URLS.length] : URLS[0];
+  if (PROTO === "plenary") return `${BASE}/ws/${room.meeting}/${room.room}`;
+  if (PROTO === "plain") return `${BASE}/${role === "viewer" ? "ws" : "pub"}/${room.room}`;
+  const pub = role === "viewer" ? "" : "&pub=1";
+  return `${BASE}/socket.io/?EIO=4&transport=websocket&room=${room.room}${pub}`;
+}
+
+function open(room, role, opts = {}) {
+  const viewer = {
+    room,
+    role,
+    last: opts.after === undefined ? -1 : opts.after,
+    stalled: !!opts.stalled,
+    ws: null,
+    welcome: null,
+    closed: null,
+    ready: null,
+    onAck: null,
+  };
+  return new Promise((resolve, reject) => {
+    const localAddress = LOCAL_ADDRS[addrTurn++ % LOCAL_ADDRS.length];
+    const ws = new WebSocket(urlFor(room, role), {
+      perMessageDeflate: !!cfg.deflate,
+      localAddress,
+      maxPayload: 64 * 1024 * 1024,
+      skipUTF8Validation: true,
+      handshakeTimeout: 30000,
+    });
+    viewer.ws = ws;
+    let done = false;
+    const timer = setTimeout(() => {
+      if (!done) {
+        done = true;
+        ws.terminate();
+        reject(new Error("no welcome within 30 s"));
+      }
+    }, 30000);
+    viewer.ready = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (viewer.stalled) ws._socket.pause(); // connected, never reads again
+      resolve(viewer);
+    };
+    ws.on("open", () => {
+      if (PROTO === "plenary") {
+        const hello = { type: "hello", after: Math.max(0, viewer.last) };
+        if (role !== "viewer") hello.key = room.key;
+        ws.send(JSON.stringify(hello));
+      } else if (PROTO === "plain") {
+        viewer.last = 0;
+        viewer.ready();
+      }
+    });
+    ws.on("message", (data) => {
+      const s = data.toString();
+      if (PROTO === "plenary") {
+        if (s.indexOf("\n") < 0) quickFrame(viewer, s);
+        else for (const part of s.split("\n")) quickFrame(viewer, part);
+      } else if (PROTO === "plain") {
+        quickFrame(viewer, s);
+      } else {
+        // Engine.IO v4 / Socket.IO v5 over a websocket, spoken directly.
+        if (s === "2") ws.send("3");
+        else if (s[0] === "0") ws.send("40");
+        else if (s.startsWith("40")) {
+          viewer.last = 0;
+          viewer.ready();
+        } else if (s.startsWith("42")) {
+          const [, payload] = JSON.parse(s.slice(2));
+          onFrame(viewer, typeof payload === "string" ? JSON.parse(payload) : payload);
+        }
+      }
+    });
+    ws.on("close", (code) => {
+      viewer.closed = code;
+      stats.closes[code] = (stats.closes[code] || 0) + 1;
+      if (role === "viewer" && !viewer.stalled && !viewer.leaving) stats.readerCloses++;
+      if (!done) {
+        done = true;
+        clearTimeout(timer);
+        reject(new Error(`closed ${code} before welcome`));
+      }
+    });
+    ws.on("error", () => {});
+  });
+}
+
+async function pool(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  let failures = 0;
+  async function worker() {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (e) {
+        failures++;
+        if (failures <= 3) log(`connect failed: ${e.message}`);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return { out: out.filter(Boolean), failures };
+}
+
+// -- captioners ---------------------------------------------------------------------------------
+const FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor ".repeat(60);
+
+class Captioner {
+  constructor(conn) {
+    this.conn = conn;
+    this.n = 0;
+    this.sentAt = new Map();
+    this.liveLen = 0;
+    this.acked = 0;
+    this.maxSeq = 0;
+    conn.onAck = (ack) => {
+      const entry = this.sentAt.get(ack.n);
+      if (entry) {
+        this.sentAt.delete(ack.n);
+        entry.ph.ackLat.push(now() - entry.t);
+      }
+      if (ack.seq) {
+        this.acked++;
+        this.maxSeq = Math.max(this.maxSeq, ack.seq);
+      }
+    };
+  }
+  send(obj) {
+    const ws = this.conn.ws;
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    if (PROTO === "socketio") ws.send(`42${JSON.stringify([obj.type, obj])}`);
+    else ws.send(JSON.stringify(obj));
+    return true;
+  }
+  commit(ph, bytes) {
+    const t = now();
+    const head = `t=${t.toFixed(3)} k=${ph.index} `;
+    const text = head + FILLER.slice(0, Math.max(0, bytes - head.length));
+    const n = ++this.n;
+    if (PROTO === "plenary") this.sentAt.set(n, { t, ph });
+    if (this.send({ type: "commit", n, text, speaker: "Chair" })) ph.commitsSent++;
+  }
+  live(ph, bytes) {
+    const t = now();
+    const head = `t=${t.toFixed(3)} k=${ph.index} `;
+    const text = head + FILLER.slice(0, Math.max(0, bytes - head.length));
+    const msg = PROTO === "plenary" ? { type: "edit", del: this.liveLen, ins: text } : { type: "live", text };
+    this.liveLen = text.length;
+    if (this.send(msg)) ph.liveSent++;
+  }
+}
+
+// -- the rooms ------------------------------------------------------------------------------------
+const rooms = cfg.rooms; // [{meeting, room, key, viewers, stalled, captioners}]
+const viewers = [];
+const captioners = new Map(); // room index -> [Captioner]
+
+async function connectAll() {
+  const started = now();
+  const capSpecs = [];
+  rooms.forEach((room, ri) => {
+    for (let c = 0; c < (room.captioners || 1); c++) capSpecs.push({ room, ri });
+  });
+  const caps = await pool(capSpecs, 50, async (spec) => ({ spec, conn: await open(spec.room, "captioner") }));
+  for (const { spec, conn } of caps.out) {
+    if (!captioners.has(spec.ri)) captioners.set(spec.ri, []);
+    captioners.get(spec.ri).push(new Captioner(conn));
+  }
+  const specs = [];
+  rooms.forEach((room) => {
+    for (let i = 0; i < room.viewers; i++) specs.push({ room, stalled: i < (room.stalled || 0) });
+  });
+  const res = await pool(specs, cfg.connectConcurrency || 100, (s) => open(s.room, "viewer", { stalled: s.stalled }));
+  viewers.push(...res.out);
+  return { viewers: res.out.length, failures: res.failures + caps.failures, connect_s: (now() - started) / 1000 };
+}
+
+function readersOf(ri) {
+  let n = 0;
+  for (const v of viewers) if (v.room === rooms[ri] && !v.stalled && v.closed === null) n++;
+  return n;
+}
+
+// One phase: every room's captioner commits `commitRate` lines/s and types `liveRate` updates/s.
+async function runPhase(spec, index) {
+  const ph = new Phase(spec.name, index);
+  phases[index] = ph;
+  current = ph;
+  const readers = rooms.map((_, ri) => readersOf(ri));
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  emit({ event: "phase-start", name: spec.name });
+  const durMs = spec.duration * 1000;
+  const timers = [];
+  rooms.forEach((room, ri) => {
+    const caps = captioners.get(ri) || [];
+    if (!caps.length) return;
+    // Commits are spread over the room's captioner connections (each stays under the server's
+    // per-connection message rate); live updates come from the first, as one person typing.
+    const committers = caps.length > 1 ? caps.slice(1) : caps;
+    // Rooms are staggered within one interval so they do not all send in the same millisecond.
+    const schedule = (rate, send) => {
+      const every = 1000 / rate;
+      const startAt = t0 + (ri / rooms.length) * every;
+      let i = 0;
+      const tick = () => {
+        for (;;) {
+          const due = startAt + i * every;
+          if (due >= t0 + durMs) return;
+          if (due > now()) {
+            timers.push(setTimeout(tick, due - now()));
+            return;
+          }
+          send(i);
+          i++;
+        }
+      };
+      tick();
+    };
+    if (spec.commitRate > 0) {
+      schedule(spec.commitRate, (i) => {
+        committers[i % committers.length].commit(ph, spec.lineBytes || 120);
+        ph.expected += readers[ri];
+      });
+    }
+    if (spec.liveRate > 0) schedule(spec.liveRate, () => caps[0].live(ph, spec.liveBytes || 60));
+  });
+  await sleep(durMs);
+  const sendEnd = now();
+  // Drain: wait for what was sent to arrive, up to the phase's drain time.
+  const drainUntil = now() + (spec.drain || 3) * 1000;
+  while (now() < drainUntil && ph.delivered < ph.expected) await sleep(20);
+  await sleep(150); // stragglers of live updates
+  for (const t of timers) clearTimeout(t);
+  const cpu = process.cpuUsage(cpu0);
+  const wall = (now() - t0) / 1000;
+  const line = summary(ph.lineLat);
+  const result = {
+    name: spec.name,
+    commit_rate: spec.commitRate,
+    live_rate: spec.liveRate,
+    readers: readers.reduce((a, b) => a + b, 0),
+    duration_s: spec.duration,
+    commits_sent: ph.commitsSent,
+    expected: ph.expected,
+    delivered: ph.delivered,
+    deliveries_per_s: Math.round(ph.delivered / ((sendEnd - t0) / 1000)),
+    line_latency_ms: line,
+    live_sent: ph.liveSent,
+    live_received: ph.liveRecv,
+    live_latency_ms: summary(ph.liveLat),
+    ack_latency_ms: summary(ph.ackLat),
+    generator_cpu_s: Math.round(((cpu.user + cpu.system) / 1e6) * 100) / 100,
+    generator_cpu_pct: Math.round(((cpu.user + cpu.system) / 1e4 / wall) * 10) / 10,
+    wall_s: Math.round(wall * 100) / 100,
+  };
+  emit({ event: "phase-end", name: spec.name });
+  return result;
+}
+
+async function streamMode() {
+  const conn = await connectAll();
+  emit({ event: "connected", ...conn });
+  await sleep((cfg.settle || 1) * 1000);
+  const results = [];
+  for (let i = 0; i < cfg.phases.length; i++) {
+    const r = await runPhase(cfg.phases[i], i);
+    results.push(r);
+    const lost = r.expected - r.delivered;
+    const ok = lost === 0 && r.line_latency_ms.p99 !== null && r.line_latency_ms.p99 <= (cfg.p99LimitMs || 250);
+    r.ok = ok;
+    log(`${r.name}: ${r.delivered}/${r.expected} p99 ${r.line_latency_ms.p99} ms, gen cpu ${r.generator_cpu_pct}%`);
+    if (cfg.stopOnFail && !ok) break;
+    if (cfg.pause) await sleep(cfg.pause * 1000);
+  }
+  // Stalled viewers read again: what they find says how the server let them go.
+  const stalled = viewers.filter((v) => v.stalled);
+  const closedWhileStalled = stalled.filter((v) => v.closed !== null).length;
+  for (const v of stalled) if (v.ws._socket) v.ws._socket.resume();
+  if (stalled.length) await sleep(1500);
+  const stalledCodes = {};
+  for (const v of stalled) stalledCodes[v.closed] = (stalledCodes[v.closed] || 0) + 1;
+  const acked = [];
+  for (const [ri, caps] of captioners) {
+    acked[ri] = { room: rooms[ri].room, acked: caps.reduce((a, c) => a + c.acked, 0), max_seq: Math.max(0, ...caps.map((c) => c.maxSeq)) };
+  }
+  return {
+    connect: conn,
+    phases: results,
+    gaps: stats.gaps,
+    duplicates: stats.dups,
+    reader_closes: stats.readerCloses,
+    errors: stats.errors,
+    stalled: { count: stalled.length, closed_while_stalled: closedWhileStalled, close_codes: stalledCodes },
+    acked: acked.filter(Boolean),
+  };
+}
+
+async function idleMode() {
+  const conn = await connectAll();
+  emit({ event: "connected", ...conn });
+  const rl = readline.createInterface({ input: process.stdin });
+  await new Promise((resolve) => rl.on("line", (l) => l.trim() === "stop" && resolve()));
+  const open = viewers.filter((v) => v.closed === null).length;
+  return { connect: conn, still_open: open };
+}
+
+// Reconnect storm: every viewer drops at once while lines are committed, then all resume.
+async function stormMode() {
+  const conn = await connectAll();
+  emit({ event: "connected", ...conn });
+  const caps = captioners.get(0);
+  const warm = new Phase("warm-up", 0);
+  phases[0] = warm;
+  const storm = new Phase("storm", 1);
+  phases[1] = storm;
+  for (let i = 0; i < (cfg.warmup || 20); i++) caps[i % caps.length].commit(warm, 120);
+  while (caps.reduce((a, c) => a + c.acked, 0) < (cfg.warmup || 20)) await sleep(10);
+  const warmSeq = Math.max(...caps.map((c) => c.maxSeq));
+  while (viewers.some((v) => v.last < warmSeq)) await sleep(10);
+  emit({ event: "phase-start", name: "storm" });
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  // Everyone drops at once ...
+  for (const v of viewers) {
+    v.leaving = true;
+    v.ws.terminate();
+  }
+  // ... while the captioners commit `events` lines ...
+  const total = cfg.events || 500;
+  for (let i = 0; i < total; i++) caps[i % caps.length].commit(storm, 120);
+  // ... and every viewer reconnects at once, resuming from the last seq it holds.
+  const states = viewers.map((v) => ({ last: v.last }));
+  const reconnectStarted = now();
+  const res = await pool(states, cfg.reconnectConcurrency || 1000, async (s) => {
+    const v = await open(rooms[0], "viewer", { after: s.last });
+    v.last = Math.max(v.last, s.last);
+    return v;
+  });
+  const reconnected_s = (now() - reconnectStarted) / 1000;
+  while (caps.reduce((a, c) => a + c.acked, 0) < (cfg.warmup || 20) + total) await sleep(10);
+  const finalSeq = Math.max(...caps.map((c) => c.maxSeq));
+  const deadline = now() + (cfg.timeout || 60) * 1000;
+  while (now() < deadline && res.out.some((v) => v.last < finalSeq)) await sleep(10);
+  const complete_s = (now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  emit({ event: "phase-end", name: "storm" });
+  return {
+    connect: conn,
+    viewers: viewers.length,
+    reconnected: res.out.length,
+    reconnect_failures: res.failures,
+    complete: res.out.filter((v) => v.last >= finalSeq).length,
+    final_seq: finalSeq,
+    events: total,
+    all_reconnected_s: Math.round(reconnected_s * 1000) / 1000,
+    complete_s: Math.round(complete_s * 1000) / 1000,
+    gaps: stats.gaps,
+    duplicates: stats.dups,
+    ack_latency_ms: summary(storm.ackLat),
+    generator_cpu_s: Math.round(((cpu.user + cpu.system) / 1e6) * 100) / 100,
+    generator_cpu_pct: Math.round(((cpu.user + cpu.system) / 1e4 / complete_s) * 10) / 10,
+  };
+}
+
+(async () => {
+  let result;
+  try {
+    if (cfg.mode === "idle") result = await idleMode();
+    else if (cfg.mode === "storm") result = await stormMode();
+    else result = await streamMode();
+  } catch (e) {
+    result = { error: String(e && e.stack ? e.stack : e) };
+  }
+  emit({ event: "result", ...result });
+  for (const v of viewers) v.ws.terminate();
+  for (const caps of captioners.values()) for (const c of caps) c.conn.ws.terminate();
+  setTimeout(() => process.exit(0), 200);
+})();
