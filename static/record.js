@@ -75,7 +75,9 @@ function table(caption, head, rows, numeric = 0) {
   const first = head.length - numeric;
   const tr = el("tr");
   head.forEach((h, i) => tr.append(el("th", { scope: "col", class: i >= first ? "num" : null }, h)));
-  t.append(el("thead")).firstChild.append(tr);
+  const thead = el("thead");
+  thead.append(tr);
+  t.append(thead);
   const body = el("tbody");
   for (const row of rows) {
     const r = el("tr");
