@@ -34,26 +34,25 @@ def main() -> int:
         parser.error(f"unknown workload {unknown[0]!r}; choose from {' '.join(WORKLOADS)}")
     size = QUICK if args.quick else FULL
     t0 = time.monotonic()
-    results = asyncio.run(run(names, size, lambda m: print(f"[bench] {m}", file=sys.stderr)))
-    info = machine()
-    command = (
-        "python -m bench"
-        + (" --quick" if args.quick else "")
-        + "".join(f" {n}" for n in args.workloads)
-    )
-    doc = {
-        "machine": info,
-        "command": command,
-        "wall_s": round(time.monotonic() - t0, 1),
-        "results": results,
-    }
+    command = "python -m bench" + (" --quick" if args.quick else "")
+    command += "".join(f" {n}" for n in args.workloads)
     json_path = args.json or (None if args.quick else ROOT / "bench" / "results" / "latest.json")
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(doc, indent=1) + "\n")
     doc_path = args.doc or (None if args.quick else ROOT / "docs" / "performance.md")
-    if doc_path is not None:
-        write_doc(doc_path, render(results, info, command))
+    doc: dict[str, object] = {}
+
+    def save(results: dict[str, object]) -> None:
+        # Written after every workload, so a long run that is stopped keeps what it measured.
+        info = machine()
+        doc.update(machine=info, command=command, wall_s=round(time.monotonic() - t0, 1))
+        doc["results"] = results
+        if json_path is not None:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps(doc, indent=1) + "\n")
+        if doc_path is not None:
+            write_doc(doc_path, render(results, info, command))
+
+    log = lambda m: print(f"[bench] {m}", file=sys.stderr)  # noqa: E731
+    save(asyncio.run(run(names, size, log, save)))
     if json_path is None:
         json.dump(doc, sys.stdout, indent=1)
         print()

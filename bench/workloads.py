@@ -498,7 +498,13 @@ WORKLOADS: dict[str, tuple[str, Workload]] = {
 }
 
 
-async def run(names: list[str], size: Size, log: Callable[[str], None]) -> dict[str, Any]:
+async def run(
+    names: list[str],
+    size: Size,
+    log: Callable[[str], None],
+    done: Callable[[dict[str, Any]], None] = lambda results: None,
+) -> dict[str, Any]:
+    """Run the workloads in order; ``done`` sees the results so far after each one."""
     results: dict[str, Any] = {}
     with workdir("plenary-bench-redis-") as rdir, contextlib.ExitStack() as stack:
         redis: str | None = None
@@ -518,6 +524,7 @@ async def run(names: list[str], size: Size, log: Callable[[str], None]) -> dict[
                 "wall_s": round(time.monotonic() - t0, 1),
             }
             log(f"{name} done in {results[name]['wall_s']} s: {json.dumps(rows)[:600]}")
+            done(results)
             await asyncio.sleep(0.5)
     return results
 
