@@ -149,6 +149,13 @@ def test_chair_reorders_with_the_keyboard_and_refusals_are_shown(site: Site, pag
     expect(pc.locator("#turn")).to_have_text("You are next: please get ready to speak.")
     expect(pc).to_have_title(re.compile(r"^You are next"))
     expect(pb.locator("#mine")).to_contain_text("No. 2")
+    # And with the pointer: drag Ben back above Cat.
+    entries.nth(1).drag_to(entries.nth(0))
+    expect(entries.nth(0)).to_contain_text("Ben Okafor")
+    expect(pb.locator("#mine")).to_contain_text("No. 1")
+    entries.nth(0).focus()
+    chair.keyboard.press("Alt+ArrowDown")
+    expect(entries.nth(0)).to_contain_text("Cat Ruiz")
 
     # Ben withdraws; the console's list follows.
     pb.get_by_role("button", name="Withdraw your request to speak").click()
