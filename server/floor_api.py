@@ -5,6 +5,7 @@ report. Credentials as in server/api.py: ``Authorization: Bearer KEY``."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -91,13 +92,15 @@ async def _json(request: Request) -> dict[str, Any]:
     return value
 
 
-def endpoint(handler: Any) -> Any:
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def endpoint(handler: Handler) -> Handler:
     """Turn refusals and an unavailable record into clear JSON errors."""
 
     async def run(request: Request) -> Response:
         try:
-            response: Response = await handler(request)
-            return response
+            return await handler(request)
         except _Refused as exc:
             return exc.response
         except CommandRejected as exc:
@@ -219,7 +222,7 @@ async def get_floor(request: Request) -> Response:
 async def open_group(request: Request) -> Response:
     px, meeting, grant = await _who(request, "chair")
     body = await _json(request)
-    opened, _ = await groups.open_group(px, meeting, body, grant.label or "Chair")
+    opened = await groups.open_group(px, meeting, body, grant.label or "Chair")
     base = _base(request)
     room = opened.room
     return JSONResponse(

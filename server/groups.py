@@ -44,9 +44,7 @@ def _text(value: object, what: str, limit: int, required: bool = False) -> str:
     return text
 
 
-async def open_group(
-    px: Plenary, meeting: Meeting, args: JSON, by: str
-) -> tuple[OpenedGroup, Meeting]:
+async def open_group(px: Plenary, meeting: Meeting, args: JSON, by: str) -> OpenedGroup:
     """Open a group from ``args`` (name, kind, convener, topic, item)."""
     name = _text(args.get("name"), "name", MAX_LABEL_CHARS, required=True)
     kind = args.get("kind", "breakout")
@@ -73,7 +71,7 @@ async def open_group(
         key = auth.issue(m, "captioner", room.id, label=f"Captioner, {room.name}")
         return OpenedGroup(room, key)
 
-    saved, opened = await update_meeting(px.backend, meeting.id, add)
+    _, opened = await update_meeting(px.backend, meeting.id, add)
     room = opened.room
     described: JSON = {
         "by": by,
@@ -99,7 +97,7 @@ async def open_group(
     await runtime.execute(first)
     announced = {k: v for k, v in described.items() if k != "parent"} | {"room": room.id}
     await plenary.execute(lambda s: [Draft("group.opened", s.room, announced, now_ms())])
-    return opened, saved
+    return opened
 
 
 async def report_group(
