@@ -9,20 +9,27 @@ events are read from the record (a gap repair), so no client ever sees a hole.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from server.backends.base import Backend
-from server.events import control_frame
-from server.limits import BACKLOG_PAGE, RECENT_EVENTS_PER_ROOM
+from server.events import control_frame, ephemeral_frame
+from server.limits import BACKLOG_PAGE, LIVE_SNAPSHOT_MAX_AGE_S, RECENT_EVENTS_PER_ROOM
 from server.metrics import METRICS
 from server.outbox import Outbox
 from server.wire import text_frame
 
 log = logging.getLogger("plenary.hub")
+
+
+def room_id_of(key: str) -> str:
+    """The room's id within its meeting, from its backend key ``{meeting/room}``."""
+    return key.strip("{}").rpartition("/")[2]
 
 
 @dataclass(slots=True)
@@ -39,6 +46,26 @@ class Channel:
     early: list[tuple[int | None, bytes]] = field(default_factory=list)  # before last_seq known
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     repairing: bool = False
+    # The lines being typed, by captioner connection (from every process), with when they were
+    # last seen, so that a viewer joining mid-sentence sees the sentence at once.
+    live: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
+
+    def note_live(self, frame: bytes) -> None:
+        data = json.loads(frame).get("data", {})
+        now = time.monotonic()
+        for line in data.get("lines", []):
+            if line.get("text"):
+                self.live[line["by"]] = (now, line)
+            else:
+                self.live.pop(line["by"], None)
+
+    def live_snapshot(self) -> str | None:
+        """One ``live`` frame with every line being typed now, or None if nobody types."""
+        horizon = time.monotonic() - LIVE_SNAPSHOT_MAX_AGE_S
+        lines = [line for seen, line in self.live.values() if seen >= horizon]
+        if not lines:
+            return None
+        return ephemeral_frame("live", room_id_of(self.room), {"lines": lines}).decode()
 
 
 @dataclass(slots=True)
@@ -49,6 +76,7 @@ class Subscription:
     outbox: Outbox
     from_seq: int  # the client's resume point
     upto_seq: int  # the backlog is (from_seq, upto_seq]; live frames in the outbox follow it
+    live: str | None = None  # the lines being typed when the client joined; sent after backlog
 
 
 class Hub:
@@ -66,7 +94,7 @@ class Hub:
         # No await between reading last_seq and adding the outbox: every event after upto_seq
         # reaches the outbox, every event up to it is in the backlog. That closes the race
         # between reading the backlog and receiving live messages.
-        sub = Subscription(channel, outbox, after, channel.last_seq)
+        sub = Subscription(channel, outbox, after, channel.last_seq, channel.live_snapshot())
         channel.outboxes.add(outbox)
         METRICS.connections.labels(room=room).inc()
         try:
@@ -154,6 +182,8 @@ class Hub:
             return
         text = frame.decode()  # once per room: every outbox gets this same string
         if seq is None:
+            if frame.startswith(b'{"type":"live"'):
+                channel.note_live(frame)
             self._fan_out(channel, text)
             return
         if seq <= channel.last_seq:

@@ -16,6 +16,10 @@ MAX_LABEL_CHARS = 200
 # The live line being typed. Longer than any spoken sentence; the captioner must commit.
 MAX_LIVE_CHARS = 4000
 
+# A line being typed that nothing has updated for this long is left out of what a joining viewer
+# is shown: its captioner's process may have died without clearing it.
+LIVE_SNAPSHOT_MAX_AGE_S = 60.0
+
 # Viewers see the live line at most this often per room, whatever the typing rate: ten updates a
 # second reads as instant and keeps fan-out cost independent of how fast captioners type.
 LIVE_FLUSH_INTERVAL_S = 0.1
@@ -78,6 +82,11 @@ MAX_COMMAND_RETRIES = 8
 REDIS_COMMAND_TIMEOUT_S = 5.0
 REDIS_CONNECT_TIMEOUT_S = 2.0
 
+# Commands one process has in flight to Redis at once (one connection each). Redis runs commands
+# one at a time, so more connections add no throughput: a burst of appends waits for a free
+# connection instead of opening hundreds (redis-py refuses past 100 per pool).
+REDIS_MAX_IN_FLIGHT = 64
+
 # How long `plenary serve` waits for Redis at start. Compose starts Redis and the servers
 # together, and a Redis replaying a large append-only file answers LOADING for a while.
 REDIS_START_WAIT_S = 30.0
@@ -135,21 +144,6 @@ MAX_MEETING_SAVE_RETRIES = 8
 # (two missed heartbeats and a margin: the process has gone).
 PRESENCE_TTL_S = 40.0
 
-# -- the meeting record: search ------------------------------------------------------------------
-# Meetings whose transcript search index a process keeps in memory. An index of a five-day
-# meeting (about 40,000 lines) takes some tens of MB; older ones are dropped and rebuilt from the
-# log when searched again.
-MAX_SEARCH_INDEXES = 8
-
-# Hits returned by one search request; a page of results, not the whole record (use exports).
-MAX_SEARCH_RESULTS = 500
-
-# The kernel's send buffer per websocket. Left to itself Linux grows it to 4 MiB for a peer that
-# does not read, memory the process never sees. Captions are a few KB/s; this still carries a
-# resume backlog at over 1 MB/s across a 100 ms round trip, and a viewer that stops reading
-# reaches its outbox bounds (and is dropped) after about 1 MB instead of 5.
-VIEWER_SEND_BUFFER_BYTES = 64 * 1024
-
 # -- fan-out ------------------------------------------------------------------------------------
 # A viewer dropped for falling too far behind gets its close frame (code 4009, "resume") queued
 # behind what its socket already holds. If it has not read that far after this long, it is not
@@ -168,3 +162,12 @@ VIEWER_SEND_BUFFER_BYTES = 64 * 1024
 # cycles among objects that have died since are still collected: one full pass per interval.
 GC_FREEZE_INTERVAL_S = 5.0
 GC_THAW_INTERVAL_S = 600.0
+
+# -- the meeting record: search ------------------------------------------------------------------
+# Meetings whose transcript search index a process keeps in memory. An index of a five-day
+# meeting (about 40,000 lines) takes some tens of MB; older ones are dropped and rebuilt from the
+# log when searched again.
+MAX_SEARCH_INDEXES = 8
+
+# Hits returned by one search request; a page of results, not the whole record (use exports).
+MAX_SEARCH_RESULTS = 500

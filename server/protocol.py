@@ -111,6 +111,16 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
+def message_number(raw: str) -> int | None:
+    """The ``n`` of a message, even of one that is otherwise invalid; None if it has none."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    n = value.get("n") if isinstance(value, dict) else None
+    return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+
 def parse_client_message(raw: str) -> ClientMessage:
     msg = _obj(raw)
     kind = msg.get("type")

@@ -41,6 +41,7 @@ from server.protocol import (
     Hello,
     Ping,
     ProtocolError,
+    message_number,
     parse_client_message,
 )
 from server.ratelimit import TokenBucket
@@ -186,6 +187,8 @@ class _Session:
             )
             async for frames in hub.backlog(sub):
                 await self.send("\n".join(frames))
+            if sub.live is not None:
+                await self.send(sub.live)
             # With uvicorn running server.wire's protocol, live frames for a viewer that keeps
             # up are written straight to its socket; otherwise they go through ``send``.
             writer = self.ws.scope.get("extensions", {}).get(EXTENSION)
@@ -224,20 +227,16 @@ class _Session:
                 continue
             if not self.bucket.take():
                 raise Refused(CLOSE_RATE_LIMITED, "too many messages; slow down and reconnect")
+            # Errors name the numbered command they answer, so a client can drop it or resend it.
+            n = message_number(raw)
             try:
-                msg = parse_client_message(raw)
-                await self._handle(msg)
+                await self._handle(parse_client_message(raw))
             except ProtocolError as exc:
-                await self._error(exc.code, exc.message)
+                await self._error(exc.code, exc.message, n=n)
             except CommandRejected as exc:
-                await self._error(exc.code, exc.message, ref=getattr(msg, "n", None))
+                await self._error(exc.code, exc.message, n=n)
             except BackendUnavailable as exc:
-                await self._error(
-                    "unavailable",
-                    f"not recorded, retry: {exc}",
-                    retry=True,
-                    ref=getattr(msg, "n", None),
-                )
+                await self._error("unavailable", f"not recorded, retry: {exc}", retry=True, n=n)
 
     async def _error(self, code: str, message: str, **extra: object) -> None:
         await self.send(control_frame("error", code=code, message=message, **extra).decode())

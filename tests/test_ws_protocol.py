@@ -208,3 +208,29 @@ async def test_subscription_is_dropped_when_the_room_is_idle(live: LiveServer) -
     await commit_lines(cap, ["after the sweep"])
     runtime = await px.rooms.get(live.meeting.id, "plenary")
     assert runtime.state.seq == 1 and key in px.hub.channels
+
+
+async def test_viewer_joining_mid_sentence_sees_the_live_line(live: LiveServer) -> None:
+    cap = await captioner(live, client="c1", name="Ann")
+    await commit_lines(cap, ["Earlier line."])
+    await cap.send(type="edit", ins="The delegate of Brazil")
+    watcher = await Client.connect(live.base_ws, live.meeting.id, "plenary")
+    while (await watcher.recv_type("live"))["data"]["lines"][0]["text"] != "The delegate of Brazil":
+        pass
+    late = await Client.connect(live.base_ws, live.meeting.id, "plenary")
+    first_line = await late.recv_type("line")
+    assert first_line["seq"] == 1
+    snapshot = await late.recv_type("live")
+    assert snapshot["data"]["lines"] == [
+        {"by": cap.welcome["conn"], "name": "Ann", "text": "The delegate of Brazil"}
+    ]
+
+
+async def test_errors_name_the_command_they_answer(live: LiveServer) -> None:
+    cap = await captioner(live, client="c1")
+    await cap.send(type="commit", n=4, text="")
+    err = await cap.recv_type("error")
+    assert err["code"] == "empty_line" and err["n"] == 4
+    await cap.send(type="correct", n=5, line=40, text="x")
+    err = await cap.recv_type("error")
+    assert err["code"] == "no_such_line" and err["n"] == 5
