@@ -1,4 +1,4 @@
-"""The ``plenary`` command: serve, meeting, push, export."""
+"""The ``plenary`` command: serve, meeting, push, export, migrate."""
 
 from __future__ import annotations
 
@@ -374,6 +374,33 @@ def _add_participant_parser(sub: Any) -> None:
     lst.set_defaults(func=cmd_participant_list)
 
 
+# -- migrate ------------------------------------------------------------------------------------
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from server.backends.redis_migrate import MigrationError, migrate
+
+    async def run() -> str:
+        src, dst = backend_from_url(args.src), backend_from_url(args.dst)
+        await src.start()
+        try:
+            await dst.start()
+            try:
+                r = await migrate(src, dst, lambda line: print(line, flush=True))
+            finally:
+                await dst.close()
+        finally:
+            await src.close()
+        return (
+            f"moved {r.meetings} meeting(s), {r.rooms} room(s): {r.events} events copied, "
+            f"{r.verified} already there and identical, {r.cursors} cursors"
+        )
+
+    try:
+        print(asyncio.run(run()))
+    except MigrationError as exc:
+        raise admin.AdminError(str(exc)) from exc
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------------
 def _store_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -479,6 +506,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--exit", action="store_true", help="stop when the replay is done")
     _store_flags(demo)
     demo.set_defaults(func=cmd_demo)
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="copy every meeting and room record from one backend to another "
+        "(stop the servers writing to SRC first)",
+    )
+    migrate.add_argument("src", help="backend URL to read, e.g. sqlite:///plenary-data/plenary.db")
+    migrate.add_argument("dst", help="backend URL to write, e.g. redis://localhost:6379/0")
+    migrate.set_defaults(func=cmd_migrate)
     _add_participant_parser(sub)
     return parser
 

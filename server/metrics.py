@@ -45,6 +45,16 @@ class Metrics:
             "Reconnections to the backend (Redis)",
             registry=self.registry,
         )
+        self.backend_up = Gauge(
+            "plenary_backend_up",
+            "1 while the backend's record and subscriptions are usable, else 0",
+            registry=self.registry,
+        )
+        self.backend_unavailable = Counter(
+            "plenary_backend_unavailable_total",
+            "Appends and reads refused because the backend was unavailable (retried by clients)",
+            registry=self.registry,
+        )
 
 
 METRICS = Metrics()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from server.backends.base import AppendResult, Conflict
 from server.events import Draft, Event, ephemeral_frame
 from server.floor import attribute
-from server.hub import Hub
+from server.hub import Channel, Hub
 from server.limits import BACKLOG_PAGE, LIVE_FLUSH_INTERVAL_S, MAX_COMMAND_RETRIES
 from server.metrics import METRICS
 from server.state import CommandRejected, RoomState
@@ -45,7 +45,8 @@ class RoomRuntime:
         self.state = RoomState(room_id)
         self._lock = asyncio.Lock()
         self._loaded = asyncio.Event()
-        self._loading = False
+        self._loading = asyncio.Lock()
+        self._channel: Channel | None = None
         self._early: list[tuple[int, str]] = []
         self.last_used = time.monotonic()
         self.live: dict[str, LiveLine] = {}
@@ -57,20 +58,22 @@ class RoomRuntime:
     async def load(self) -> None:
         if self._loaded.is_set():
             return
-        if self._loading:
-            await self._loaded.wait()
-            return
-        self._loading = True
-        channel = await self.hub.attach(self.key, self.on_event)
-        upto = channel.last_seq
-        while self.state.seq < upto:
-            events = await self.backend.read(self.key, self.state.seq, BACKLOG_PAGE)
-            if not events:
-                break
-            for ev in events:
-                self.state.apply(ev.seq, ev.type, ev.ts, ev.data)
-        early, self._early = self._early, []
-        self._loaded.set()
+        # A lock, not a flag: when loading fails (the backend is unavailable), the next caller
+        # tries again instead of waiting forever for a load that will not finish.
+        async with self._loading:
+            if self._loaded.is_set():
+                return
+            if self._channel is None:
+                self._channel = await self.hub.attach(self.key, self.on_event)
+            upto = self._channel.last_seq
+            while self.state.seq < upto:
+                events = await self.backend.read(self.key, self.state.seq, BACKLOG_PAGE)
+                if not events:
+                    break
+                for ev in events:
+                    self.state.apply(ev.seq, ev.type, ev.ts, ev.data)
+            early, self._early = self._early, []
+            self._loaded.set()
         for seq, text in early:
             self.on_event(seq, text)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,15 +17,29 @@ from server.backends import Backend, backend_from_url
 from server.config import Settings
 from server.limits import MAX_FRAME_BYTES
 from server.meetings import Meeting
+from tests.redis_support import RedisServer
 from tests.support import free_port
 
-BACKENDS = ["embedded"]
+BACKENDS = ["embedded", "redis"]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server for the session; each test gets its own key prefix."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"), appendonly=True).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=BACKENDS)
 def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "embedded":
         return f"sqlite:///{tmp_path / 'record.db'}"
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        return server.url()
     raise AssertionError(request.param)
 
 

@@ -22,7 +22,7 @@ def backend_from_url(url: str) -> Backend:
         path = url.split("://", 1)[1] if scheme == "sqlite" else ""
         return EmbeddedBackend(Path(path.removeprefix("/")) if path else None, url=url)
     if scheme in ("redis", "rediss", "redis+cluster"):
-        from server.backends.redis import RedisBackend  # type: ignore[import-not-found]
+        from server.backends.redis import RedisBackend
 
         backend: Backend = RedisBackend(url)
         return backend

@@ -1,0 +1,445 @@
+"""The Redis backend: several server processes share one record and fan events out to each other.
+
+A room's log is a Redis Stream that is never trimmed. One Lua script checks the room's position
+(``expect_seq``), the sender's cursor and that Redis still holds what this process has seen, numbers
+the events, adds them to the stream and publishes them, atomically: the record and the published
+messages always agree and have no gaps. Ephemeral frames are published only. Pub/sub is sharded
+(SSUBSCRIBE/SPUBLISH) where Redis has it (7.0+), so the same code runs on Redis Cluster
+(``redis+cluster://host:port``); see server/backends/redis_keys.py for the key layout.
+
+A Redis that comes back empty is not a new, empty meeting: an epoch marker written at first start
+and this process's memory of the highest sequence number it has seen in each room detect it, and
+appends are refused (retryable) rather than numbering events again from 1. docs/deployment.md
+says how an operator recovers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import AbstractConnection
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from server.backends.base import AppendResult, Backend, BackendUnavailable, Conflict, Deliver
+from server.backends.redis_keys import APPEND, FRAME_FIELD, PUBLISH, SAVE_MEETING, Keys, RedisURL
+from server.backends.redis_pubsub import RedisPubSub
+from server.events import Draft, Event
+from server.limits import (
+    REDIS_COMMAND_TIMEOUT_S,
+    REDIS_CONNECT_TIMEOUT_S,
+    REDIS_MAX_IN_FLIGHT,
+    REDIS_RECONNECT_MAX_S,
+    REDIS_START_WAIT_S,
+)
+from server.meetings import Meeting
+from server.metrics import METRICS
+
+log = logging.getLogger("plenary.redis")
+T = TypeVar("T")
+
+RECOVERY = "restore Redis from its append-only file, or `plenary migrate` a copy of the record "
+RECOVERY += "into it and restart the servers (docs/deployment.md)"
+
+
+class RedisBackend(Backend):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._opts = RedisURL.parse(url)
+        self._keys = Keys(self._opts.prefix)
+        self._client: Any = None  # Redis or RedisCluster: the same commands on both
+        self._pubsub: RedisPubSub | None = None
+        self._scripts: dict[str, Any] = {}
+        self._publish_cmd = "SPUBLISH"
+        self._epoch: bytes | None = None
+        # The highest seq this process has seen in each room. Redis answering lower means it lost
+        # data; numbering from there would reuse sequence numbers that clients already hold.
+        self._known: dict[str, int] = {}
+        self._registered: set[str] = set()
+        self._lost: str | None = None
+        self._closed = False
+        # The last version of each meeting read from Redis: served while Redis is unreachable so
+        # that requests fail with a retryable "record unavailable", not "no such meeting".
+        self._meetings: dict[str, Meeting] = {}
+        self._in_flight = asyncio.Semaphore(REDIS_MAX_IN_FLIGHT)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        common: dict[str, Any] = {
+            "socket_timeout": REDIS_COMMAND_TIMEOUT_S,
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S,
+            # No silent retries: an append whose reply was lost may have been carried out, and
+            # only the caller (with its cursor) can retry it safely.
+            "retry": Retry(NoBackoff(), 0),
+            # RESP2: understood by every Redis, and pub/sub messages arrive as plain replies
+            # that the pub/sub reader reads itself (RESP3 hands them to push handlers).
+            "protocol": 2,
+        }
+        if self._opts.cluster:
+            self._client = RedisCluster.from_url(self._opts.client_url, **common)
+        else:
+            self._client = Redis.from_url(self._opts.client_url, **common)
+        await self._wait_for_redis()
+        for name, source in (("append", APPEND), ("publish", PUBLISH), ("save", SAVE_MEETING)):
+            self._scripts[name] = self._client.register_script(source)
+        sharded = await self._has_sharded_pubsub()
+        self._publish_cmd = "SPUBLISH" if sharded else "PUBLISH"
+        async with self._errors("writing the epoch marker"):
+            await self._client.set(self._keys.epoch, secrets.token_hex(8), nx=True)
+            self._epoch = await self._client.get(self._keys.epoch)
+        self._pubsub = RedisPubSub(
+            sharded=sharded,
+            locate=self._locate,
+            read=self._read_frames,
+            last_seq=self.last_seq,
+            check=self._check_record,
+            refresh=self._refresh_slots if self._opts.cluster else None,
+        )
+
+    async def _wait_for_redis(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REDIS_START_WAIT_S
+        warned = False
+        while True:
+            try:
+                if self._opts.cluster:
+                    await self._client.initialize()
+                await self._client.ping()
+                return
+            except (RedisError, OSError) as exc:
+                if loop.time() > deadline:
+                    raise BackendUnavailable(
+                        f"Redis at {self._opts.display} is not reachable: {exc}"
+                    ) from exc
+                if not warned:
+                    log.warning("waiting for Redis at %s: %s", self._opts.display, exc)
+                    warned = True
+                await asyncio.sleep(REDIS_RECONNECT_MAX_S / 4)
+
+    async def _has_sharded_pubsub(self) -> bool:
+        async with self._errors("asking Redis its version"):
+            info = await self._client.info("server")
+        if self._opts.cluster:  # one answer per node
+            info = next(iter(info.values())) if "redis_version" not in info else info
+        major = int(str(info.get("redis_version", "0")).split(".")[0])
+        return major >= 7
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._pubsub is not None:
+            await self._pubsub.close()
+        if self._client is not None:
+            await self._client.aclose()
+
+    # -- helpers ---------------------------------------------------------------------------
+    @asynccontextmanager
+    async def _errors(self, doing: str) -> AsyncIterator[None]:
+        async with self._in_flight:
+            try:
+                yield
+            except (RedisError, OSError) as exc:
+                METRICS.backend_unavailable.inc()
+                raise BackendUnavailable(f"Redis failed while {doing}: {exc}") from exc
+
+    async def _query(self, doing: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run a command that may safely run twice: one retry covers a pooled connection that
+        Redis closed while it sat idle (after a restart)."""
+        try:
+            async with self._in_flight:
+                try:
+                    return await call()
+                except RedisConnectionError:
+                    return await call()
+        except (RedisError, OSError) as exc:
+            METRICS.backend_unavailable.inc()
+            raise BackendUnavailable(f"Redis failed while {doing}: {exc}") from exc
+
+    def _usable(self) -> None:
+        if self._closed:
+            raise BackendUnavailable("the server is shutting down")
+        if self._lost is not None:
+            METRICS.backend_unavailable.inc()
+            raise BackendUnavailable(self._lost)
+
+    def _note(self, room: str, seq: int) -> None:
+        if seq > self._known.get(room, 0):
+            self._known[room] = seq
+
+    def _set_lost(self, reason: str) -> None:
+        if self._lost is None:
+            log.error("%s", reason)
+        self._lost = reason
+        METRICS.backend_up.set(0)
+
+    async def _check_record(self) -> None:
+        """Raise BackendUnavailable unless Redis still holds everything this process has seen."""
+        epoch = await self._query("checking the record", lambda: self._client.get(self._keys.epoch))
+        rooms = [r for r, seq in self._known.items() if seq > 0]
+        counters: list[bytes | None] = []
+        if rooms:
+
+            async def positions() -> list[bytes | None]:
+                pipe = self._client.pipeline(transaction=False)
+                for room in rooms:
+                    pipe.hget(self._keys.meta(room), "seq")
+                found: list[bytes | None] = await pipe.execute()
+                return found
+
+            counters = await self._query("checking the record", positions)
+        if epoch != self._epoch:
+            self._set_lost(
+                f"Redis no longer holds this deployment's record (marker {self._keys.epoch} "
+                f"is {'missing' if epoch is None else 'different'}): it restarted empty or was "
+                f"replaced. Appends are refused so that no sequence number is reused; {RECOVERY}"
+            )
+        else:
+            for room, raw in zip(rooms, counters, strict=True):
+                if int(raw or 0) < self._known[room]:
+                    self._set_lost(self._behind(room, int(raw or 0)))
+                    break
+            else:
+                if self._lost is not None:
+                    log.warning("Redis holds the record again; appends resume")
+                self._lost = None
+        if self._lost is not None:
+            raise BackendUnavailable(self._lost)
+
+    def _behind(self, room: str, last: int) -> str:
+        return (
+            f"Redis has room {room} at seq {last}, but this server has seen seq "
+            f"{self._known.get(room, 0)}: Redis lost data. Appends are refused so that no "
+            f"sequence number is reused; {RECOVERY}"
+        )
+
+    # -- the record ------------------------------------------------------------------------
+    async def append(
+        self,
+        room: str,
+        drafts: Sequence[Draft],
+        *,
+        expect_seq: int | None = None,
+        cursor: tuple[str, int] | None = None,
+    ) -> AppendResult:
+        self._usable()
+        if room not in self._registered:
+            async with self._errors("registering the room"):
+                await self._client.sadd(self._keys.rooms, room)
+            self._registered.add(room)
+        args: list[str | bytes] = [
+            self._publish_cmd,
+            self._keys.channel(room),
+            "" if expect_seq is None else str(expect_seq),
+            str(self._known.get(room, 0)),
+            cursor[0] if cursor else "",
+            str(cursor[1]) if cursor else "",
+            *(d.body() for d in drafts),
+        ]
+        keys = [self._keys.log(room), self._keys.meta(room), self._keys.cursors(room)]
+        async with self._errors("appending to the record"):
+            status, last = await self._scripts["append"](keys=keys, args=args)
+        last = int(last)
+        if status == b"lost":
+            self._set_lost(self._behind(room, last))
+            raise BackendUnavailable(self._lost)
+        if status == b"duplicate":
+            return AppendResult([], duplicate=True)
+        if status == b"conflict":
+            raise Conflict(f"the room is at {last}, not {expect_seq}", last)
+        events = [Event.create(last + i + 1, d) for i, d in enumerate(drafts)]
+        self._note(room, last + len(events))
+        return AppendResult(events)
+
+    async def read(self, room: str, after: int, limit: int) -> list[Event]:
+        return [Event.from_frame(frame) for _, frame in await self._read_frames(room, after, limit)]
+
+    async def _read_frames(self, room: str, after: int, limit: int) -> list[tuple[int, bytes]]:
+        self._usable()
+        entries = await self._query(
+            "reading the record",
+            lambda: self._client.xrange(
+                self._keys.log(room), min=f"0-{after + 1}", max="+", count=limit
+            ),
+        )
+        frames = [
+            (int(entry_id.split(b"-")[1]), fields[FRAME_FIELD]) for entry_id, fields in entries
+        ]
+        if frames:
+            self._note(room, frames[-1][0])
+        return frames
+
+    async def last_seq(self, room: str) -> int:
+        self._usable()
+        raw = await self._query(
+            "reading the room's position", lambda: self._client.hget(self._keys.meta(room), "seq")
+        )
+        last = int(raw or 0)
+        if last < self._known.get(room, 0):
+            self._set_lost(self._behind(room, last))
+            raise BackendUnavailable(self._lost)
+        self._note(room, last)
+        return last
+
+    async def cursor(self, room: str, source: str) -> int:
+        self._usable()
+        raw = await self._query(
+            "reading a cursor", lambda: self._client.hget(self._keys.cursors(room), source)
+        )
+        return int(raw or 0)
+
+    async def cursors(self, room: str) -> dict[str, int]:
+        """Every numbered source's last accepted n in the room (for moving a record)."""
+        self._usable()
+        raw = await self._query(
+            "reading cursors", lambda: self._client.hgetall(self._keys.cursors(room))
+        )
+        return {k.decode(): int(v) for k, v in raw.items()}
+
+    async def rooms_with_events(self) -> list[str]:
+        self._usable()
+        members = await self._query(
+            "listing rooms", lambda: self._client.smembers(self._keys.rooms)
+        )
+        rooms = sorted(r.decode() for r in members)
+        return [r for r in rooms if await self.last_seq(r) > 0]
+
+    # -- fan-out ---------------------------------------------------------------------------
+    def _locate(self, channel: bytes) -> tuple[str, Any]:
+        if self._opts.cluster:
+            node = self._client.get_node_from_key(channel)
+            kwargs = {**node.connection_kwargs, "health_check_interval": 0}
+            return node.name, lambda: node.connection_class(**kwargs)
+        pool = self._client.connection_pool
+        kwargs = {**pool.connection_kwargs, "health_check_interval": 0}
+
+        def make() -> AbstractConnection:
+            conn: AbstractConnection = pool.connection_class(**kwargs)
+            return conn
+
+        return "redis", make
+
+    async def _refresh_slots(self) -> None:
+        await self._client.nodes_manager.initialize()
+
+    async def publish(self, room: str, frame: bytes) -> None:
+        self._usable()
+        async with self._errors("publishing"):
+            await self._scripts["publish"](
+                keys=[self._keys.channel(room)], args=[self._publish_cmd, frame]
+            )
+
+    async def subscribe(self, room: str, deliver: Deliver) -> None:
+        assert self._pubsub is not None, "start() the backend first"
+        self._usable()
+        try:
+            await self._pubsub.subscribe(
+                room, self._keys.channel(room), self._tracking(room, deliver)
+            )
+        except (RedisError, OSError) as exc:
+            raise BackendUnavailable(f"Redis failed while subscribing: {exc}") from exc
+
+    def _tracking(self, room: str, deliver: Deliver) -> Deliver:
+        def track(seq: int | None, frame: bytes) -> None:
+            if seq is not None:
+                self._note(room, seq)
+            deliver(seq, frame)
+
+        return track
+
+    async def unsubscribe(self, room: str) -> None:
+        if self._pubsub is not None:
+            await self._pubsub.unsubscribe(room)
+
+    # -- meetings --------------------------------------------------------------------------
+    async def load_meeting(self, meeting_id: str) -> Meeting | None:
+        try:
+            self._usable()
+            doc = await self._query(
+                "loading the meeting", lambda: self._client.hget(self._keys.meetings, meeting_id)
+            )
+        except BackendUnavailable:
+            cached = self._meetings.get(meeting_id)
+            if cached is None:
+                raise
+            return Meeting.from_dict(cached.to_dict())
+        if doc is None:
+            self._meetings.pop(meeting_id, None)
+            return None
+        meeting = Meeting.from_dict(json.loads(doc))
+        self._meetings[meeting_id] = Meeting.from_dict(meeting.to_dict())
+        return meeting
+
+    async def list_meetings(self) -> list[Meeting]:
+        self._usable()
+        ids = await self._query(
+            "listing meetings", lambda: self._client.zrange(self._keys.order, 0, -1)
+        )
+        docs = (
+            await self._query(
+                "listing meetings", lambda: self._client.hmget(self._keys.meetings, ids)
+            )
+            if ids
+            else []
+        )
+        return [Meeting.from_dict(json.loads(d)) for d in docs if d is not None]
+
+    async def save_meeting(self, meeting: Meeting) -> None:
+        self._usable()
+        loaded = meeting.version
+        meeting.version = loaded + 1
+        keys = [
+            self._keys.meetings,
+            self._keys.versions,
+            self._keys.order,
+            self._keys.order_counter,
+        ]
+        args = [meeting.id, str(loaded), str(meeting.version), json.dumps(meeting.to_dict())]
+        try:
+            async with self._errors("saving the meeting"):
+                saved = await self._scripts["save"](keys=keys, args=args)
+        except BaseException:
+            meeting.version = loaded
+            raise
+        if not saved:
+            meeting.version = loaded
+            raise Conflict(f"meeting {meeting.id} was changed by someone else; reload and retry")
+        self._meetings[meeting.id] = Meeting.from_dict(meeting.to_dict())
+
+    # -- health ----------------------------------------------------------------------------
+    async def health(self) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "ok": False,
+            "backend": "redis",
+            "url": self._opts.display,
+            "mode": "cluster" if self._opts.cluster else "single",
+            "pubsub": "sharded" if self._publish_cmd == "SPUBLISH" else "classic",
+        }
+        if self._closed or self._pubsub is None:
+            report["error"] = "the backend is not running"
+            return report
+        try:
+            await self._check_record()
+        except BackendUnavailable as exc:
+            report["error"] = str(exc)
+            report["record"] = "lost" if self._lost else "unreachable"
+            return report
+        down = self._pubsub.links_down()
+        report["record"] = "ok"
+        report["subscriptions"] = self._pubsub.rooms()
+        report["pubsub_connections"] = self._pubsub.connections()
+        if down:
+            report["error"] = f"pub/sub reconnecting to {', '.join(down)}"
+        report["ok"] = not down
+        METRICS.backend_up.set(1 if report["ok"] else 0)
+        return report
