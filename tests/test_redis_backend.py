@@ -14,7 +14,10 @@ from server.backends import Backend, backend_from_url
 from server.backends.base import Conflict
 from server.events import Draft, Event
 from server.meetings import Meeting
+from server.room import room_key
+from tests.conftest import LiveServer
 from tests.redis_support import RedisServer
+from tests.support import Client
 
 ROOM = "{m1/plenary}"
 
@@ -257,3 +260,30 @@ async def test_keys_of_a_room_share_one_hash_slot(redis_server: RedisServer) -> 
         assert len({key_slot(k.encode()) for k in [*keys, "slots:{mtg/room-a}"]}) == 1
         # The stream is the record: entry id 0-SEQ, never trimmed.
         assert client.xrange("slots:{mtg/room-a}:log")[0][0] == b"0-1"
+
+
+@pytest.mark.parametrize("backend_url", ["redis"], indirect=True)
+async def test_one_subscription_per_room_not_per_client(
+    live: LiveServer, redis_server: RedisServer
+) -> None:
+    key = room_key(live.meeting.id, "plenary")
+    channel = live.plenary.backend._keys.room_base(key)
+
+    def subscribers() -> int:
+        with redis_server.client() as client:
+            return int(client.execute_command("PUBSUB", "SHARDNUMSUB", channel)[1])
+
+    assert subscribers() == 0
+    viewers = [await Client.connect(live.base_ws, live.meeting.id, "plenary") for _ in range(5)]
+    assert subscribers() == 1
+    for viewer in viewers:
+        await viewer.close()
+    # The room's projection follows it a while longer, then lets go of it.
+    while live.plenary.hub.channels[key].outboxes:
+        await asyncio.sleep(0.01)
+    await live.plenary.rooms.sweep(0)
+    for _ in range(100):
+        if subscribers() == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert subscribers() == 0
