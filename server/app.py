@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", health),
         Route("/metrics", metrics),
         Route("/m/{meeting}/chair", page("chair.html")),
+        Route("/m/{meeting}/record", page("record.html")),
         Route("/m/{meeting}/{room}", page("viewer.html")),
         Route("/m/{meeting}/{room}/me", page("participant.html")),
         Route("/m/{meeting}/{room}/caption", page("captioner.html")),

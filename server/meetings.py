@@ -27,7 +27,9 @@ DEFAULT_GROUPS: tuple[str, ...] = (
 Presence = Literal["remote", "in_room"]
 
 # Page paths under /m/{meeting}/ that are not rooms (the chair's console).
-RESERVED_ROOM_IDS = frozenset({"chair"})
+# Path segments that name pages or API resources next to room ids (/m/{meeting}/chair,
+# /api/m/{meeting}/agenda …): a room may not take one of them as its id.
+RESERVED_ROOM_IDS = frozenset({"chair", "record", "participants", "agenda", "rooms", "me"})
 
 
 def new_id(length: int = 10) -> str:
