@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from server import auth
-from server.backends.base import Backend
+from server.backends.base import Backend, Conflict
 from server.events import now_ms
+from server.limits import MAX_MEETING_SAVE_RETRIES
 from server.meetings import Meeting, new_id
+
+T = TypeVar("T")
 
 
 class AdminError(Exception):
     """An operator request that cannot be done; the message says why."""
+
+
+async def update_meeting(
+    backend: Backend, meeting_id: str, change: Callable[[Meeting], T]
+) -> tuple[Meeting, T]:
+    """Load the meeting, apply ``change`` and save it; when someone else saved first (another
+    chair, another process, the command line), do it again on their version. ``change`` may
+    raise to refuse: nothing is saved."""
+    for _ in range(MAX_MEETING_SAVE_RETRIES):
+        meeting = await backend.load_meeting(meeting_id)
+        if meeting is None:
+            raise AdminError(f"no meeting {meeting_id!r}; see `plenary meeting list`")
+        result = change(meeting)
+        try:
+            await backend.save_meeting(meeting)
+        except Conflict:
+            continue
+        return meeting, result
+    raise AdminError("the meeting is being changed by someone else right now; try again")
 
 
 async def create_meeting(
@@ -46,24 +71,19 @@ async def create_meeting(
 
 async def reissue(backend: Backend, meeting_id: str, role: str, room: str | None) -> dict[str, str]:
     """Revoke every key of a role (in a room, for captioners) and issue a new one."""
-    meeting = await backend.load_meeting(meeting_id)
-    if meeting is None:
-        raise AdminError(f"no meeting {meeting_id!r}; see `plenary meeting list`")
     if role not in ("chair", "captioner"):
         raise AdminError("links can be re-issued for 'chair' or 'captioner'")
-    if role == "captioner":
-        if room is None or meeting.room(room) is None:
+
+    def change(meeting: Meeting) -> dict[str, str]:
+        if role == "captioner" and (room is None or meeting.room(room) is None):
             names = ", ".join(r.id for r in meeting.rooms)
             raise AdminError(f"give the captioner's room with --room (one of: {names})")
-    for cred in meeting.credentials:
-        if cred.role == role and (role == "chair" or cred.room == room):
-            cred.revoked = True
-    label = "Chair" if role == "chair" else f"Captioner, {room}"
-    key = auth.issue(
-        meeting,
-        "chair" if role == "chair" else "captioner",
-        room if role == "captioner" else None,
-        label,
-    )
-    await backend.save_meeting(meeting)
-    return {"chair" if role == "chair" else f"captioner:{room}": key}
+        for cred in meeting.credentials:
+            if cred.role == role and (role == "chair" or cred.room == room):
+                cred.revoked = True
+        if role == "chair":
+            return {"chair": auth.issue(meeting, "chair", label="Chair")}
+        return {f"captioner:{room}": auth.issue(meeting, "captioner", room, f"Captioner, {room}")}
+
+    _, keys = await update_meeting(backend, meeting_id, change)
+    return keys

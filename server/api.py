@@ -12,12 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import auth, exports
+from server import admin, auth, exports
 from server.backends.base import BackendUnavailable
 from server.context import Plenary
 from server.events import Event
 from server.limits import BACKLOG_PAGE
-from server.meetings import Meeting
+from server.meetings import Meeting, RoomStatus
 from server.report import http as record_http
 
 
@@ -120,14 +120,24 @@ async def set_room_open(request: Request) -> Response:
     if request.path_params["action"] not in ("open", "close"):
         return _problem(404, "use …/open or …/close")
     is_open = request.path_params["action"] == "open"
+    status: RoomStatus = "open" if is_open else "closed"
     runtime = await px.rooms.get(meeting.id, room.id)
+
+    def mark(doc: Meeting) -> None:
+        target = doc.room(room.id)
+        if target is not None:
+            target.status = status
+
     try:
+        # The log decides (a second chair closing at the same moment records nothing); the
+        # meeting document follows, re-applied if someone else saved it first.
         await runtime.set_open(is_open, grant.label or "chair")
-        room.status = "open" if is_open else "closed"
-        await px.backend.save_meeting(meeting)
+        await admin.update_meeting(px.backend, meeting.id, mark)
     except BackendUnavailable as exc:
         return _problem(503, str(exc))
-    return JSONResponse({"room": room.id, "status": room.status})
+    except admin.AdminError as exc:
+        return _problem(409, str(exc))
+    return JSONResponse({"room": room.id, "status": status})
 
 
 def routes() -> list[Route]:

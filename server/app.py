@@ -23,7 +23,7 @@ from server import (
     ingest,
     presence,
 )
-from server.backends import backend_from_url
+from server.backends import BackendUnavailable, backend_from_url
 from server.config import Settings
 from server.context import Plenary
 from server.limits import HEARTBEAT_INTERVAL_S, ROOM_IDLE_S
@@ -95,6 +95,15 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(message + "\n", status_code=405, headers=allow)
 
 
+async def backend_unavailable(request: Request, exc: Exception) -> Response:
+    """Anything that needed the record while it was unreachable: retryable, never a 500."""
+    message = f"the record is unavailable right now; retry shortly ({exc})"
+    headers = {"Retry-After": "1"}
+    if request.url.path.startswith(("/api/caption/", "/api/youtube/")):
+        return PlainTextResponse(message + "\n", status_code=503, headers=headers)
+    return JSONResponse({"error": message}, status_code=503, headers=headers)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     backend = backend_from_url(settings.resolved_backend_url())
@@ -134,7 +143,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(SecurityHeaders)],
-        exception_handlers={405: method_not_allowed},
+        exception_handlers={405: method_not_allowed, BackendUnavailable: backend_unavailable},
     )
     app.state.plenary = plenary
     return app

@@ -261,7 +261,6 @@ def _print_registered(
 
 def _participants_change(args: argparse.Namespace, change: Callable[[Any], T]) -> tuple[str, T]:
     """Apply a change to a meeting's participants; the room their links open."""
-    from server import participants
     from server.agenda import agenda_room
 
     settings = _settings(args)
@@ -274,7 +273,7 @@ def _participants_change(args: argparse.Namespace, change: Callable[[Any], T]) -
         if meeting.room(room) is None:
             names = ", ".join(r.id for r in meeting.rooms)
             raise admin.AdminError(f"no room {room!r} (rooms: {names})")
-        _, result = await participants.update_meeting(backend, meeting.id, change)
+        _, result = await admin.update_meeting(backend, meeting.id, change)
         return room, result
 
     return _with_backend(settings, work)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import auth, groups, participants
+from server import admin, auth, groups, participants
 from server.admin import AdminError
 from server.agenda import agenda_room
 from server.backends.base import BackendUnavailable
@@ -143,7 +143,7 @@ async def add_participants(request: Request) -> Response:
                 body.get("presence", "remote"),
             )
         ]
-    _, done = await participants.update_meeting(
+    _, done = await admin.update_meeting(
         px.backend, meeting.id, lambda m: participants.register(m, people)
     )
     base = _base(request)
@@ -164,7 +164,7 @@ async def add_participants(request: Request) -> Response:
 async def new_link(request: Request) -> Response:
     px, meeting, _ = await _who(request, "chair")
     pid = request.path_params["participant"]
-    _, done = await participants.update_meeting(
+    _, done = await admin.update_meeting(
         px.backend, meeting.id, lambda m: participants.reissue(m, pid)
     )
     room = agenda_room(meeting)

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server import auth, floor
+from server.admin import update_meeting
 from server.agenda import Item, agenda_room
 from server.context import Plenary
 from server.errors import CommandRejected
 from server.events import JSON, Draft, now_ms
 from server.limits import MAX_AGENDA_TITLE_CHARS, MAX_LABEL_CHARS, MAX_OUTCOME_CHARS, MAX_ROOMS
 from server.meetings import Meeting, Room
-from server.participants import update_meeting
 from server.protocol import clean_text
 from server.state import RoomState
 

@@ -1,7 +1,7 @@
 """Registering participants: one at a time or from a CSV file, each with a personal link.
 
 Participants live in the meeting document, which is saved over the version it was read at; every
-change here goes through ``update_meeting``, which reads the meeting again and re-applies the
+change here goes through ``admin.update_meeting``, which reads the meeting again and re-applies the
 change when someone else saved first (another chair, another process, the command line).
 """
 
@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from server import auth
 from server.admin import AdminError
-from server.backends.base import Backend, Conflict
-from server.limits import MAX_LABEL_CHARS, MAX_MEETING_SAVE_RETRIES, MAX_PARTICIPANTS
+from server.limits import MAX_LABEL_CHARS, MAX_PARTICIPANTS
 from server.meetings import Meeting, Participant, Presence, new_id
 from server.protocol import clean_text
-
-T = TypeVar("T")
 
 # Accepted spellings of the CSV columns (header row, any case).
 _COLUMNS = {
@@ -173,21 +168,3 @@ def reissue(meeting: Meeting, participant_id: str) -> Registered:
             cred.revoked = True
     key = auth.issue(meeting, "participant", None, participant.name, participant_id)
     return Registered(participant, key)
-
-
-async def update_meeting(
-    backend: Backend, meeting_id: str, change: Callable[[Meeting], T]
-) -> tuple[Meeting, T]:
-    """Load the meeting, apply ``change`` and save it; when someone else saved first, do it
-    again on their version. ``change`` may raise to refuse (nothing is saved)."""
-    for _ in range(MAX_MEETING_SAVE_RETRIES):
-        meeting = await backend.load_meeting(meeting_id)
-        if meeting is None:
-            raise ParticipantError(f"no meeting {meeting_id!r}")
-        result = change(meeting)
-        try:
-            await backend.save_meeting(meeting)
-        except Conflict:
-            continue
-        return meeting, result
-    raise ParticipantError("the meeting is being changed by someone else right now; try again")

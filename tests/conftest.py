@@ -17,6 +17,7 @@ from server.backends import Backend, backend_from_url
 from server.config import Settings
 from server.limits import MAX_FRAME_BYTES
 from server.meetings import Meeting
+from server.wire import PlenaryWebSocketProtocol
 from tests.redis_support import RedisServer
 from tests.support import free_port
 
@@ -76,7 +77,7 @@ async def _serve(settings: Settings) -> AsyncIterator[tuple[object, uvicorn.Serv
         app,
         host="127.0.0.1",
         port=settings.port,
-        ws="websockets-sansio",
+        ws=PlenaryWebSocketProtocol,
         ws_max_size=MAX_FRAME_BYTES,
         ws_per_message_deflate=False,
         log_level="warning",

@@ -191,3 +191,24 @@ async def test_viewer_sees_ingested_lines(live: LiveServer, http) -> None:
     )
     line = await viewer.recv_type("line")
     assert line["seq"] == 1 and line["data"]["text"] == "Via Zoom."
+
+
+async def test_record_unavailable_is_503_and_retryable(live: LiveServer, http, monkeypatch) -> None:
+    from server.backends.base import BackendUnavailable
+
+    async def unavailable(meeting_id: str) -> None:
+        raise BackendUnavailable("connection refused")
+
+    monkeypatch.setattr(live.plenary.backend, "load_meeting", unavailable)
+    r = await http.post(
+        caption_url(live), params={"key": live.captioner_key(), "seq": 1}, content="held back"
+    )
+    assert r.status_code == 503 and r.headers["retry-after"] == "1" and "retry" in r.text
+    r = await http.get(f"{live.base}/api/m/{live.meeting.id}")
+    assert r.status_code == 503 and "retry" in r.json()["error"]
+    monkeypatch.undo()
+    r = await http.post(
+        caption_url(live), params={"key": live.captioner_key(), "seq": 1}, content="held back"
+    )
+    assert r.status_code == 200
+    assert await lines(live) == ["held back"]
