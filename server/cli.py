@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from server import admin, exports, links
 from server.backends import Backend, backend_from_url
 from server.config import Settings
-from server.limits import MAX_FRAME_BYTES, WS_PING_INTERVAL_S, WS_PING_TIMEOUT_S
 from server.pusher import PushError, push_lines
 
 T = TypeVar("T")
@@ -78,29 +77,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server import gcpolicy
     from server.app import create_app
-    from server.wire import PlenaryWebSocketProtocol
+    from server.serving import uvicorn_config
 
+    if args.demo:
+        return cmd_demo(argparse.Namespace(**{**vars(args), "speed": None, "exit": False}))
     settings = _settings(args)
     print(_with_backend(settings, lambda b: _first_start(b, settings)), flush=True)
     print(f"\nplenary is serving on {settings.base_url()}  (Ctrl+C stops it)", flush=True)
     gcpolicy.start()
-    uvicorn.run(
+    config = uvicorn_config(
         create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        # uvicorn's websockets-sansio protocol with direct writes for the fan-out (server/wire.py;
-        # chosen by measurement, see docs/performance.md).
-        ws=PlenaryWebSocketProtocol,
-        ws_max_size=MAX_FRAME_BYTES,
-        ws_ping_interval=WS_PING_INTERVAL_S,
-        ws_ping_timeout=WS_PING_TIMEOUT_S,
-        # Browsers offer per-message compression; it costs CPU per message and memory per
-        # connection on the fan-out path, so it is off (see docs/performance.md).
-        ws_per_message_deflate=False,
+        settings.host,
+        settings.port,
         log_level=args.log_level,
         access_log=args.access_log,
-        proxy_headers=True,
     )
+    uvicorn.Server(config).run()
     return 0
 
 
@@ -436,6 +428,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="replay the scripted demo meeting live (same as `plenary demo`)",
+    )
     _store_flags(serve)
     serve.set_defaults(func=cmd_serve)
 

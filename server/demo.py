@@ -572,19 +572,12 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.serving import uvicorn_config
 
     if not settings.backend_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        ws="websockets-sansio",
-        ws_max_size=MAX_FRAME_BYTES,
-        ws_per_message_deflate=False,
-        log_level="warning",
-    )
+    config = uvicorn_config(app, settings.host, settings.port, log_level="warning")
     server = uvicorn.Server(config)
 
     async def run() -> None:

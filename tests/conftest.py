@@ -15,9 +15,8 @@ from server import admin
 from server.app import create_app
 from server.backends import Backend, backend_from_url
 from server.config import Settings
-from server.limits import MAX_FRAME_BYTES
 from server.meetings import Meeting
-from server.wire import PlenaryWebSocketProtocol
+from server.serving import uvicorn_config
 from tests.redis_support import RedisServer
 from tests.support import free_port
 
@@ -73,16 +72,7 @@ class LiveServer:
 
 async def _serve(settings: Settings) -> AsyncIterator[tuple[object, uvicorn.Server]]:
     app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=settings.port,
-        ws=PlenaryWebSocketProtocol,
-        ws_max_size=MAX_FRAME_BYTES,
-        ws_per_message_deflate=False,
-        log_level="warning",
-        lifespan="on",
-    )
+    config = uvicorn_config(app, "127.0.0.1", settings.port, log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -8,7 +8,7 @@ import asyncio
 import json
 from typing import Any
 
-from server import participants
+from server import admin, participants
 from server.events import now_ms
 from server.room import room_key
 from server.state import RoomState
@@ -28,7 +28,7 @@ async def register(live: LiveServer, people: list[tuple[str, str, str, str]] = P
     def add(m: Any) -> list[participants.Registered]:
         return participants.register(m, [participants.check(m.groups, *p) for p in people])
 
-    _, done = await participants.update_meeting(live.plenary.backend, live.meeting.id, add)
+    _, done = await admin.update_meeting(live.plenary.backend, live.meeting.id, add)
     return [r.key for r in done]
 
 
