@@ -1,9 +1,18 @@
 // The captioner page: type what is said; every keystroke goes out as the live line, Enter records
 // it. Lines and corrections are kept in localStorage until the server acknowledges them and are
 // sent exactly once, whatever happens to the connection or the page (see caption-queue.js).
+//
+// The floor is shown as on the viewer (floor-view.js fills <section id="floor-status">), and the
+// speaker label follows it: when someone is given the floor the label becomes their name, so the
+// lines are attributed to their intervention (the server attributes a line whose label is empty
+// or exactly the floor holder's name), and a label that was their name is cleared when the
+// intervention ends. A label the captioner typed during the current intervention (the chair
+// interjecting) is left alone.
 
 import { CommandQueue, claimSlot, toMessage } from "./caption-queue.js";
 import { RoomConnection, State, fragmentParam, roomFromPath, store } from "./client.js";
+import { whoLabel } from "./floor-state.js";
+import { floor, onFloor } from "./floor-view.js";
 import { Transcript, charLength, cleanText, el } from "./transcript.js";
 
 // Keystrokes are sent at most this often (the server shows the live line ten times a second
@@ -41,6 +50,8 @@ const ui = {
   changeName: $("change-name"),
   speaker: $("speaker"),
   speakers: $("speakers"),
+  useFloor: $("use-floor"),
+  floorHint: $("floor-hint"),
   draft: $("draft"),
   others: $("others"),
   pending: $("pending"),
@@ -133,6 +144,9 @@ function start() {
       },
       onEvent: recorded,
       onFrame: ephemeral,
+      // The label follows the floor only once the backlog is in: replaying it must not walk the
+      // label through every past intervention. A batch may hold no floor event at all.
+      onBatch: followFloor,
     },
   );
   conn.start();
@@ -164,6 +178,7 @@ function welcomed(welcome) {
   document.title = `Captioning ${roomName} — ${title || "plenary"}`;
   setRoomOpen(welcome.open !== false);
   ui.fatal.hidden = true;
+  window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
   pump();
   scheduleLive();
 }
@@ -188,6 +203,7 @@ function recorded(frame) {
   } else if (frame.type === "room.closed" || frame.type === "room.opened") {
     setRoomOpen(frame.type === "room.opened");
   }
+  window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
 
 function ephemeral(frame) {
@@ -200,6 +216,7 @@ function ephemeral(frame) {
       if (line.by !== myConn) showOther(String(line.by), String(line.name || ""), String(line.text || ""));
     }
   }
+  if (frame.type === "presence") window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
 
 // -- sending commands, one at a time ---------------------------------------------------------------
@@ -332,6 +349,7 @@ ui.draft.addEventListener("input", () => {
 
 // -- speaker -----------------------------------------------------------------------------------------
 const speakerKey = `plenary:speaker:${roomKey}`;
+let shownSpeakers = null;
 
 function rememberSpeaker(speaker) {
   if (!speaker) return;
@@ -342,19 +360,84 @@ function rememberSpeaker(speaker) {
 }
 
 function showSpeakers() {
-  const known = store.get(SPEAKERS_KEY, []) || [];
-  ui.speakers.replaceChildren(...known.filter((s) => typeof s === "string").map((s) => el("option", { value: s })));
+  // Whoever has the floor and whoever is waiting come first: they are who speaks next.
+  const onFloorNow = [floor.current, ...floor.waiting].filter(Boolean).map((e) => e.who.name);
+  const known = (store.get(SPEAKERS_KEY, []) || []).filter((s) => typeof s === "string");
+  const names = [...new Set([...onFloorNow, ...known])].filter(Boolean);
+  // Redrawn only when it changed: a list open under the label would otherwise close.
+  if (names.join("\n") === shownSpeakers) return;
+  shownSpeakers = names.join("\n");
+  ui.speakers.replaceChildren(...names.map((s) => el("option", { value: s })));
+}
+
+function setLabel(text) {
+  ui.speaker.value = text;
+  store.set(speakerKey, text);
+  showFloorHint();
 }
 
 ui.speaker.value = store.get(speakerKey, "") || "";
 showSpeakers();
 ui.speaker.addEventListener("change", () => store.set(speakerKey, cleanText(ui.speaker.value)));
+ui.speaker.addEventListener("input", showFloorHint);
 ui.speaker.addEventListener("keydown", (event) => {
   if (event.key === "Enter" || event.key === "Escape") {
     event.preventDefault();
     store.set(speakerKey, cleanText(ui.speaker.value));
     ui.draft.focus();
   }
+});
+
+// -- the speaker label follows the floor ------------------------------------------------------------
+// What the label was last brought in line with: the intervention (its id, null for nobody) and
+// the name of whoever had the floor. Kept with the label, so that a reload neither refills a label
+// typed during this intervention nor forgets which name to clear when it ends.
+const floorKey = `plenary:speaker-floor:${roomKey}`;
+let settled = store.get(floorKey, null);
+
+function followFloor() {
+  if (conn === null || !conn.caughtUp) return;
+  const cur = floor.current;
+  const id = cur ? cur.id : null;
+  if (settled === null || typeof settled !== "object" || settled.id !== id) {
+    const label = cleanText(ui.speaker.value);
+    // A label being typed at this moment is the captioner's own, for this intervention.
+    if (document.activeElement !== ui.speaker) {
+      if (cur) setLabel(cur.who.name);
+      else if (settled && settled.name && label === settled.name) setLabel("");
+    }
+    settled = { id, name: cur ? cur.who.name : "" };
+    store.set(floorKey, settled);
+    showFloorHint();
+  }
+}
+
+function showFloorHint() {
+  const cur = floor.current;
+  const label = cleanText(ui.speaker.value);
+  ui.floorHint.hidden = !cur;
+  ui.useFloor.hidden = !cur || label === cur.who.name;
+  if (!cur) {
+    ui.floorHint.textContent = "";
+    return;
+  }
+  ui.useFloor.textContent = `Use “${cur.who.name}”`;
+  // The spoken name starts with the visible one, so that voice control finds the button by it.
+  ui.useFloor.setAttribute("aria-label", `Use “${cur.who.name}” as the speaker: ${whoLabel(cur.who)} has the floor`);
+  ui.floorHint.textContent = !label || label === cur.who.name
+    ? `Lines are attributed to ${whoLabel(cur.who)}, who has the floor.`
+    : `${whoLabel(cur.who)} has the floor; lines labelled “${label}” are not attributed to them.`;
+}
+
+ui.useFloor.addEventListener("click", () => {
+  if (floor.current) setLabel(floor.current.who.name);
+  ui.draft.focus();
+});
+
+onFloor(() => {
+  followFloor();
+  showFloorHint();
+  showSpeakers();
 });
 
 document.addEventListener("keydown", (event) => {

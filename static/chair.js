@@ -17,6 +17,7 @@ const ui = {
   roomName: $("room-name"),
   roomSelect: $("room-select"),
   myName: $("my-name"),
+  recordLink: $("record-link"),
   conn: $("conn-state"),
   fatal: $("fatal"),
   closed: $("room-closed"),
@@ -143,6 +144,9 @@ async function start() {
     ui.fatal.textContent = "This console needs the chair's link (it ends in #key=…). Open it again.";
     return;
   }
+  // The record console takes the same key from its fragment, which is never sent to the server.
+  ui.recordLink.href = `/m/${encodeURIComponent(meetingId)}/record#key=${encodeURIComponent(key)}`;
+  ui.recordLink.hidden = false;
   ui.myName.value = store.get("plenary:chair-name", "");
   ui.limit.value = String(store.get(`plenary:limit:${meetingId}`, 3));
   try {

@@ -135,8 +135,9 @@ function render(frames) {
     const kind = cur.kind !== "speak" ? h("span", { class: "fs-kind" }, ` — ${KIND_LABELS[cur.kind] || cur.kind}`) : null;
     ui.speaker.replaceChildren(h("span", { class: "fs-label" }, "Has the floor: "),
       h("strong", { class: "fs-name" }, cur.who.name),
-      cur.who.delegation ? h("span", { class: "fs-delegation" }, ` (${cur.who.delegation})`) : null,
-      kind);
+      // replaceChildren, unlike h(), would write a missing part out as the text "null".
+      ...[cur.who.delegation ? h("span", { class: "fs-delegation" }, ` (${cur.who.delegation})`) : null, kind]
+        .filter(Boolean));
   } else {
     ui.speaker.replaceChildren(h("span", { class: "fs-label" }, "Has the floor: "),
       h("span", { class: "fs-nobody" }, "nobody"));

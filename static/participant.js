@@ -6,6 +6,7 @@
 import { RoomConnection, State, fragmentParam, randomId, roomFromPath } from "./client.js";
 import { Commands, beep, floor, h, onFloor, unlockSound } from "./floor-view.js";
 import { KIND_LABELS } from "./floor-state.js";
+import { RoomList, announceRooms, renderRooms } from "./rooms.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -40,6 +41,7 @@ const where = roomFromPath();
 const key = fragmentParam("key");
 let meeting = { id: where ? where.meeting : "", title: "" };
 let roomName = where ? where.room : "";
+const roomList = new RoomList();
 let myId = null;
 let turn = null; // "floor", "next" or null: what the page last told the person
 let turnFor = null; // the intervention or entry that notice was about
@@ -90,6 +92,11 @@ function start() {
         if (frame.type === "room.closed" || frame.type === "room.opened") {
           ui.closed.hidden = frame.type === "room.opened";
         }
+        const news = roomList.apply(frame);
+        if (news !== null) {
+          showRooms();
+          announceRooms(ui.rooms, news);
+        }
       },
       onFrame(frame) {
         if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
@@ -118,19 +125,16 @@ function welcomed(welcome) {
   ui.transcript.href = `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(welcome.room)}`;
   ui.transcript.target = "_blank";
   ui.transcript.rel = "noopener";
-  showRooms(rooms, welcome.room);
+  roomList.welcome(welcome);
+  showRooms();
   window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
   setTitle();
 }
 
-function showRooms(rooms, current) {
-  const shown = rooms.filter((r) => r.status === "open" || r.id === current);
-  ui.roomList.replaceChildren(...shown.map((r) => {
-    // The key stays in the fragment: it is never sent to the server in the page request.
-    const href = `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(r.id)}/me${location.hash}`;
-    return h("li", {}, h("a", { href, "aria-current": r.id === current ? "page" : null }, r.name));
-  }));
-  ui.rooms.hidden = shown.length < 2;
+function showRooms() {
+  // The key stays in the fragment: it is never sent to the server in the page request.
+  renderRooms(ui.rooms, ui.roomList, roomList,
+    (r) => `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(r.id)}/me${location.hash}`);
 }
 
 async function loadMe() {

@@ -5,6 +5,7 @@
 // anyone typed is inserted as text, never as markup.
 
 import { RoomConnection, State, roomFromPath } from "./client.js";
+import { RoomList, announceRooms, renderRooms } from "./rooms.js";
 import { Transcript, clockTime, download, el } from "./transcript.js";
 
 // Within this many pixels of the end counts as "at the end": reading the last line while a
@@ -39,6 +40,7 @@ const ui = {
 
 const where = roomFromPath();
 const transcript = new Transcript();
+const roomList = new RoomList();
 /** @type {Map<number, HTMLLIElement>} */
 const rows = new Map();
 /** @type {Map<string, HTMLElement>} live lines by captioner connection */
@@ -109,21 +111,14 @@ function welcomed(welcome) {
   ui.roomName.textContent = roomName;
   document.title = `${roomName} — ${meeting.title || "Live transcript"}`;
   ui.closed.hidden = welcome.open !== false;
-  showRooms(rooms, welcome.room);
+  roomList.welcome(welcome);
+  showRooms();
   window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
 }
 
-function showRooms(rooms, current) {
-  const shown = rooms.filter((r) => r.status === "open" || r.id === current);
-  ui.roomList.replaceChildren(
-    ...shown.map((r) => {
-      const href = `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(r.id)}`;
-      const li = el("li");
-      li.append(el("a", { href, "aria-current": r.id === current ? "page" : null }, r.name));
-      return li;
-    }),
-  );
-  ui.rooms.hidden = shown.length < 2;
+function showRooms() {
+  renderRooms(ui.rooms, ui.roomList, roomList,
+    (r) => `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(r.id)}`);
 }
 
 function recorded(frame) {
@@ -135,6 +130,11 @@ function recorded(frame) {
     replaceRow(change.line);
   } else if (frame.type === "room.closed" || frame.type === "room.opened") {
     ui.closed.hidden = frame.type === "room.opened";
+  }
+  const news = roomList.apply(frame);
+  if (news !== null) {
+    showRooms();
+    announceRooms(ui.rooms, news);
   }
   window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }

@@ -1,0 +1,116 @@
+// The room switcher of the viewer and participant pages: the meeting's open rooms, kept current
+// while the page is open.
+//
+// The welcome lists the rooms as they are when the page connects. After that the record says
+// what changed: `group.opened` and `group.reported` in the agenda room's log (the plenary the
+// groups report to), and `room.closed` / `room.opened` in each room's own log (docs/events.md).
+// So a page in the plenary sees every group open and report back, and a page in a group sees its
+// own room close; nothing is polled. Names are inserted as text, never as markup.
+
+export class RoomList {
+  constructor() {
+    /** @type {{id: string, name: string, kind: string, status: string}[]} */
+    this.rooms = [];
+    this.current = "";
+    // Events up to this seq are already reflected in the welcome's list: replaying them (the
+    // backlog of a first visit) would reopen a group closed later, or close a reopened one.
+    this.since = 0;
+  }
+
+  /** The welcome of a (re)connect: its list is the truth as of its `last_seq`. */
+  welcome(welcome) {
+    const rooms = Array.isArray(welcome.rooms) ? welcome.rooms : [];
+    this.rooms = rooms.map((r) => ({
+      id: String(r.id),
+      name: String(r.name ?? r.id),
+      kind: String(r.kind ?? ""),
+      status: r.status === "closed" ? "closed" : "open",
+    }));
+    this.current = String(welcome.room ?? "");
+    this.since = typeof welcome.last_seq === "number" ? welcome.last_seq : 0;
+    // The room's own log decides whether it is open; the meeting's list follows it a moment later.
+    const here = this.find(this.current);
+    if (here) here.status = welcome.open === false ? "closed" : "open";
+  }
+
+  find(id) {
+    return this.rooms.find((r) => r.id === id) || null;
+  }
+
+  /**
+   * A recorded event of the current room. Returns what to announce ("Break-out A has opened.")
+   * when it changed the list, `""` when it changed it silently, `null` when it did not.
+   */
+  apply(frame) {
+    if (typeof frame.seq !== "number" || frame.seq <= this.since) return null;
+    const d = frame.data && typeof frame.data === "object" ? frame.data : {};
+    if (frame.type === "group.opened" && typeof d.room === "string") {
+      const name = String(d.name ?? d.room);
+      const known = this.find(d.room);
+      if (known) {
+        known.status = "open";
+        known.name = name;
+      } else {
+        this.rooms.push({ id: d.room, name, kind: String(d.kind ?? ""), status: "open" });
+      }
+      return `${name} has opened.`;
+    }
+    if (frame.type === "group.reported" && typeof d.room === "string") {
+      const known = this.find(d.room);
+      if (!known) return null;
+      known.status = "closed";
+      return `${known.name} has reported back and is closed.`;
+    }
+    if ((frame.type === "room.closed" || frame.type === "room.opened") && frame.room === this.current) {
+      const here = this.find(this.current);
+      if (!here) return null;
+      here.status = frame.type === "room.opened" ? "open" : "closed";
+      return "";
+    }
+    return null;
+  }
+
+  /** The rooms a reader can move to: the open ones, and the one they are in. */
+  shown() {
+    return this.rooms.filter((r) => r.status === "open" || r.id === this.current);
+  }
+}
+
+/**
+ * Draw the switcher into `list` (a <ul> inside `nav`), linking each room with `href(room)`;
+ * the nav is shown only when there is somewhere else to go.
+ */
+export function renderRooms(nav, list, rooms, href) {
+  const shown = rooms.shown();
+  list.replaceChildren(
+    ...shown.map((r) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = href(r);
+      a.textContent = r.status === "closed" ? `${r.name} (closed)` : r.name;
+      if (r.id === rooms.current) a.setAttribute("aria-current", "page");
+      li.append(a);
+      return li;
+    }),
+  );
+  nav.hidden = shown.length < 2;
+  newsRegion(nav);
+}
+
+// The live region that tells screen readers what changed. It sits after the nav, not in it: a
+// live region inside an element that was hidden a moment ago is not read out. It exists from the
+// first drawing on, since text put into a region created in the same moment is often not read.
+function newsRegion(nav) {
+  const next = nav.nextElementSibling;
+  if (next && next.classList.contains("rooms-news")) return next;
+  const region = document.createElement("p");
+  region.className = "rooms-news visually-hidden";
+  region.setAttribute("aria-live", "polite");
+  nav.after(region);
+  return region;
+}
+
+/** Say a change of the list once to screen readers (the list itself changes silently). */
+export function announceRooms(nav, text) {
+  if (text) newsRegion(nav).textContent = text;
+}
