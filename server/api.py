@@ -12,39 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import admin, auth, exports
+from server import admin, exports
+from server.access import grant_for, problem
 from server.backends.base import BackendUnavailable
-from server.context import Plenary
-from server.events import Event
-from server.limits import BACKLOG_PAGE
 from server.meetings import Meeting, RoomStatus
 from server.report import http as record_http
-
-
-def _problem(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def _grant(request: Request) -> tuple[Plenary, Meeting, auth.Grant] | JSONResponse:
-    px: Plenary = request.app.state.plenary
-    meeting = await px.meeting(request.path_params["meeting"])
-    if meeting is None:
-        return _problem(404, "no such meeting; check the link")
-    header = request.headers.get("authorization", "")
-    key = header[7:].strip() if header.lower().startswith("bearer ") else None
-    grant = auth.authenticate(meeting, key, request.headers.get("x-plenary-passcode"))
-    if grant is None:
-        return _problem(401, "a valid key (Authorization: Bearer …) or passcode is required")
-    return px, meeting, grant
-
-
-async def read_all(px: Plenary, key: str) -> list[Event]:
-    events: list[Event] = []
-    while True:
-        page = await px.backend.read(key, events[-1].seq if events else 0, BACKLOG_PAGE)
-        events += page
-        if len(page) < BACKLOG_PAGE:
-            return events
 
 
 def meeting_summary(meeting: Meeting) -> dict[str, Any]:
@@ -69,7 +41,7 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
 
 
 async def meeting_info(request: Request) -> Response:
-    granted = await _grant(request)
+    granted = await grant_for(request)
     if isinstance(granted, JSONResponse):
         return granted
     _, meeting, grant = granted
@@ -77,21 +49,21 @@ async def meeting_info(request: Request) -> Response:
 
 
 async def transcript(request: Request) -> Response:
-    granted = await _grant(request)
+    granted = await grant_for(request)
     if isinstance(granted, JSONResponse):
         return granted
     px, meeting, _ = granted
     room = meeting.room(request.path_params["room"])
     if room is None:
-        return _problem(404, "no such room in this meeting")
+        return problem(404, "no such room in this meeting")
     fmt = request.path_params["fmt"]
     if fmt not in exports.FORMATS:
-        return _problem(404, f"unknown format; use one of: {', '.join(exports.FORMATS)}")
+        return problem(404, f"unknown format; use one of: {', '.join(exports.FORMATS)}")
     runtime = await px.rooms.get(meeting.id, room.id)
     try:
-        events = await read_all(px, runtime.key)
+        events = await px.backend.read_all(runtime.key)
     except BackendUnavailable as exc:
-        return _problem(503, str(exc))
+        return problem(503, str(exc))
     meta = {
         "meeting": meeting.id,
         "title": f"{meeting.title} — {room.name}",
@@ -108,17 +80,17 @@ async def transcript(request: Request) -> Response:
 
 
 async def set_room_open(request: Request) -> Response:
-    granted = await _grant(request)
+    granted = await grant_for(request)
     if isinstance(granted, JSONResponse):
         return granted
     px, meeting, grant = granted
     if grant.role != "chair":
-        return _problem(403, "only the chair can open or close a room")
+        return problem(403, "only the chair can open or close a room")
     room = meeting.room(request.path_params["room"])
     if room is None:
-        return _problem(404, "no such room in this meeting")
+        return problem(404, "no such room in this meeting")
     if request.path_params["action"] not in ("open", "close"):
-        return _problem(404, "use …/open or …/close")
+        return problem(404, "use …/open or …/close")
     is_open = request.path_params["action"] == "open"
     status: RoomStatus = "open" if is_open else "closed"
     runtime = await px.rooms.get(meeting.id, room.id)
@@ -134,9 +106,9 @@ async def set_room_open(request: Request) -> Response:
         await runtime.set_open(is_open, grant.label or "chair")
         await admin.update_meeting(px.backend, meeting.id, mark)
     except BackendUnavailable as exc:
-        return _problem(503, str(exc))
+        return problem(503, str(exc))
     except admin.AdminError as exc:
-        return _problem(409, str(exc))
+        return problem(409, str(exc))
     return JSONResponse({"room": room.id, "status": status})
 
 

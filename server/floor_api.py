@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server import admin, auth, groups, participants
+from server.access import grant_for, problem
 from server.admin import AdminError
 from server.agenda import agenda_room
 from server.backends.base import BackendUnavailable
@@ -24,28 +25,18 @@ from server.links import caption_api_url, captioner_url, viewer_url
 from server.meetings import Meeting, Participant
 
 
-def _problem(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
 class _Refused(Exception):
     def __init__(self, response: JSONResponse) -> None:
         self.response = response
 
 
 async def _who(request: Request, role: str | None = None) -> tuple[Plenary, Meeting, auth.Grant]:
-    px: Plenary = request.app.state.plenary
-    meeting = await px.meeting(request.path_params["meeting"])
-    if meeting is None:
-        raise _Refused(_problem(404, "no such meeting; check the link"))
-    header = request.headers.get("authorization", "")
-    key = header[7:].strip() if header.lower().startswith("bearer ") else None
-    grant = auth.authenticate(meeting, key, request.headers.get("x-plenary-passcode"))
-    if grant is None:
-        raise _Refused(_problem(401, "a valid key (Authorization: Bearer …) is required"))
-    if role is not None and grant.role != role:
-        raise _Refused(_problem(403, f"only the {role} can do this"))
-    return px, meeting, grant
+    granted = await grant_for(request)
+    if isinstance(granted, JSONResponse):
+        raise _Refused(granted)
+    if role is not None and granted[2].role != role:
+        raise _Refused(problem(403, f"only the {role} can do this"))
+    return granted
 
 
 def _base(request: Request) -> str:
@@ -72,13 +63,11 @@ async def _body_text(request: Request) -> str:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_CSV_BYTES:
-            raise _Refused(_problem(413, f"send at most {MAX_CSV_BYTES // 1024} KiB"))
+            raise _Refused(problem(413, f"send at most {MAX_CSV_BYTES // 1024} KiB"))
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
-        raise _Refused(
-            _problem(400, "the body is not UTF-8 text (save the CSV as UTF-8)")
-        ) from None
+        raise _Refused(problem(400, "the body is not UTF-8 text (save the CSV as UTF-8)")) from None
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -86,9 +75,9 @@ async def _json(request: Request) -> dict[str, Any]:
     try:
         value = json.loads(text or "{}")
     except ValueError:
-        raise _Refused(_problem(400, "the body is not valid JSON")) from None
+        raise _Refused(problem(400, "the body is not valid JSON")) from None
     if not isinstance(value, dict):
-        raise _Refused(_problem(400, "the body must be a JSON object"))
+        raise _Refused(problem(400, "the body must be a JSON object"))
     return value
 
 
@@ -107,9 +96,9 @@ def endpoint(handler: Handler) -> Handler:
             status = 403 if exc.code == "forbidden" else 404 if exc.code.startswith("no_") else 409
             return JSONResponse({"error": exc.message, "code": exc.code}, status_code=status)
         except AdminError as exc:
-            return _problem(400, str(exc))
+            return problem(400, str(exc))
         except BackendUnavailable as exc:
-            return _problem(503, f"the record is unavailable, retry shortly: {exc}")
+            return problem(503, f"the record is unavailable, retry shortly: {exc}")
 
     return run
 
@@ -129,7 +118,7 @@ async def add_participants(request: Request) -> Response:
     px, meeting, _ = await _who(request, "chair")
     room = request.query_params.get("room") or agenda_room(meeting)
     if meeting.room(room) is None:
-        return _problem(404, "no such room for the links")
+        return problem(404, "no such room for the links")
     if request.headers.get("content-type", "").startswith("text/csv"):
         people = participants.parse_csv(await _body_text(request), meeting.groups)
     else:
@@ -177,7 +166,7 @@ async def me(request: Request) -> Response:
     _, meeting, grant = await _who(request, "participant")
     person = meeting.participant(grant.participant or "")
     if person is None:
-        return _problem(404, "this link's participant is no longer registered")
+        return problem(404, "this link's participant is no longer registered")
     return JSONResponse(_person(person))
 
 
@@ -197,7 +186,7 @@ async def get_floor(request: Request) -> Response:
     px, meeting, grant = await _who(request)
     room = meeting.room(request.path_params["room"])
     if room is None:
-        return _problem(404, "no such room in this meeting")
+        return problem(404, "no such room in this meeting")
     runtime = await px.rooms.get(meeting.id, room.id)
     state = runtime.state
     now = now_ms()

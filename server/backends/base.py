@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.events import Draft, Event
+from server.limits import BACKLOG_PAGE
 from server.meetings import Meeting
 
 # Called for every message of a subscribed room, in the order the backend received them:
@@ -65,6 +66,15 @@ class Backend(ABC):
     @abstractmethod
     async def read(self, room: str, after: int, limit: int) -> list[Event]:
         """Events of the room with sequence number greater than ``after``, oldest first."""
+
+    async def read_all(self, room: str) -> list[Event]:
+        """Every event of the room, oldest first (for exports and reports)."""
+        events: list[Event] = []
+        while True:
+            page = await self.read(room, events[-1].seq if events else 0, BACKLOG_PAGE)
+            events += page
+            if len(page) < BACKLOG_PAGE:
+                return events
 
     @abstractmethod
     async def last_seq(self, room: str) -> int:

@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import auth, exports
+from server import exports
+from server.access import grant_for, problem
 from server.backends.base import BackendUnavailable
 from server.context import Plenary
 from server.meetings import Meeting
@@ -36,30 +37,13 @@ REPORTS: dict[str, dict[str, str]] = {
 }
 
 
-def _problem(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def _grant(request: Request) -> tuple[Plenary, Meeting, auth.Grant] | JSONResponse:
-    px: Plenary = request.app.state.plenary
-    meeting = await px.meeting(request.path_params["meeting"])
-    if meeting is None:
-        return _problem(404, "no such meeting; check the link")
-    header = request.headers.get("authorization", "")
-    key = header[7:].strip() if header.lower().startswith("bearer ") else None
-    grant = auth.authenticate(meeting, key, request.headers.get("x-plenary-passcode"))
-    if grant is None:
-        return _problem(401, "a valid key (Authorization: Bearer …) or passcode is required")
-    return px, meeting, grant
-
-
 async def _staff(request: Request) -> tuple[Plenary, Meeting] | JSONResponse:
-    granted = await _grant(request)
+    granted = await grant_for(request)
     if isinstance(granted, JSONResponse):
         return granted
     px, meeting, grant = granted
     if grant.role not in RECORD_ROLES:
-        return _problem(403, "reports and search are for the chair and the secretariat")
+        return problem(403, "reports and search are for the chair and the secretariat")
     return px, meeting
 
 
@@ -111,13 +95,13 @@ async def report(request: Request) -> Response:
     px, meeting = staff
     name, fmt = request.path_params["name"], request.path_params["fmt"]
     if name not in REPORTS:
-        return _problem(404, f"no such report; use one of: {', '.join(REPORTS)}")
+        return problem(404, f"no such report; use one of: {', '.join(REPORTS)}")
     if fmt not in REPORTS[name]:
-        return _problem(404, f"the {name} comes as: {', '.join(REPORTS[name])}")
+        return problem(404, f"the {name} comes as: {', '.join(REPORTS[name])}")
     try:
         facts = facts_from_logs(meeting, await load(px.backend, meeting))
     except BackendUnavailable as exc:
-        return _problem(503, str(exc))
+        return problem(503, str(exc))
     body = render_report(name, fmt, facts)
     if fmt == "json":
         return Response(body, media_type="application/json")
@@ -133,11 +117,11 @@ async def charts(request: Request) -> Response:
     try:
         facts = facts_from_logs(meeting, await load(px.backend, meeting))
     except BackendUnavailable as exc:
-        return _problem(503, str(exc))
+        return problem(503, str(exc))
     f = figures.figures(facts)
     raw = request.query_params.get("scope", "0")
     if not raw.isdigit() or int(raw) >= len(f["scopes"]):
-        return _problem(400, f"scope must be a number from 0 to {len(f['scopes']) - 1}")
+        return problem(400, f"scope must be a number from 0 to {len(f['scopes']) - 1}")
     return _json(
         {"scope": f["scopes"][int(raw)]["label"], "charts": figures.chart_svgs(f, int(raw))}
     )
@@ -145,13 +129,13 @@ async def charts(request: Request) -> Response:
 
 async def meeting_transcript(request: Request) -> Response:
     """Every room's transcript in one document."""
-    granted = await _grant(request)
+    granted = await grant_for(request)
     if isinstance(granted, JSONResponse):
         return granted
     px, meeting, _ = granted
     fmt = request.path_params["fmt"]
     if fmt not in exports.MEETING_FORMATS:
-        return _problem(
+        return problem(
             404,
             f"a whole meeting exports as: {', '.join(exports.MEETING_FORMATS)} "
             "(WebVTT and SRT per room: /api/m/{meeting}/{room}/transcript.vtt)",
@@ -159,7 +143,7 @@ async def meeting_transcript(request: Request) -> Response:
     try:
         logs = await load(px.backend, meeting)
     except BackendUnavailable as exc:
-        return _problem(503, str(exc))
+        return problem(503, str(exc))
     body = exports.render_meeting(fmt, meeting_logs(meeting, logs), meeting_meta(meeting))
     return _attachment(body, exports.FORMATS[fmt], f"{meeting.id}.{fmt}")
 
@@ -232,9 +216,9 @@ async def search(request: Request) -> Response:
         index = await INDEXES.get(px.backend, meeting)
         result = index.search(query)
     except SearchError as exc:
-        return _problem(400, str(exc))
+        return problem(400, str(exc))
     except BackendUnavailable as exc:
-        return _problem(503, str(exc))
+        return problem(503, str(exc))
     rooms = {r.id: r.name for r in meeting.rooms}
     for hit in result["hits"]:
         hit["room_name"] = rooms.get(hit["room"], hit["room"])
@@ -250,7 +234,7 @@ async def facets(request: Request) -> Response:
     try:
         index = await INDEXES.get(px.backend, meeting)
     except BackendUnavailable as exc:
-        return _problem(503, str(exc))
+        return problem(503, str(exc))
     return _json(
         {
             "meeting": meeting.id,

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from server.backends.base import Backend
 from server.events import JSON, Event
-from server.limits import BACKLOG_PAGE
 from server.meetings import Meeting
 from server.room import room_key
 
@@ -289,13 +288,7 @@ class Facts:
 
 # -- loading ---------------------------------------------------------------------------------------
 async def read_room(backend: Backend, meeting_id: str, room_id: str) -> list[Event]:
-    key = room_key(meeting_id, room_id)
-    events: list[Event] = []
-    while True:
-        page = await backend.read(key, events[-1].seq if events else 0, BACKLOG_PAGE)
-        events += page
-        if len(page) < BACKLOG_PAGE:
-            return events
+    return await backend.read_all(room_key(meeting_id, room_id))
 
 
 async def load(backend: Backend, meeting: Meeting) -> dict[str, list[Event]]:
