@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 
 from server.backends.base import Backend
 from server.events import control_frame, ephemeral_frame
-from server.limits import BACKLOG_PAGE, LIVE_SNAPSHOT_MAX_AGE_S, RECENT_EVENTS_PER_ROOM
+from server.limits import (
+    BACKLOG_PAGE,
+    LIVE_SNAPSHOT_MAX_AGE_S,
+    MAX_BATCH_BYTES,
+    RECENT_EVENTS_PER_ROOM,
+)
 from server.metrics import METRICS
 from server.outbox import Outbox
 from server.wire import text_frame
@@ -46,6 +51,10 @@ class Channel:
     early: list[tuple[int | None, bytes]] = field(default_factory=list)  # before last_seq known
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     repairing: bool = False
+    # Frames waiting for the end of this turn of the event loop, to leave as one message.
+    pending: list[str] = field(default_factory=list)
+    pending_bytes: int = 0
+    flush_scheduled: bool = False
     # The lines being typed, by captioner connection (from every process), with when they were
     # last seen, so that a viewer joining mid-sentence sees the sentence at once.
     live: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
@@ -94,6 +103,9 @@ class Hub:
         # No await between reading last_seq and adding the outbox: every event after upto_seq
         # reaches the outbox, every event up to it is in the backlog. That closes the race
         # between reading the backlog and receiving live messages.
+        # Frames not yet sent out belong to the clients already here: they are in this client's
+        # backlog (up to last_seq), so they must not reach its outbox as well.
+        self.flush(channel)
         sub = Subscription(channel, outbox, after, channel.last_seq, channel.live_snapshot())
         channel.outboxes.add(outbox)
         METRICS.connections.labels(room=room).inc()
@@ -209,6 +221,25 @@ class Hub:
 
     @staticmethod
     def _fan_out(channel: Channel, text: str) -> None:
+        """Send a frame to every client of the room at the end of this turn of the event loop.
+
+        Frames that arrive in the same turn (a group commit, a burst of lines) leave together, as
+        one websocket message: one write per viewer instead of one per frame per viewer."""
+        channel.pending.append(text)
+        channel.pending_bytes += len(text)
+        if channel.pending_bytes >= MAX_BATCH_BYTES:
+            Hub.flush(channel)
+        elif not channel.flush_scheduled:
+            channel.flush_scheduled = True
+            asyncio.get_running_loop().call_soon(Hub.flush, channel)
+
+    @staticmethod
+    def flush(channel: Channel) -> None:
+        channel.flush_scheduled = False
+        if not channel.pending:
+            return
+        texts, channel.pending, channel.pending_bytes = channel.pending, [], 0
+        text = texts[0] if len(texts) == 1 else "\n".join(texts)
         # Encoded once per room: the same websocket frame bytes go to every viewer.
         wire = text_frame(text)
         for outbox in channel.outboxes:
