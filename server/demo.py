@@ -594,7 +594,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         assert meeting is not None
         print(links.build(base, meeting, keys).as_text(), flush=True)
         chair = keys["chair"]
-        print(f"  record console     {base}/static/record.html#meeting={meeting_id}&key={chair}")
+        print(f"  record console     {base}/m/{meeting_id}/record#key={chair}")
         print("\nReplaying the meeting; open the links above to follow it live.\n", flush=True)
         await replay(base, meeting_id, keys, speed=args.speed or 1.0, log=print)
         print(
