@@ -146,7 +146,7 @@ def test_plenary_demo_serves_and_replays(tmp_path: Path) -> None:
         timeout=120,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "chair console" in out.stdout and "/static/record.html#meeting=" in out.stdout
+    assert "chair console" in out.stdout and "/record#key=" in out.stdout
     assert "The way forward" in out.stdout and "The meeting is over" in out.stdout
     meeting_id = out.stdout.split("(id ")[1].split(")")[0]
     report = subprocess.run(
