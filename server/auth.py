@@ -43,13 +43,29 @@ def hash_passcode(passcode: str) -> str:
     return f"scrypt${salt}${digest}"
 
 
+# Passcodes already verified, by (stored hash, fast digest of the passcode). Every viewer of a
+# meeting enters the same passcode, and a crowd that reconnects at once would otherwise pay the
+# slow hash once per viewer. Only correct passcodes are remembered, so guessing stays slow; a new
+# passcode has a new stored hash, so the old one is forgotten with it.
+_verified: dict[tuple[str, bytes], None] = {}
+_VERIFIED_MAX = 1024
+
+
 def check_passcode(stored: str, passcode: str) -> bool:
+    remembered = (stored, hashlib.sha256(passcode.encode()).digest())
+    if remembered in _verified:
+        return True
     try:
         _, salt, digest = stored.split("$")
         candidate = hashlib.scrypt(passcode.encode(), salt=bytes.fromhex(salt), **_SCRYPT).hex()
     except ValueError:
         return False
-    return hmac.compare_digest(candidate, digest)
+    if not hmac.compare_digest(candidate, digest):
+        return False
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[remembered] = None
+    return True
 
 
 @dataclass(frozen=True, slots=True)
