@@ -164,6 +164,9 @@ async def test_heartbeat_carries_last_seq(live: LiveServer) -> None:
     viewer = await Client.connect(live.base_ws, live.meeting.id, "plenary")
     cap = await captioner(live, client="c1")
     await commit_lines(cap, ["x"])
+    # The heartbeat reports what this process has fanned out; on Redis the
+    # captioner's ack can come before the published line reaches the hub.
+    await viewer.events_until(1)
     live.plenary.hub.heartbeat()
     hb = await viewer.recv_type("hb")
     assert hb["seq"] == 1
