@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from server import (
     api,
@@ -39,6 +41,30 @@ CSP = (
     "connect-src 'self' ws: wss:; media-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+
+
+class PlenaryApp(Starlette):
+    """Starlette, with the websocket endpoint reached directly.
+
+    Every ASGI layer a connection passes through (error and exception middleware, router, route)
+    keeps a suspended frame for as long as the connection lives: about 5 KB per viewer, held for
+    hours, for layers that do nothing for a websocket once it is open (see docs/performance.md).
+    Every other path, and any websocket path that is not the endpoint's, goes through the full
+    stack as usual."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            match = WEBSOCKET_PATH.fullmatch(scope["path"])
+            if match is not None:
+                scope["app"] = self
+                scope["path_params"] = match.groupdict()
+                await websocket_endpoint(WebSocket(scope, receive, send))
+                return
+        await super().__call__(scope, receive, send)
+
+
+# The websocket endpoint's path, /ws/{meeting}/{room}; ids never contain a slash.
+WEBSOCKET_PATH = re.compile(r"/ws/(?P<meeting>[^/]+)/(?P<room>[^/]+)")
 
 
 class SecurityHeaders:
@@ -139,7 +165,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *api.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(
+    app = PlenaryApp(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(SecurityHeaders)],

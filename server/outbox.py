@@ -12,6 +12,7 @@ log, and its memory is freed now.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -40,26 +41,47 @@ class Writer(Protocol):
 
 
 class Outbox:
+    """Frames for one connection. Most of the time nothing is queued and there is no task: the
+    hub's frames go straight to the socket. A sender task exists only while frames are queued
+    (the viewer is behind, or the server offers no direct writer) and ends once they are sent;
+    a viewer is held for hours, and an idle task and its wake-up event cost memory for each."""
+
     __slots__ = (
         "_bytes",
         "_frames",
+        "_interrupt",
+        "_send",
         "_sending",
+        "_started",
         "_task",
-        "_wake",
         "closed_reason",
         "overflowed",
         "writer",
     )
 
     def __init__(self) -> None:
-        self._frames: deque[str] = deque()
+        self._frames: deque[str] | None = None  # created when a first frame has to wait
         self._bytes = 0
-        self._wake = asyncio.Event()
-        self._sending = False  # the sender task holds a batch it has not finished writing
-        self._task: asyncio.Task[object] | None = None
+        self._sending = False  # the sender holds a batch it has not finished writing
+        self._started = False
+        self._task: asyncio.Task[None] | None = None
+        self._send: Send | None = None
+        self._interrupt: Callable[[], object] | None = None
         self.writer: Writer | None = None  # set once the backlog is sent, if the server has one
         self.overflowed = False
         self.closed_reason: str | None = None
+
+    def start(self, send: Send, writer: Writer | None, interrupt: Callable[[], object]) -> None:
+        """The backlog is sent: from here on frames go out, straight through ``writer`` for a
+        connection that keeps up (if the server offers one), otherwise by a sender task that
+        ``send``s them. ``interrupt`` ends the connection's session: it is called when the
+        outbox overflows or is closed, or when sending fails."""
+        self._send = send
+        self.writer = writer
+        self._interrupt = interrupt
+        self._started = True
+        if self._frames:
+            self._start_sender()
 
     def push(self, frame: str, wire: bytes | None = None) -> None:
         """Queue a frame, or write its encoded bytes at once when the connection is keeping up
@@ -72,31 +94,44 @@ class Outbox:
             if writer.ready():
                 writer.write(wire)
                 return
+        if self._frames is None:
+            self._frames = deque()
         self._frames.append(frame)
         self._bytes += len(frame)
         if len(self._frames) > VIEWER_QUEUE_MAX_FRAMES or self._bytes > VIEWER_QUEUE_MAX_BYTES:
             self._overflow()
-        self._wake.set()
+        elif self._started and self._task is None:
+            self._start_sender()
 
     def _overflow(self) -> None:
         self.overflowed = True
-        self._frames.clear()
+        if self._frames is not None:
+            self._frames.clear()
         self._bytes = 0
-        if self.writer is not None:
-            # The sender is waiting for a socket that does not drain: close it underneath.
-            self.writer.drop(CLOSE_RESUME, "too far behind: reconnect and resume")
-        elif self._sending and self._task is not None:
+        if self._task is not None:
             self._task.cancel()
+        if self.writer is not None:
+            # The socket does not drain: close it underneath, behind what it already holds.
+            # The session sees the disconnect; nothing needs interrupting.
+            self.writer.drop(CLOSE_RESUME, "too far behind: reconnect and resume")
+        else:
+            self._end_session()
 
     def close(self, reason: str) -> None:
+        """End the connection with a resume code (the hub lost events it cannot deliver)."""
         self.closed_reason = reason
-        self._wake.set()
+        self._end_session()
+
+    def _end_session(self) -> None:
+        """Interrupt the session, once."""
+        interrupt, self._interrupt = self._interrupt, None
+        if interrupt is not None:
+            interrupt()
 
     def pending(self) -> int:
-        return len(self._frames)
+        return len(self._frames) if self._frames is not None else 0
 
-    def _take_batch(self) -> str:
-        frames = self._frames
+    def _take_batch(self, frames: deque[str]) -> str:
         if len(frames) == 1:
             self._bytes = 0
             return frames.popleft()
@@ -109,23 +144,34 @@ class Outbox:
         self._bytes = max(0, self._bytes - size)
         return "\n".join(parts)
 
-    async def run(self, send: Send, writer: Writer | None = None) -> None:
-        """Write queued frames until the outbox overflows or is closed. From here on, frames for
-        a connection that keeps up go through ``writer`` directly, if there is one."""
-        self._task = asyncio.current_task()
-        self.writer = writer
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._frames and not self.overflowed:
+    def _start_sender(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        """Send what is queued, batched, then end."""
+        frames, send = self._frames, self._send
+        assert frames is not None and send is not None
+        try:
+            while frames and not self.overflowed:
                 self._sending = True
-                try:
-                    await send(self._take_batch())
-                except asyncio.CancelledError:
-                    if self.overflowed:
-                        return  # cancelled by _overflow: the session closes with a resume code
-                    raise
-                finally:
-                    self._sending = False
-            if self.overflowed or self.closed_reason is not None:
-                return
+                await send(self._take_batch(frames))
+                self._sending = False
+        except asyncio.CancelledError:
+            if not self.overflowed:
+                raise
+        except Exception:
+            # The connection is gone or broken: the session ends and the client resumes.
+            self.closed_reason = "send failed"
+            self._end_session()
+        finally:
+            self._sending = False
+            self._task = None
+
+    async def stop(self) -> None:
+        """The session is ending: interrupt it no more, stop the sender and wait for it."""
+        self._interrupt = None
+        task = self._task
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -98,6 +98,16 @@ class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
             self.direct_ok = not self.conn.extensions
             scope["extensions"][EXTENSION] = DirectWriter(self)
 
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept" and self.handshake_complete:
+            # The handshake's request and response (two header maps) are not needed once the
+            # connection is open, and a viewer holds its connection for hours. The request's
+            # headers are emptied too: the websockets parser's suspended frame still refers to
+            # the request. (The ASGI scope keeps its own copy of the headers.)
+            self.request.headers.clear()
+            self.request = self.response = None  # type: ignore[assignment]
+
     def pause_writing(self) -> None:
         self.paused = True
         super().pause_writing()

@@ -1,9 +1,9 @@
 """The websocket endpoint: hello, resume, then live events out and client messages in.
 
-One connection runs two tasks in one group (example: broadcaster's chat app): the sender drains
-the connection's outbox; the receiver parses and executes what the client sends. When either ends,
-or the outbox overflows, the other is cancelled and the connection closed with a code that tells
-the client what to do.
+A connection's own task receives, parses and executes what the client sends; live frames reach
+the client through its outbox (server/outbox.py), which needs no task while the client keeps up.
+When the outbox overflows or is closed it interrupts the session, and the connection is closed with
+a code that tells the client what to do.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from server.outbox import (
     CLOSE_RESUME,
     CLOSE_UNAUTHORIZED,
     CLOSE_UNAVAILABLE,
+    Outbox,
 )
 from server.protocol import (
     Cmd,
@@ -61,8 +62,15 @@ class Refused(Exception):
         self.reason = reason
 
 
-def _room_summary(meeting: Meeting) -> list[dict[str, str]]:
-    return [{"id": r.id, "name": r.name, "kind": r.kind, "status": r.status} for r in meeting.rooms]
+def _welcome_meeting(meeting: Meeting) -> dict[str, object]:
+    """What the welcome says about the meeting. A session keeps only this, not the meeting
+    document: a viewer may stay connected for hours, and commands read the document afresh."""
+    return {
+        "meeting": {"id": meeting.id, "title": meeting.title, "timezone": meeting.timezone},
+        "rooms": [
+            {"id": r.id, "name": r.name, "kind": r.kind, "status": r.status} for r in meeting.rooms
+        ],
+    }
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
@@ -96,9 +104,11 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         if grant.role == "captioner" and grant.room != room_id:
             raise Refused(CLOSE_FORBIDDEN, "this captioner link is for another room")
         runtime = await px.rooms.get(meeting_id, room_id)
-        session = _Session(ws, px, runtime, grant, hello, meeting)
+        session = _Session(ws, px, runtime, grant, hello)
+        welcome = _welcome_meeting(meeting)
+        del meeting  # a session keeps what it needs, not the document
         with presence.of(px.hub).connected(runtime.key, room_id, grant.participant, grant.role):
-            await session.run()
+            await session.run(welcome)
     except Refused as exc:
         await _close(ws, exc.code, exc.reason)
     except BackendUnavailable as exc:
@@ -132,6 +142,14 @@ async def _close(ws: WebSocket, code: int, reason: str) -> None:
             await asyncio.wait_for(ws.close(code, reason.encode()[:120].decode(errors="ignore")), 2)
 
 
+_INTERRUPTED = "plenary: the outbox ended the session"
+
+
+def _interrupted_by(outbox: Outbox) -> bool:
+    """True when the outbox, not the server shutting down, cancelled the session."""
+    return outbox.overflowed or outbox.closed_reason is not None
+
+
 class _Session:
     def __init__(
         self,
@@ -140,14 +158,12 @@ class _Session:
         runtime: RoomRuntime,
         grant: auth.Grant,
         hello: Hello,
-        meeting: Meeting,
     ) -> None:
         self.ws = ws
         self.px = px
         self.runtime = runtime
         self.grant = grant
         self.hello = hello
-        self.meeting = meeting
         self.conn_id = secrets.token_hex(6)
         self.name = hello.name or grant.label or grant.role
         self.bucket = TokenBucket(CLIENT_RATE_PER_S, CLIENT_BURST)
@@ -156,7 +172,7 @@ class _Session:
     async def send(self, text: str) -> None:
         await self.ws.send_text(text)
 
-    async def run(self) -> None:
+    async def run(self, welcome: dict[str, object]) -> None:
         hub = self.px.hub
         async with hub.join(self.runtime.key, self.hello.after) as sub:
             reset = self.hello.after > sub.upto_seq
@@ -170,13 +186,8 @@ class _Session:
                     role=self.grant.role,
                     conn=self.conn_id,
                     name=self.name,
-                    meeting={
-                        "id": self.meeting.id,
-                        "title": self.meeting.title,
-                        "timezone": self.meeting.timezone,
-                    },
+                    **welcome,
                     room=self.runtime.room_id,
-                    rooms=_room_summary(self.meeting),
                     last_seq=sub.upto_seq,
                     reset=reset,
                     open=self.runtime.state.open,
@@ -190,31 +201,29 @@ class _Session:
             if sub.live is not None:
                 await self.send(sub.live)
             # With uvicorn running server.wire's protocol, live frames for a viewer that keeps
-            # up are written straight to its socket; otherwise they go through ``send``.
+            # up are written straight to its socket; otherwise a sender task sends them.
             writer = self.ws.scope.get("extensions", {}).get(EXTENSION)
-            sender = asyncio.create_task(sub.outbox.run(self.send, writer))
-            receiver = asyncio.create_task(self._receive())
+            outbox = sub.outbox
+            session_task = asyncio.current_task()
+            assert session_task is not None
+            outbox.start(self.send, writer, lambda: session_task.cancel(_INTERRUPTED))
             try:
-                done, _ = await asyncio.wait(
-                    {sender, receiver}, return_when=asyncio.FIRST_COMPLETED
-                )
+                await self._receive()
+            except asyncio.CancelledError:
+                if not _interrupted_by(outbox):
+                    raise
+                session_task.uncancel()
             finally:
-                for task in (sender, receiver):
-                    task.cancel()
-                await asyncio.gather(sender, receiver, return_exceptions=True)
+                await outbox.stop()
                 if self.can_caption:
                     self.runtime.drop_live(self.conn_id)
-            for task in done:
-                exc = task.exception()
-                if isinstance(exc, Refused):
-                    raise exc
-            if sub.outbox.overflowed:
+            if outbox.overflowed:
                 METRICS.slow_clients_dropped.inc()
                 if writer is not None:
                     return  # the writer already queued the resume code and will cut the socket
                 raise Refused(CLOSE_RESUME, "too far behind: reconnect and resume")
-            if sub.outbox.closed_reason is not None:
-                raise Refused(CLOSE_RESUME, f"resume needed ({sub.outbox.closed_reason})")
+            if outbox.closed_reason is not None:
+                raise Refused(CLOSE_RESUME, f"resume needed ({outbox.closed_reason})")
 
     async def _receive(self) -> None:
         while True:
@@ -237,6 +246,16 @@ class _Session:
                 await self._error(exc.code, exc.message, n=n)
             except BackendUnavailable as exc:
                 await self._error("unavailable", f"not recorded, retry: {exc}", retry=True, n=n)
+
+    async def _current_meeting(self) -> Meeting:
+        """The meeting as it is now, for a command: a link revoked since the connection opened
+        no longer commands anything."""
+        meeting = await self.px.meeting(self.runtime.meeting_id)
+        if meeting is None:
+            raise Refused(CLOSE_NOT_FOUND, "this meeting no longer exists")
+        if auth.authenticate(meeting, self.hello.key, self.hello.passcode) is None:
+            raise Refused(CLOSE_UNAUTHORIZED, "this link has been revoked")
+        return meeting
 
     async def _error(self, code: str, message: str, **extra: object) -> None:
         await self.send(control_frame("error", code=code, message=message, **extra).decode())
@@ -279,8 +298,9 @@ class _Session:
             await self.send(control_frame("ack", n=msg.n, seq=seq, duplicate=not events).decode())
         elif isinstance(msg, Cmd):
             cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
+            meeting = await self._current_meeting()
             ctx = CommandContext(
-                self.px, self.runtime, self.meeting, self.grant, self.conn_id, self.name, cursor
+                self.px, self.runtime, meeting, self.grant, self.conn_id, self.name, cursor
             )
             events = await dispatch(ctx, msg.op, msg.args)
             seq = events[0].seq if events else None

@@ -8,6 +8,7 @@ import json
 import os
 import struct
 from base64 import b64encode
+from typing import Any
 
 import pytest
 import websockets
@@ -235,3 +236,23 @@ async def test_passcode_protected_meeting(live: LiveServer) -> None:
     assert code == 4401
     viewer = await Client.connect(live.base_ws, meeting.id, "plenary", passcode="geneva2014")
     assert viewer.welcome["role"] == "viewer"
+
+
+async def test_a_connected_chair_whose_link_is_revoked_commands_nothing(live: LiveServer) -> None:
+    chair = await Client.connect(
+        live.base_ws, live.meeting.id, "plenary", key=live.keys["chair"], client="chair-1"
+    )
+    await chair.send(type="cmd", n=1, op="agenda.add", args={"number": "1", "title": "Opening"})
+    assert (await chair.recv_type("ack", "error"))["type"] == "ack"
+    await admin.reissue(live.plenary.backend, live.meeting.id, "chair", None)
+    await chair.send(type="cmd", n=2, op="agenda.add", args={"number": "2", "title": "Late"})
+    with pytest.raises(websockets.ConnectionClosed) as info:
+        while True:
+            await chair.recv(5)
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 4401 and "revoked" in info.value.rcvd.reason
+    assert [e.data.get("title") for e in await read_all(live)] == ["Opening"]
+
+
+async def read_all(live: LiveServer) -> list[Any]:
+    return await live.plenary.backend.read(room_key(live.meeting.id, "plenary"), 0, 100)
