@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import admin, exports
+from server import admin, exports, room_list
 from server.access import grant_for, problem
 from server.backends.base import BackendUnavailable
 from server.meetings import Meeting, RoomStatus
@@ -104,7 +104,8 @@ async def set_room_open(request: Request) -> Response:
         # The log decides (a second chair closing at the same moment records nothing); the
         # meeting document follows, re-applied if someone else saved it first.
         await runtime.set_open(is_open, grant.label or "chair")
-        await admin.update_meeting(px.backend, meeting.id, mark)
+        updated, _ = await admin.update_meeting(px.backend, meeting.id, mark)
+        await room_list.announce(px.backend, updated)
     except BackendUnavailable as exc:
         return problem(503, str(exc))
     except admin.AdminError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server import auth, floor
+from server import auth, floor, room_list
 from server.admin import update_meeting
 from server.agenda import Item, agenda_room
 from server.context import Plenary
@@ -71,7 +71,7 @@ async def open_group(px: Plenary, meeting: Meeting, args: JSON, by: str) -> Open
         key = auth.issue(m, "captioner", room.id, label=f"Captioner, {room.name}")
         return OpenedGroup(room, key)
 
-    _, opened = await update_meeting(px.backend, meeting.id, add)
+    updated, opened = await update_meeting(px.backend, meeting.id, add)
     room = opened.room
     described: JSON = {
         "by": by,
@@ -97,6 +97,7 @@ async def open_group(px: Plenary, meeting: Meeting, args: JSON, by: str) -> Open
     await runtime.execute(first)
     announced = {k: v for k, v in described.items() if k != "parent"} | {"room": room.id}
     await plenary.execute(lambda s: [Draft("group.opened", s.room, announced, now_ms())])
+    await room_list.announce(px.backend, updated)
     return opened
 
 
@@ -128,7 +129,8 @@ async def report_group(
         if saved is not None:
             saved.status = "closed"
 
-    await update_meeting(px.backend, meeting.id, mark)
+    updated, _ = await update_meeting(px.backend, meeting.id, mark)
     plenary = await px.rooms.get(meeting.id, agenda_room(meeting))
     reported = {"room": room.id, "name": room.name, "report": text, "by": by}
     await plenary.execute(lambda s: [Draft("group.reported", s.room, reported, now_ms())])
+    await room_list.announce(px.backend, updated)

@@ -15,7 +15,7 @@ import secrets
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server import auth, presence
+from server import auth, presence, room_list
 from server.backends.base import BackendUnavailable
 from server.commands import CommandContext, dispatch
 from server.context import Plenary
@@ -67,9 +67,7 @@ def _welcome_meeting(meeting: Meeting) -> dict[str, object]:
     document: a viewer may stay connected for hours, and commands read the document afresh."""
     return {
         "meeting": {"id": meeting.id, "title": meeting.title, "timezone": meeting.timezone},
-        "rooms": [
-            {"id": r.id, "name": r.name, "kind": r.kind, "status": r.status} for r in meeting.rooms
-        ],
+        "rooms": room_list.summary(meeting),
     }
 
 

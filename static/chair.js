@@ -211,6 +211,8 @@ function connect() {
       onFrame(frame) {
         if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
         if (frame.type === "error") say(frame.message || "Refused.", true);
+        // A room opened or closed (by this console, another one or the HTTP API).
+        if (frame.type === "rooms") loadMeeting().catch(() => {});
         window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
       },
     },

@@ -100,6 +100,13 @@ function start() {
       },
       onFrame(frame) {
         if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
+        if (frame.type === "rooms" && frame.data) {
+          const news = roomList.replace(frame.data.rooms);
+          if (news !== null) {
+            showRooms();
+            announceRooms(ui.rooms, news);
+          }
+        }
         if (frame.type === "error") status(frame.message || "The server refused that.", true);
         window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
       },

@@ -5,7 +5,9 @@
 // what changed: `group.opened` and `group.reported` in the agenda room's log (the plenary the
 // groups report to), and `room.closed` / `room.opened` in each room's own log (docs/events.md).
 // So a page in the plenary sees every group open and report back, and a page in a group sees its
-// own room close; nothing is polled. Names are inserted as text, never as markup.
+// own room close. Besides, when a room opens or closes every room is sent the meeting's new list
+// as a `rooms` frame (not recorded), so a page in one group sees another one open or close;
+// nothing is polled. Names are inserted as text, never as markup.
 
 export class RoomList {
   constructor() {
@@ -19,13 +21,7 @@ export class RoomList {
 
   /** The welcome of a (re)connect: its list is the truth as of its `last_seq`. */
   welcome(welcome) {
-    const rooms = Array.isArray(welcome.rooms) ? welcome.rooms : [];
-    this.rooms = rooms.map((r) => ({
-      id: String(r.id),
-      name: String(r.name ?? r.id),
-      kind: String(r.kind ?? ""),
-      status: r.status === "closed" ? "closed" : "open",
-    }));
+    this.rooms = normalise(welcome.rooms);
     this.current = String(welcome.room ?? "");
     this.since = typeof welcome.last_seq === "number" ? welcome.last_seq : 0;
     // The room's own log decides whether it is open; the meeting's list follows it a moment later.
@@ -70,10 +66,43 @@ export class RoomList {
     return null;
   }
 
+  /**
+   * A `rooms` frame: the meeting's list as it is now, sent to every room when a room opens or
+   * closes (so a page in one group sees another open). Returns what to announce, `""` when the
+   * list changed silently, `null` when it did not change. The room this page is in keeps the
+   * status its own log gave it.
+   */
+  replace(list) {
+    if (!Array.isArray(list)) return null;
+    const before = new Map(this.rooms.map((r) => [r.id, r]));
+    const next = normalise(list);
+    const here = before.get(this.current);
+    for (const r of next) if (here && r.id === here.id) r.status = here.status;
+    const opened = next.filter((r) => r.status === "open" && before.get(r.id)?.status !== "open");
+    const closed = next.filter((r) => r.status === "closed" && before.get(r.id)?.status === "open");
+    const same = next.length === this.rooms.length &&
+      next.every((r, i) => JSON.stringify(r) === JSON.stringify(this.rooms[i]));
+    this.rooms = next;
+    if (same) return null;
+    const names = (rooms) => rooms.map((r) => r.name).join(", ");
+    if (opened.length) return `${names(opened)} ${opened.length > 1 ? "have" : "has"} opened.`;
+    if (closed.length) return `${names(closed)} ${closed.length > 1 ? "are" : "is"} closed.`;
+    return "";
+  }
+
   /** The rooms a reader can move to: the open ones, and the one they are in. */
   shown() {
     return this.rooms.filter((r) => r.status === "open" || r.id === this.current);
   }
+}
+
+function normalise(rooms) {
+  return (Array.isArray(rooms) ? rooms : []).map((r) => ({
+    id: String(r.id),
+    name: String(r.name ?? r.id),
+    kind: String(r.kind ?? ""),
+    status: r.status === "closed" ? "closed" : "open",
+  }));
 }
 
 /**

@@ -142,6 +142,12 @@ function recorded(frame) {
 function ephemeral(frame) {
   if (frame.type === "live" && frame.data && Array.isArray(frame.data.lines)) {
     for (const line of frame.data.lines) setLive(String(line.by), String(line.text ?? ""));
+  } else if (frame.type === "rooms" && frame.data) {
+    const news = roomList.replace(frame.data.rooms);
+    if (news !== null) {
+      showRooms();
+      announceRooms(ui.rooms, news);
+    }
   }
   window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }

@@ -284,6 +284,38 @@ def test_room_switchers_follow_groups_without_a_reload(site: Site, pages: Pages)
         assert page.evaluate("window.notReloaded") is True
 
 
+def test_a_page_in_a_group_sees_other_groups_open_and_rooms_closed_by_the_api(
+    site: Site, pages: Pages
+) -> None:
+    mid = site.links.id
+    g = site.api("POST", "/rooms", {"name": "Break-out G", "kind": "breakout"})["room"]
+    in_group = pages.new(site.links.viewer_url(g))
+    expect(in_group.locator("#conn-state")).to_have_text("Live")
+    in_group.evaluate("window.notReloaded = true")
+    before = in_group.locator("#room-list a").count()
+
+    # Another group opens: the page in G hears of it though G's own log says nothing.
+    h = site.api("POST", "/rooms", {"name": "Break-out H", "kind": "breakout"})["room"]
+    expect(in_group.locator("#room-list a")).to_have_count(before + 1)
+    expect(in_group.get_by_role("link", name="Break-out H")).to_have_attribute(
+        "href", f"/m/{mid}/{h}"
+    )
+    expect(in_group.locator(".rooms-news")).to_have_text("Break-out H has opened.")
+
+    # The chair closes H through the HTTP API: the pages in G and in the plenary drop it, and
+    # show it again when it reopens.
+    plenary = pages.new(site.links.viewer_url("plenary"))
+    expect(plenary.get_by_role("link", name="Break-out H")).to_be_visible()
+    site.api("POST", f"/{h}/close")
+    for page in (in_group, plenary):
+        expect(page.locator("#room-list")).not_to_contain_text("Break-out H")
+    expect(in_group.locator(".rooms-news")).to_have_text("Break-out H is closed.")
+    site.api("POST", f"/{h}/open")
+    for page in (in_group, plenary):
+        expect(page.get_by_role("link", name="Break-out H")).to_be_visible()
+    assert in_group.evaluate("window.notReloaded") is True
+
+
 # -- 3. the console links to the record -----------------------------------------------------------
 def test_the_console_links_to_the_record_console(site: Site, pages: Pages) -> None:
     base, mid, key = site.server.base, site.links.id, site.links.chair_key

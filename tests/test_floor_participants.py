@@ -181,6 +181,32 @@ async def test_group_opens_runs_in_parallel_and_closes_on_its_report(live: LiveS
     assert last == line_seq + 1
 
 
+async def test_every_room_hears_of_rooms_opening_and_closing(live: LiveServer) -> None:
+    base = f"{live.base}/api/m/{live.meeting.id}"
+    async with httpx.AsyncClient() as http:
+        first = await http.post(f"{base}/rooms", json={"name": "Group A"}, headers=_chair(live))
+        a = first.json()["room"]
+        in_a = await Client.connect(live.base_ws, live.meeting.id, a)
+        in_plenary = await Client.connect(live.base_ws, live.meeting.id, "plenary")
+
+        second = await http.post(f"{base}/rooms", json={"name": "Group B"}, headers=_chair(live))
+        b = second.json()["room"]
+        for client in (in_a, in_plenary):
+            frame = await client.recv_type("rooms")
+            assert "seq" not in frame  # a hint, not part of the record
+            assert {r["id"]: r["status"] for r in frame["data"]["rooms"]}[b] == "open"
+
+        closed = await http.post(f"{base}/{b}/close", headers=_chair(live))
+        assert closed.status_code == 200, closed.text
+        for client in (in_a, in_plenary):
+            frame = await client.recv_type("rooms")
+            statuses = {r["id"]: r["status"] for r in frame["data"]["rooms"]}
+            assert statuses[b] == "closed" and statuses[a] == "open"
+    # Nothing about B was recorded in A's log.
+    events = await live.plenary.backend.read(room_key(live.meeting.id, a), 0, 100)
+    assert [e.type for e in events] == ["room.opened"]
+
+
 async def test_only_the_chair_opens_groups(live: LiveServer) -> None:
     base = f"{live.base}/api/m/{live.meeting.id}"
     cap = {"authorization": f"Bearer {live.captioner_key()}"}
