@@ -1,5 +1,5 @@
-# The plenary server image used by compose.yaml. Pages are served from static/ next to the
-# package, so the package is installed in place (editable) rather than into site-packages.
+# The plenary server image used by compose.yaml. The package ships its pages (static/, installed
+# as server/static), so it is installed like any package.
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -7,7 +7,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY server ./server
 COPY static ./static
-RUN pip install -e . && useradd --system --no-create-home plenary
+RUN pip install . && rm -rf /app/build && useradd --system --no-create-home plenary
 USER plenary
 
 EXPOSE 8000

@@ -32,7 +32,16 @@ from server.limits import HEARTBEAT_INTERVAL_S, ROOM_IDLE_S
 from server.metrics import METRICS
 from server.ws import websocket_endpoint
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
+
+def _static_dir() -> Path:
+    """The browser pages: static/ in a checkout (and an editable install), server/static in an
+    installed package (pyproject.toml ships them there)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "static"
+    return installed if installed.is_dir() else package.parent / "static"
+
+
+STATIC = _static_dir()
 
 # Pages load only their own scripts and styles; text from anyone is inserted as text, and this
 # policy is the second line of defence should that ever fail.
