@@ -8,7 +8,7 @@ from typing import TypeVar
 from server import auth
 from server.backends.base import Backend, Conflict
 from server.events import now_ms
-from server.limits import MAX_MEETING_SAVE_RETRIES
+from server.limits import MAX_LABEL_CHARS, MAX_MEETING_SAVE_RETRIES
 from server.meetings import Meeting, new_id
 
 T = TypeVar("T")
@@ -46,13 +46,25 @@ async def create_meeting(
     timezone: str = "UTC",
     starts: str = "",
     ends: str = "",
+    venue: str = "",
+    chaired_by: str = "",
 ) -> tuple[Meeting, dict[str, str]]:
     """Create a meeting with its rooms and issue the chair's and each room's captioner key."""
     title = title.strip()
     if not title:
         raise AdminError("a meeting needs a title")
+    for what, text in (("venue", venue), ("chair's name", chaired_by)):
+        if len(text) > MAX_LABEL_CHARS:
+            raise AdminError(f"the {what} is longer than {MAX_LABEL_CHARS} characters")
     meeting = Meeting(
-        new_id(), title, timezone=timezone, starts=starts, ends=ends, created_ms=now_ms()
+        new_id(),
+        title,
+        timezone=timezone,
+        starts=starts,
+        ends=ends,
+        venue=venue.strip(),
+        chaired_by=chaired_by.strip(),
+        created_ms=now_ms(),
     )
     for name in rooms or ["Plenary"]:
         if not name.strip():

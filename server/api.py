@@ -26,6 +26,8 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
         "timezone": meeting.timezone,
         "starts": meeting.starts,
         "ends": meeting.ends,
+        "venue": meeting.venue,
+        "chaired_by": meeting.chaired_by,
         "rooms": [
             {
                 "id": r.id,

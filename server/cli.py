@@ -13,11 +13,15 @@ from typing import Any, TypeVar
 from server import admin, exports, links
 from server.backends import Backend, backend_from_url
 from server.config import Settings
+
+# A first start creates the meeting plenary was shaped for, as the demo does.
+from server.demo import CHAIRED_BY as DEMO_CHAIR
+from server.demo import TIMEZONE as DEMO_TIMEZONE
+from server.demo import TITLE as DEMO_TITLE
+from server.demo import VENUE as DEMO_VENUE
 from server.pusher import PushError, push_lines
 
 T = TypeVar("T")
-
-DEMO_TITLE = "Third Meeting of the CSTD Working Group on Enhanced Cooperation (WGEC)"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -54,9 +58,11 @@ async def _first_start(backend: Backend, settings: Settings) -> str:
             backend,
             DEMO_TITLE,
             ["Plenary"],
-            timezone="Europe/Zurich",
+            timezone=DEMO_TIMEZONE,
             starts="2014-02-24",
             ends="2014-02-28",
+            venue=DEMO_VENUE,
+            chaired_by=DEMO_CHAIR,
         )
         return (
             "Created a demo meeting. Its links (keep the chair and captioner links secret):\n"
@@ -109,6 +115,8 @@ def cmd_meeting_create(args: argparse.Namespace) -> int:
             timezone=args.timezone,
             starts=args.starts or "",
             ends=args.ends or "",
+            venue=args.venue or "",
+            chaired_by=args.chaired_by or "",
         )
         return links.build(settings.base_url(), meeting, keys)
 
@@ -447,6 +455,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--starts", help="first day, YYYY-MM-DD")
     create.add_argument("--ends", help="last day, YYYY-MM-DD")
+    create.add_argument(
+        "--venue", help='where it meets, as the summary says it: "the Palais des Nations, Geneva"'
+    )
+    create.add_argument(
+        "--chaired-by", help='who chairs it, as the summary names them: "Ms. Ana Silva (Brazil)"'
+    )
     create.add_argument("--json", action="store_true", help="print a JSON object")
     _store_flags(create)
     create.set_defaults(func=cmd_meeting_create)

@@ -41,6 +41,8 @@ from server.limits import MAX_FRAME_BYTES
 
 TITLE = "Third Meeting of the CSTD Working Group on Enhanced Cooperation (WGEC)"
 TIMEZONE = "Europe/Zurich"
+VENUE = "the Palais des Nations in Geneva, Switzerland"
+CHAIRED_BY = "Mr. Peter Major (Hungary)"
 
 # Seconds of script time per word typed and per pause; at speed 1 the meeting plays in about a
 # minute, which is as long as a newcomer watches before wanting to click around.
@@ -347,7 +349,14 @@ class Demo:
 async def create(backend: Backend, base: str) -> tuple[str, dict[str, str]]:
     """A fresh demo meeting: its id and its keys."""
     meeting, keys = await admin.create_meeting(
-        backend, TITLE, ["Plenary"], timezone=TIMEZONE, starts="2014-02-24", ends="2014-02-28"
+        backend,
+        TITLE,
+        ["Plenary"],
+        timezone=TIMEZONE,
+        starts="2014-02-24",
+        ends="2014-02-28",
+        venue=VENUE,
+        chaired_by=CHAIRED_BY,
     )
     return meeting.id, keys
 

@@ -90,6 +90,8 @@ class Meeting:
     timezone: str = "UTC"
     starts: str = ""
     ends: str = ""
+    venue: str = ""  # where it meets, as the summary should say it: "the Palais des Nations …"
+    chaired_by: str = ""  # who chairs it, as the summary should name them: "Mr. … (Hungary)"
     created_ms: int = 0
     version: int = 0  # optimistic concurrency: saved only over the version it was loaded at
 

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,6 +80,18 @@ def test_meeting_create_json(server: ServerProcess) -> None:
     assert doc["chair"].startswith(f"{server.base}/m/{doc['meeting']}/chair#key=")
     text = plenary("meeting", "list", "--data-dir", str(server.data_dir)).stdout
     assert doc["meeting"] in text and "break-out-a" in text
+
+
+def test_meeting_create_records_venue_and_chair(server: ServerProcess) -> None:
+    venue, chair = "the Palais des Nations in Geneva", "Mr. Peter Major (Hungary)"
+    doc = create(server, "--venue", venue, "--chaired-by", chair)
+    with urllib.request.urlopen(f"{server.base}/api/m/{doc['meeting']}", timeout=5) as response:
+        info = json.loads(response.read())
+    assert info["venue"] == venue and info["chaired_by"] == chair
+    too_long = plenary(
+        "meeting", "create", "X", "--venue", "v" * 201, "--data-dir", str(server.data_dir)
+    )
+    assert too_long.returncode == 2 and "venue" in too_long.stderr
 
 
 def test_meeting_create_refuses_an_empty_title(tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ async def test_the_summary_holds_the_script_and_nothing_else(
     text = summary.to_markdown(facts, paragraphs)
     body = " ".join(p.text for p in paragraphs)
 
+    assert paragraphs[0].text.startswith(f"The {demo.TITLE} met at {demo.VENUE} ")
+    assert f"It was chaired by {demo.CHAIRED_BY}." in paragraphs[0].text
     for item in demo.AGENDA:  # every item of the agenda, as adopted
         assert f"{item.number}. {item.title}" in paragraphs[1].text, item.title
     for key, outcome in demo.OUTCOMES.items():
@@ -69,11 +71,12 @@ async def test_the_summary_holds_the_script_and_nothing_else(
     assert paragraphs.index(way) == len(paragraphs) - 2  # the way forward comes last
 
     # Nothing the record does not hold: every quotation is an outcome or a report of the
-    # script, every person named is one of its participants, every item one of its items.
+    # script, every person named is one of its participants or its chair, every item one of its
+    # items.
     recorded = set(demo.OUTCOMES.values()) | set(demo.REPORTS.values())
     for quoted in re.findall("“([^”]*)”", text):
         assert quoted in recorded, quoted
-    people = {p.name for p in demo.PEOPLE} | {"Mr. Reddy (India)"}
+    people = {p.name for p in demo.PEOPLE} | {"Mr. Reddy (India)", demo.CHAIRED_BY}
     for name in re.findall(r"(?:Mr|Ms|Dr)\. [A-Z][\w.]*(?: [A-Z]\w+)?", text):
         assert any(name in p for p in people), name
     numbers = {i.number for i in demo.AGENDA}

@@ -190,6 +190,8 @@ def sample_meeting() -> tuple[Meeting, LogBuilder, dict[str, int]]:
             Room("break-out-a", "Break-out A", "breakout", "closed", "Peru", "Category A"),
         ],
         timezone="Europe/Zurich",
+        venue="the Palais des Nations in Geneva",
+        chaired_by="Mr. Major (Hungary)",
     )
     b = LogBuilder()
     p = "plenary"
@@ -454,6 +456,10 @@ def test_summary_states_only_what_the_record_holds() -> None:
     text = summary.to_markdown(facts, paragraphs)
     topics = [p.topic for p in paragraphs]
     assert topics == ["opening", "agenda", "item", "item", "not_discussed", "close"]
+    assert paragraphs[0].text.startswith(
+        "The WGEC third meeting met at the Palais des Nations in Geneva from 24 February 2014 to "
+    )
+    assert "It was chaired by Mr. Major (Hungary)." in paragraphs[0].text
     assert "The agenda was adopted on 24 February 2014 at 10:06" in paragraphs[1].text
     assert "1. Opening; 2. Category A; 3. Category E" in paragraphs[1].text
     assert OUTCOME_1.rstrip(".") in paragraphs[2].text
@@ -467,7 +473,7 @@ def test_summary_states_only_what_the_record_holds() -> None:
     for quoted in re.findall("“([^”]*)”", text):
         assert quoted in {OUTCOME_1, OUTCOME_2, REPORT_A}, quoted
     # Every name and delegation named is one the record holds.
-    people = {"Ms. A. Silva", "Mr. Rushton", "Mr. Peru", "Ms. L. Haddad", "Mr. Egypt"}
+    people = {"Ms. A. Silva", "Mr. Rushton", "Mr. Peru", "Ms. L. Haddad", "Mr. Egypt", "Mr. Major"}
     for name in re.findall(r"(?:Mr|Ms|Dr)\. [A-Z][\w.]*(?: [A-Z]\w+)?", text):
         assert name in people, name
     assert all(p.sources for p in paragraphs if p.topic in ("agenda", "item", "not_discussed"))

@@ -71,7 +71,11 @@ def _opening(facts: Facts) -> list[Paragraph]:
         )
         rooms = [r for r in facts.rooms if r.events]
         lines = sum(r.lines for r in facts.rooms)
-        text = f"The {facts.meeting.title} met {span}."
+        meeting = facts.meeting
+        where = f" at {meeting.venue}" if meeting.venue else ""
+        text = f"The {meeting.title} met{where} {span}."
+        if meeting.chaired_by:
+            text += f" It was chaired by {meeting.chaired_by}."
         if lines:
             text += f" A live transcript of {lines} lines was kept" + (
                 f" in {len(rooms)} rooms." if len(rooms) > 1 else "."
