@@ -169,5 +169,9 @@ GC_THAW_INTERVAL_S = 600.0
 # log when searched again.
 MAX_SEARCH_INDEXES = 8
 
+# Meetings whose report facts a process keeps while their logs do not grow (server/report/cache.py):
+# the facts are a small fraction of the logs they are read from.
+MAX_CACHED_REPORT_MEETINGS = 4
+
 # Hits returned by one search request; a page of results, not the whole record (use exports).
 MAX_SEARCH_RESULTS = 500

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from server import admin
 from server.backends.base import Backend
 from server.events import Draft, Event
 from server.meetings import Meeting, Room
@@ -19,6 +20,7 @@ from server.report import digest, summary
 from server.report.record import facts_from_logs, gather
 from server.room import room_key
 from tests.conftest import LiveServer
+from tests.support import Client
 
 ZURICH = ZoneInfo("Europe/Zurich")
 
@@ -548,3 +550,37 @@ async def test_reports_over_http_are_for_the_chair(live: LiveServer) -> None:
         charts = await http.get(f"/api/m/{meeting.id}/record/charts?scope=9", headers=chair)
         assert charts.status_code == 400 and "scope" in charts.json()["error"]
     assert json.loads(json.dumps(doc))  # plain JSON all the way down
+
+
+async def test_reports_reuse_facts_until_the_record_or_the_meeting_changes(
+    live: LiveServer,
+) -> None:
+    meeting, px = live.meeting, live.plenary
+    chair = {"authorization": f"Bearer {live.keys['chair']}"}
+    cap = await Client.connect(
+        live.base_ws, meeting.id, "plenary", key=live.captioner_key(), client="cap"
+    )
+    await cap.send(type="commit", n=1, text="Welcome.")
+    await cap.recv_type("ack")
+    digest_url = f"/api/m/{meeting.id}/record/digest.json"
+    async with httpx.AsyncClient(base_url=live.base) as http:
+        first = (await http.get(digest_url, headers=chair)).json()
+        hits = px.report_facts.hits
+        again = (await http.get(digest_url, headers=chair)).json()
+        assert again == first and px.report_facts.hits == hits + 1
+
+        # A new line: read afresh, and the digest counts it.
+        await cap.send(type="commit", n=2, text="Second line.")
+        await cap.recv_type("ack")
+        grown = (await http.get(digest_url, headers=chair)).json()
+        assert px.report_facts.hits == hits + 1
+        assert grown != first
+
+        # A change to the meeting alone (nothing appended to any log): read afresh too.
+        def retitle(m: Meeting) -> None:
+            m.title = "WGEC, third meeting (resumed)"
+
+        await admin.update_meeting(px.backend, meeting.id, retitle)
+        retitled = (await http.get(digest_url, headers=chair)).json()
+        assert px.report_facts.hits == hits + 1
+        assert retitled["title"] == "WGEC, third meeting (resumed)" != grown["title"]

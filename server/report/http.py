@@ -22,7 +22,7 @@ from server.backends.base import BackendUnavailable
 from server.context import Plenary
 from server.meetings import Meeting
 from server.report import digest, figures, summary
-from server.report.record import Facts, facts_from_logs, load, zone
+from server.report.record import Facts, load, zone
 from server.report.search import INDEXES, Query, SearchError
 from server.report.word import MEDIA_TYPE as DOCX
 
@@ -99,7 +99,7 @@ async def report(request: Request) -> Response:
     if fmt not in REPORTS[name]:
         return problem(404, f"the {name} comes as: {', '.join(REPORTS[name])}")
     try:
-        facts = facts_from_logs(meeting, await load(px.backend, meeting))
+        facts = await px.report_facts.facts(px.backend, meeting)
     except BackendUnavailable as exc:
         return problem(503, str(exc))
     body = render_report(name, fmt, facts)
@@ -115,7 +115,7 @@ async def charts(request: Request) -> Response:
         return staff
     px, meeting = staff
     try:
-        facts = facts_from_logs(meeting, await load(px.backend, meeting))
+        facts = await px.report_facts.facts(px.backend, meeting)
     except BackendUnavailable as exc:
         return problem(503, str(exc))
     f = figures.figures(facts)
