@@ -26,6 +26,10 @@ LIVE_FLUSH_INTERVAL_S = 0.1
 
 # A client must say hello (credentials, resume point) promptly after connecting.
 HELLO_TIMEOUT_S = 10.0
+# A captioner's link is checked again, at its next keystroke or line, once this long has passed
+# since the last check: a revoked link stops writing within this time, and typing costs no
+# read of the meeting per keystroke. (Commands are checked every time.)
+CAPTIONER_RECHECK_S = 10.0
 
 # Application-level heartbeat: browsers cannot see websocket pings, so the page learns the
 # connection is alive (and the room's latest seq, to detect anything missed) from this frame.

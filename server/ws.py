@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -20,7 +21,13 @@ from server.backends.base import BackendUnavailable
 from server.commands import CommandContext, dispatch
 from server.context import Plenary
 from server.events import control_frame, now_ms
-from server.limits import CLIENT_BURST, CLIENT_RATE_PER_S, HELLO_TIMEOUT_S, MAX_LIVE_CHARS
+from server.limits import (
+    CAPTIONER_RECHECK_S,
+    CLIENT_BURST,
+    CLIENT_RATE_PER_S,
+    HELLO_TIMEOUT_S,
+    MAX_LIVE_CHARS,
+)
 from server.meetings import Meeting
 from server.metrics import METRICS
 from server.outbox import (
@@ -178,6 +185,7 @@ class _Session:
         self.name = hello.name or grant.label or grant.role
         self.bucket = TokenBucket(CLIENT_RATE_PER_S, CLIENT_BURST)
         self.can_caption = grant.may_caption(runtime.room_id)
+        self.checked_at = time.monotonic()  # when the link was last checked against the meeting
 
     async def send(self, text: str) -> None:
         await self.ws.send_text(text)
@@ -270,22 +278,26 @@ class _Session:
     async def _error(self, code: str, message: str, **extra: object) -> None:
         await self.send(control_frame("error", code=code, message=message, **extra).decode())
 
-    def _require_caption(self) -> None:
+    async def _require_caption(self) -> None:
         if not self.can_caption:
             raise ProtocolError("forbidden", "only a captioner or the chair can do this")
+        now = time.monotonic()
+        if now - self.checked_at >= CAPTIONER_RECHECK_S:
+            await self._current_meeting()  # closes the connection if the link was revoked
+            self.checked_at = now
 
     async def _handle(self, msg: object) -> None:
         if isinstance(msg, Ping):
             await self.send(control_frame("pong").decode())
         elif isinstance(msg, Edit):
-            self._require_caption()
+            await self._require_caption()
             self.runtime.state.require_open()
             if not self.runtime.edit_live(
                 self.conn_id, self.name, msg.delete, msg.insert, MAX_LIVE_CHARS
             ):
                 raise ProtocolError("too_long", "the live line is too long: commit it")
         elif isinstance(msg, Commit):
-            self._require_caption()
+            await self._require_caption()
             cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
             line = {
                 "text": msg.text,
@@ -301,7 +313,7 @@ class _Session:
                 control_frame("ack", n=msg.n, seq=seq, duplicate=result.duplicate).decode()
             )
         elif isinstance(msg, Correct):
-            self._require_caption()
+            await self._require_caption()
             cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
             events = await self.runtime.correct(msg.line, msg.text, self.name, cursor)
             seq = events[0].seq if events else None

@@ -256,3 +256,23 @@ async def test_a_connected_chair_whose_link_is_revoked_commands_nothing(live: Li
 
 async def read_all(live: LiveServer) -> list[Any]:
     return await live.plenary.backend.read(room_key(live.meeting.id, "plenary"), 0, 100)
+
+
+async def test_a_connected_captioner_whose_link_is_revoked_stops_writing(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cap = await Client.connect(
+        live.base_ws, live.meeting.id, "plenary", key=live.captioner_key(), client="cap-1"
+    )
+    await cap.send(type="commit", n=1, text="Before the new link.")
+    assert (await cap.recv_type("ack", "error"))["type"] == "ack"
+    await admin.reissue(live.plenary.backend, live.meeting.id, "captioner", "plenary")
+    # The link is checked again once CAPTIONER_RECHECK_S has passed; here, at once.
+    monkeypatch.setattr("server.ws.CAPTIONER_RECHECK_S", 0.0)
+    await cap.send(type="commit", n=2, text="After the new link.")
+    with pytest.raises(websockets.ConnectionClosed) as info:
+        while True:
+            await cap.recv(5)
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 4401 and "revoked" in info.value.rcvd.reason
+    assert [e.data["text"] for e in await read_all(live)] == ["Before the new link."]
