@@ -65,6 +65,10 @@ async def open_group(px: Plenary, meeting: Meeting, args: JSON, by: str) -> Open
             raise CommandRejected("no_such_item", f"there is no agenda item {item_id}")
 
     def add(m: Meeting) -> OpenedGroup:
+        # Two open rooms of one name would confuse every switcher; and a request sent twice
+        # (a double click, a retry after a lost answer) must not open the group twice.
+        if any(r.status == "open" and r.name.casefold() == name.casefold() for r in m.rooms):
+            raise CommandRejected("exists", f"a room named {name!r} is already open")
         if len(m.rooms) >= MAX_ROOMS:
             raise CommandRejected("too_many", f"a meeting can have at most {MAX_ROOMS} rooms")
         room = m.add_room(name, kind, convener, topic)

@@ -207,6 +207,31 @@ async def test_every_room_hears_of_rooms_opening_and_closing(live: LiveServer) -
     assert [e.type for e in events] == ["room.opened"]
 
 
+async def test_a_group_is_not_opened_twice(live: LiveServer) -> None:
+    base = f"{live.base}/api/m/{live.meeting.id}"
+    async with httpx.AsyncClient() as http:
+        first = await http.post(
+            f"{base}/rooms", json={"name": "Friends of the Chair"}, headers=_chair(live)
+        )
+        assert first.status_code == 200
+        again = await http.post(
+            f"{base}/rooms", json={"name": "friends of the chair"}, headers=_chair(live)
+        )
+        assert again.status_code == 409 and "already open" in again.json()["error"]
+        info = (await http.get(base)).json()
+        assert [r["name"] for r in info["rooms"]].count("Friends of the Chair") == 1
+        # Once it has reported back, a group of that name may meet again.
+        room = first.json()["room"]
+        done = await http.post(
+            f"{base}/{room}/report", json={"report": "Done."}, headers=_chair(live)
+        )
+        assert done.status_code == 200
+        reopened = await http.post(
+            f"{base}/rooms", json={"name": "Friends of the Chair"}, headers=_chair(live)
+        )
+        assert reopened.status_code == 200 and reopened.json()["room"] != room
+
+
 async def test_only_the_chair_opens_groups(live: LiveServer) -> None:
     base = f"{live.base}/api/m/{live.meeting.id}"
     cap = {"authorization": f"Bearer {live.captioner_key()}"}
