@@ -13,12 +13,6 @@ from typing import Any, TypeVar
 from server import admin, exports, links
 from server.backends import Backend, backend_from_url
 from server.config import Settings
-
-# A first start creates the meeting plenary was shaped for, as the demo does.
-from server.demo import CHAIRED_BY as DEMO_CHAIR
-from server.demo import TIMEZONE as DEMO_TIMEZONE
-from server.demo import TITLE as DEMO_TITLE
-from server.demo import VENUE as DEMO_VENUE
 from server.pusher import PushError, push_lines
 
 T = TypeVar("T")
@@ -54,16 +48,9 @@ async def _first_start(backend: Backend, settings: Settings) -> str:
     meetings = await backend.list_meetings()
     base = settings.base_url()
     if not meetings:
-        meeting, keys = await admin.create_meeting(
-            backend,
-            DEMO_TITLE,
-            ["Plenary"],
-            timezone=DEMO_TIMEZONE,
-            starts="2014-02-24",
-            ends="2014-02-28",
-            venue=DEMO_VENUE,
-            chaired_by=DEMO_CHAIR,
-        )
+        from server import demo  # the meeting plenary was shaped for, as the demo has it
+
+        meeting, keys = await demo.create_meeting(backend)
         return (
             "Created a demo meeting. Its links (keep the chair and captioner links secret):\n"
             + links.build(base, meeting, keys).as_text()

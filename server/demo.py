@@ -38,6 +38,7 @@ from server import admin, links
 from server.backends.base import Backend
 from server.config import Settings
 from server.limits import MAX_FRAME_BYTES
+from server.meetings import Meeting
 
 TITLE = "Third Meeting of the CSTD Working Group on Enhanced Cooperation (WGEC)"
 TIMEZONE = "Europe/Zurich"
@@ -348,7 +349,14 @@ class Demo:
 
 async def create(backend: Backend, base: str) -> tuple[str, dict[str, str]]:
     """A fresh demo meeting: its id and its keys."""
-    meeting, keys = await admin.create_meeting(
+    meeting, keys = await create_meeting(backend)
+    return meeting.id, keys
+
+
+async def create_meeting(backend: Backend) -> tuple[Meeting, dict[str, str]]:
+    """The seed meeting, with nothing recorded yet: what a first start of the server creates,
+    and what the demo replays into."""
+    return await admin.create_meeting(
         backend,
         TITLE,
         ["Plenary"],
@@ -358,7 +366,6 @@ async def create(backend: Backend, base: str) -> tuple[str, dict[str, str]]:
         venue=VENUE,
         chaired_by=CHAIRED_BY,
     )
-    return meeting.id, keys
 
 
 async def replay(
