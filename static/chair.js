@@ -38,6 +38,7 @@ const ui = {
   addDelegation: $("add-delegation"),
   addGroup: $("add-group"),
   addKind: $("add-kind"),
+  addNote: $("add-note"),
   agendaBody: $("agenda-body"),
   totalsDelegation: $("totals-delegation"),
   totalsGroup: $("totals-group"),
@@ -387,8 +388,13 @@ ui.addParticipant.addEventListener("change", () => {
 
 ui.addForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  const kind = ui.addKind.value;
-  const args = { kind };
+  // A presentation is an intervention to speak whose note says "Presentation: subject"; the
+  // record's digest and the draft summary list it as a presentation (docs/record.md).
+  const presentation = ui.addKind.value === "presentation";
+  const note = ui.addNote.value.trim();
+  const args = { kind: presentation ? "speak" : ui.addKind.value };
+  if (presentation) args.note = note ? `Presentation: ${note}` : "Presentation";
+  else if (note) args.note = note;
   if (ui.addParticipant.value) {
     args.participant = ui.addParticipant.value;
   } else {
@@ -402,6 +408,7 @@ ui.addForm.addEventListener("submit", async (ev) => {
     say(answer.duplicate ? "Already on the list." : "Added to the list.");
     ui.addName.value = "";
     ui.addDelegation.value = "";
+    ui.addNote.value = "";
     ui.addParticipant.value = "";
     ui.addParticipant.dispatchEvent(new Event("change"));
   }

@@ -174,6 +174,36 @@ def test_chair_reorders_with_the_keyboard_and_refusals_are_shown(site: Site, pag
     expect(chair.locator("#message")).to_contain_text("already on the list")
 
 
+def test_the_chair_adds_a_presentation_that_the_record_lists(site: Site, pages: Pages) -> None:
+    chair = pages.new(chair_url(site))
+    expect(chair.locator("#conn-state")).to_have_text("Connected")
+    chair.locator("#add-name").fill("Mr. Rushton")
+    chair.locator("#add-delegation").fill("Correspondence group")
+    chair.locator("#add-kind").select_option("presentation")
+    chair.locator("#add-note").fill("the correspondence group's spreadsheet")
+    chair.get_by_role("button", name="Add to the list").click()
+    entry = chair.locator("#speakers li", has_text="Mr. Rushton")
+    expect(entry).to_contain_text("Presentation: the correspondence group's spreadsheet")
+    expect(chair.locator("#add-note")).to_have_value("")
+    chair.get_by_role("button", name="Give the floor to Mr. Rushton (Correspondence group)").click()
+    expect(chair.locator("#floor-status .fs-speaker")).to_contain_text("Mr. Rushton")
+    chair.get_by_role("button", name="End the intervention").click()
+    expect(chair.locator("#floor-status .fs-speaker")).to_contain_text("nobody")
+
+    request = urllib.request.Request(
+        f"{site.server.base}/api/m/{site.links.id}/record/digest.json",
+        headers={"authorization": f"Bearer {site.links.chair_key}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        digest = json.loads(response.read())
+    parts = [part for item in digest["items"] for part in item["rooms"]]
+    parts += digest["outside_items"]
+    presentations = [p for part in parts for p in part["presentations"]]
+    assert [(p["who"]["name"], p["note"]) for p in presentations] == [
+        ("Mr. Rushton", "Presentation: the correspondence group's spreadsheet")
+    ]
+
+
 def test_agenda_current_item_reaches_the_viewer(site: Site, pages: Pages) -> None:
     chair = pages.new(chair_url(site))
     viewer = pages.new(site.links.viewer_url("plenary"))
