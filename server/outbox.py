@@ -168,8 +168,11 @@ class Outbox:
             self._task = None
 
     async def stop(self) -> None:
-        """The session is ending: interrupt it no more, stop the sender and wait for it."""
+        """The session is ending: interrupt it no more, start no sender, stop the one running
+        and wait for it. (The hub may still push until the session has left the room.)"""
         self._interrupt = None
+        self._started = False
+        self.writer = None
         task = self._task
         if task is not None:
             task.cancel()

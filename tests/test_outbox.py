@@ -97,3 +97,12 @@ async def test_a_failing_send_ends_the_session() -> None:
     outbox.push("lost")
     await asyncio.sleep(0.01)
     assert interrupts == ["ended"] and outbox.closed_reason == "send failed"
+
+
+async def test_a_stopped_outbox_starts_no_sender() -> None:
+    outbox, conn = Outbox(), SlowConnection()
+    outbox.start(conn.send, None, lambda: None)
+    await outbox.stop()
+    outbox.push("after the session ended")  # the hub may push until the session leaves
+    await asyncio.sleep(0.01)
+    assert outbox._task is None and conn.messages == []
