@@ -80,7 +80,11 @@ class Outbox:
         self.writer = writer
         self._interrupt = interrupt
         self._started = True
-        if self._frames:
+        if self.overflowed:
+            self._end_behind()  # it fell too far behind while its backlog was being sent
+        elif self.closed_reason is not None:
+            self._end_session()
+        elif self._frames:
             self._start_sender()
 
     def push(self, frame: str, wire: bytes | None = None) -> None:
@@ -110,6 +114,11 @@ class Outbox:
         self._bytes = 0
         if self._task is not None:
             self._task.cancel()
+        if self._started:
+            self._end_behind()
+
+    def _end_behind(self) -> None:
+        """End a connection that fell too far behind, with the code that tells it to resume."""
         if self.writer is not None:
             # The socket does not drain: close it underneath, behind what it already holds.
             # The session sees the disconnect; nothing needs interrupting.

@@ -106,3 +106,34 @@ async def test_a_stopped_outbox_starts_no_sender() -> None:
     outbox.push("after the session ended")  # the hub may push until the session leaves
     await asyncio.sleep(0.01)
     assert outbox._task is None and conn.messages == []
+
+
+class RecordingWriter:
+    """A direct writer whose socket is never ready: it records what it is asked to do."""
+
+    def __init__(self) -> None:
+        self.drops: list[int] = []
+
+    def ready(self) -> bool:
+        return False
+
+    def write(self, frame: bytes) -> None:
+        raise AssertionError("not ready: nothing is written directly")
+
+    def drop(self, code: int, reason: str) -> None:
+        self.drops.append(code)
+
+
+async def test_falling_behind_while_the_backlog_is_sent_ends_the_connection_once_started() -> None:
+    for writer in (None, RecordingWriter()):
+        outbox, conn = Outbox(), SlowConnection()
+        interrupts: list[str] = []
+        for i in range(VIEWER_QUEUE_MAX_FRAMES + 5):
+            outbox.push(f"f{i}")  # live frames while the session still sends the backlog
+        assert outbox.overflowed and interrupts == []
+        outbox.start(conn.send, writer, lambda: interrupts.append("ended"))
+        if writer is None:
+            assert interrupts == ["ended"]  # the session closes with the resume code
+        else:
+            assert writer.drops == [4009] and interrupts == []  # the writer closes the socket
+        assert conn.messages == []
