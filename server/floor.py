@@ -48,14 +48,21 @@ class Who:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Who:
+    def from_dict(cls, d: object) -> Who:
+        """From an event's ``who``, as the live projection and the record's reports read it."""
+        d = d if isinstance(d, Mapping) else {}
         return cls(
             d.get("participant"),
-            d.get("name", ""),
-            d.get("delegation", ""),
-            d.get("group", ""),
-            d.get("presence", "in_room"),
+            str(d.get("name") or ""),
+            str(d.get("delegation") or ""),
+            str(d.get("group") or ""),
+            "remote" if d.get("presence") == "remote" else "in_room",
         )
+
+    @property
+    def party(self) -> str:
+        """Who speaking time is counted for: the delegation, or the person when they have none."""
+        return self.delegation or self.name
 
     def same_person(self, other: Who) -> bool:
         # Registered participants are known by id; people the chair added by name (no link) by

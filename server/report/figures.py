@@ -13,8 +13,9 @@ from typing import Any
 
 from server.events import JSON
 from server.exports import esc, html_page, md_escape
+from server.floor import Who
 from server.report import charts
-from server.report.record import Facts, Intervention, Request, Who
+from server.report.record import Facts, Intervention, Request
 from server.report.text import (
     KIND_LABELS,
     PRESENCE_LABELS,

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.backends.base import Backend
 from server.events import JSON, Event
+from server.floor import Who
 from server.meetings import Meeting
 from server.room import room_key
 
@@ -45,42 +45,6 @@ def zone(name: str) -> tzinfo:
 def presentation_subject(note: str) -> str:
     """What a presentation was about: the note after ``Presentation:``."""
     return note.strip()[len(PRESENTATION_NOTE) :].lstrip(DASHES).strip()
-
-
-@dataclass(frozen=True, slots=True)
-class Who:
-    """The person a floor event is about, as the event recorded them."""
-
-    participant: str | None
-    name: str
-    delegation: str
-    group: str
-    presence: str
-
-    @classmethod
-    def from_data(cls, d: Any) -> Who:
-        d = d if isinstance(d, dict) else {}
-        return cls(
-            d.get("participant"),
-            str(d.get("name") or ""),
-            str(d.get("delegation") or ""),
-            str(d.get("group") or ""),
-            "remote" if d.get("presence") == "remote" else "in_room",
-        )
-
-    @property
-    def party(self) -> str:
-        """Who speaking time is counted for: the delegation, or the person when they have none."""
-        return self.delegation or self.name
-
-    def to_dict(self) -> JSON:
-        return {
-            "participant": self.participant,
-            "name": self.name,
-            "delegation": self.delegation,
-            "group": self.group,
-            "presence": self.presence,
-        }
 
 
 @dataclass(slots=True)
@@ -359,7 +323,7 @@ class _Room:
             seq,
             self.room,
             str(d.get("kind", "speak")),
-            Who.from_data(d.get("who")),
+            Who.from_dict(d.get("who")),
             str(d.get("note") or ""),
             ts,
             str(d.get("via", "")),
@@ -389,7 +353,7 @@ class _Room:
             self.room,
             entry if isinstance(entry, int) else 0,
             str(d.get("kind", "speak")),
-            Who.from_data(d.get("who")),
+            Who.from_dict(d.get("who")),
             str(d.get("note") or ""),
             requested if isinstance(requested, int) else None,
             ts,
