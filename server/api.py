@@ -28,17 +28,7 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
         "ends": meeting.ends,
         "venue": meeting.venue,
         "chaired_by": meeting.chaired_by,
-        "rooms": [
-            {
-                "id": r.id,
-                "name": r.name,
-                "kind": r.kind,
-                "status": r.status,
-                "convener": r.convener,
-                "topic": r.topic,
-            }
-            for r in meeting.rooms
-        ],
+        "rooms": room_list.summary(meeting),
     }
 
 

@@ -18,8 +18,19 @@ from server.room import room_key
 
 
 def summary(meeting: Meeting) -> list[dict[str, str]]:
-    """Each room's id, name, kind and status, in the meeting's order."""
-    return [{"id": r.id, "name": r.name, "kind": r.kind, "status": r.status} for r in meeting.rooms]
+    """Each room's id, name, kind, status, convener and topic, in the meeting's order: for the
+    welcome, the ``rooms`` frame and the meeting's HTTP description alike."""
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "kind": r.kind,
+            "status": r.status,
+            "convener": r.convener,
+            "topic": r.topic,
+        }
+        for r in meeting.rooms
+    ]
 
 
 async def announce(backend: Backend, meeting: Meeting) -> None:
