@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import secrets
-import signal
 import socket
 import subprocess
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-from tests.support import require_binary
+from tests.support import kill_process, require_binary, stop_process
 
 INSTALL = "install it with `apt-get install redis-server` (or your system's redis package)"
 
@@ -109,17 +108,10 @@ class RedisServer:
         raise RuntimeError(f"redis-server did not start: {self.log()[-2000:]}")
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        kill_process(self.proc)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.proc)
 
     def log(self) -> str:
         path = self.dir / "redis.log"

@@ -104,6 +104,23 @@ class Client:
         await self.ws.close()
 
 
+def kill_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL a process that is still running, and reap it."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """Ask a process that is still running to stop; kill it if it has not within 10 s."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            kill_process(proc)
+
+
 @dataclass
 class ServerProcess:
     """A real ``plenary serve`` process."""
@@ -164,18 +181,11 @@ class ServerProcess:
             self._log = None
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        kill_process(self.proc)
         self._close_log()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.proc)
         self._close_log()
 
     def output(self) -> str:

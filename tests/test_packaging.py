@@ -10,7 +10,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from tests.support import ROOT, free_port
+from tests.support import ROOT, free_port, stop_process
 
 
 def build_wheel(out: Path) -> Path:
@@ -62,5 +62,4 @@ def test_an_installed_package_serves_the_pages(tmp_path: Path) -> None:
         where = subprocess.run(check, cwd=tmp_path, env=env, capture_output=True, text=True)
         assert where.stdout.split() == [started, (site / "server" / "static").as_posix()]
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_process(proc)
