@@ -61,6 +61,11 @@ class LogBuilder:
             for start in range(0, len(drafts), 500):
                 await backend.append(room_key(meeting.id, room), drafts[start : start + 500])
 
+    def item(self, room: str, ts: int, number: str, title: str, at: int) -> int:
+        """An agenda item added by the chair, at position ``at``."""
+        data = {"number": number, "title": title, "parent": None, "at": at, "by": "Chair"}
+        return self.add(room, ts, "agenda.item_added", **data)
+
     # -- floor helpers, keeping the invariants the server keeps --------------------------------
     def request(
         self,
@@ -198,36 +203,9 @@ def sample_meeting() -> tuple[Meeting, LogBuilder, dict[str, int]]:
     b = LogBuilder()
     p = "plenary"
     ids = {
-        "opening": b.add(
-            p,
-            at(0, 10, 0),
-            "agenda.item_added",
-            number="1",
-            title="Opening",
-            parent=None,
-            at=0,
-            by="Chair",
-        ),
-        "a": b.add(
-            p,
-            at(0, 10, 0, 1),
-            "agenda.item_added",
-            number="2",
-            title="Category A",
-            parent=None,
-            at=1,
-            by="Chair",
-        ),
-        "e": b.add(
-            p,
-            at(0, 10, 0, 2),
-            "agenda.item_added",
-            number="3",
-            title="Category E",
-            parent=None,
-            at=2,
-            by="Chair",
-        ),
+        "opening": b.item(p, at(0, 10, 0), "1", "Opening", at=0),
+        "a": b.item(p, at(0, 10, 0, 1), "2", "Category A", at=1),
+        "e": b.item(p, at(0, 10, 0, 2), "3", "Category E", at=2),
     }
     adopted = [
         {"item": ids[k], "number": n, "title": t, "parent": None}
@@ -500,16 +478,7 @@ async def test_reports_read_the_same_from_the_backend(backend: Backend) -> None:
 async def test_reports_over_http_are_for_the_chair(live: LiveServer) -> None:
     meeting = live.meeting
     b = LogBuilder()
-    b.add(
-        "plenary",
-        at(0, 10, 0),
-        "agenda.item_added",
-        number="1",
-        title="Opening",
-        parent=None,
-        at=0,
-        by="Chair",
-    )
+    b.item("plenary", at(0, 10, 0), "1", "Opening", at=0)
     b.add(
         "plenary",
         at(0, 10, 1),
