@@ -150,26 +150,8 @@ def test_whole_meeting_export_has_a_section_per_room() -> None:
 
 async def test_exports_over_http_and_the_command_line(live: LiveServer) -> None:
     b = LogBuilder()
-    b.add(
-        "plenary",
-        at(0, 10, 0),
-        "line",
-        text="In the plenary.",
-        speaker="Chair",
-        lang="en",
-        captioner="Ann",
-        source="websocket",
-    )
-    b.add(
-        "break-out-a",
-        at(0, 10, 1),
-        "line",
-        text="In the break-out.",
-        speaker="Peru",
-        lang="en",
-        captioner="Bo",
-        source="zoom",
-    )
+    b.line("plenary", at(0, 10, 0), "In the plenary.", "Chair")
+    b.line("break-out-a", at(0, 10, 1), "In the break-out.", "Peru", captioner="Bo", source="zoom")
     await b.store(live.plenary.backend, live.meeting)
     mid = live.meeting.id
     async with httpx.AsyncClient(base_url=live.base) as http:

@@ -66,6 +66,26 @@ class LogBuilder:
         data = {"number": number, "title": title, "parent": None, "at": at, "by": "Chair"}
         return self.add(room, ts, "agenda.item_added", **data)
 
+    def line(
+        self,
+        room: str,
+        ts: int,
+        text: str,
+        speaker: str,
+        captioner: str = "Ann",
+        source: str = "websocket",
+        **extra: Any,
+    ) -> int:
+        """A committed transcript line, in English."""
+        return self.add(
+            room, ts, "line", text=text, speaker=speaker, lang="en", captioner=captioner,
+            source=source, **extra,
+        )  # fmt: skip
+
+    def status(self, room: str, ts: int, item: int, status: str, was: str) -> int:
+        """The chair changing an agenda item's status."""
+        return self.add(room, ts, "agenda.status", item=item, status=status, was=was, by="Chair")
+
     # -- floor helpers, keeping the invariants the server keeps --------------------------------
     def request(
         self,
@@ -157,15 +177,11 @@ class LogBuilder:
         granted = self.grant(room, start, entry, person, asked, kind, note)
         for n, text in enumerate(lines):
             extra = {"item": item} if item is not None else {}
-            self.add(
+            self.line(
                 room,
                 start + 1000 * (n + 1),
-                "line",
-                text=text,
-                speaker=person["name"],
-                lang="en",
-                captioner="Ann",
-                source="websocket",
+                text,
+                person["name"],
                 delegation=person["delegation"],
                 participant=None,
                 intervention=granted,
@@ -224,26 +240,9 @@ def sample_meeting() -> tuple[Meeting, LogBuilder, dict[str, int]]:
         title="Opening",
         by="Chair",
     )
-    b.add(
-        p,
-        at(0, 10, 1),
-        "agenda.status",
-        item=ids["opening"],
-        status="under_discussion",
-        was="pending",
-        by="Chair",
-    )
-    b.add(
-        p,
-        at(0, 10, 2),
-        "line",
-        text="Good morning & welcome to <the> meeting.",
-        speaker="Chair",
-        lang="en",
-        captioner="Ann",
-        source="websocket",
-        item=ids["opening"],
-    )
+    b.status(p, at(0, 10, 1), ids["opening"], "under_discussion", "pending")
+    welcome = "Good morning & welcome to <the> meeting."
+    b.line(p, at(0, 10, 2), welcome, "Chair", item=ids["opening"])
     ids["brazil"] = b.turn(
         p,
         at(0, 10, 2, 30),
@@ -255,15 +254,7 @@ def sample_meeting() -> tuple[Meeting, LogBuilder, dict[str, int]]:
     )
     ids["adopted"] = b.add(p, at(0, 10, 6), "agenda.adopted", items=adopted, by="Chair")
     b.add(p, at(0, 10, 7), "agenda.outcome", item=ids["opening"], text=OUTCOME_1, by="Chair")
-    b.add(
-        p,
-        at(0, 10, 7),
-        "agenda.status",
-        item=ids["opening"],
-        status="concluded",
-        was="under_discussion",
-        by="Chair",
-    )
+    b.status(p, at(0, 10, 7), ids["opening"], "concluded", "under_discussion")
     b.add(
         p,
         at(0, 10, 10),
@@ -342,35 +333,10 @@ def sample_meeting() -> tuple[Meeting, LogBuilder, dict[str, int]]:
     b.end(p, at(0, 11, 37), civil, entry, CIVIL, at(0, 11, 36), paused_ms=20000)
     ids["waiting"] = b.request(p, at(0, 11, 38), CIVIL)
     b.add(p, at(0, 11, 40), "agenda.outcome", item=ids["a"], text=OUTCOME_2, by="Chair")
-    b.add(
-        p,
-        at(0, 11, 40),
-        "agenda.status",
-        item=ids["a"],
-        status="concluded",
-        was="under_discussion",
-        by="Chair",
-    )
-    b.add(
-        p,
-        at(0, 11, 41),
-        "agenda.status",
-        item=ids["e"],
-        status="not_discussed",
-        was="pending",
-        by="Chair",
-    )
+    b.status(p, at(0, 11, 40), ids["a"], "concluded", "under_discussion")
+    b.status(p, at(0, 11, 41), ids["e"], "not_discussed", "pending")
     b.add(p, at(1, 9, 0), "agenda.current", item=None, number="", title="", by="Chair")
-    line = b.add(
-        p,
-        at(1, 9, 1),
-        "line",
-        text="Day two begins.",
-        speaker="Chair",
-        lang="en",
-        captioner="Bob",
-        source="zoom",
-    )
+    line = b.line(p, at(1, 9, 1), "Day two begins.", "Chair", captioner="Bob", source="zoom")
     b.add(
         p,
         at(1, 9, 2),
@@ -479,16 +445,7 @@ async def test_reports_over_http_are_for_the_chair(live: LiveServer) -> None:
     meeting = live.meeting
     b = LogBuilder()
     b.item("plenary", at(0, 10, 0), "1", "Opening", at=0)
-    b.add(
-        "plenary",
-        at(0, 10, 1),
-        "line",
-        text="Welcome.",
-        speaker="Chair",
-        lang="en",
-        captioner="Ann",
-        source="websocket",
-    )
+    b.line("plenary", at(0, 10, 1), "Welcome.", "Chair")
     await b.store(live.plenary.backend, meeting)
     chair = {"authorization": f"Bearer {live.keys['chair']}"}
     captioner = {"authorization": f"Bearer {live.captioner_key()}"}
