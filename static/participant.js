@@ -6,7 +6,7 @@
 import { RoomConnection, State, fragmentParam, randomId, roomFromPath } from "./client.js";
 import { Commands, beep, floor, h, onFloor, unlockSound } from "./floor-view.js";
 import { KIND_LABELS } from "./floor-state.js";
-import { RoomList, announceRooms, renderRooms } from "./rooms.js";
+import { RoomSwitcher } from "./rooms.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -41,7 +41,9 @@ const where = roomFromPath();
 const key = fragmentParam("key");
 let meeting = { id: where ? where.meeting : "", title: "" };
 let roomName = where ? where.room : "";
-const roomList = new RoomList();
+// The key stays in the fragment: it is never sent to the server in the page request.
+const switcher = new RoomSwitcher(ui.rooms, ui.roomList,
+  (r) => `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(r.id)}/me${location.hash}`);
 let myId = null;
 let turn = null; // "floor", "next" or null: what the page last told the person
 let turnFor = null; // the intervention or entry that notice was about
@@ -92,21 +94,11 @@ function start() {
         if (frame.type === "room.closed" || frame.type === "room.opened") {
           ui.closed.hidden = frame.type === "room.opened";
         }
-        const news = roomList.apply(frame);
-        if (news !== null) {
-          showRooms();
-          announceRooms(ui.rooms, news);
-        }
+        switcher.frame(frame);
       },
       onFrame(frame) {
         if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
-        if (frame.type === "rooms" && frame.data) {
-          const news = roomList.replace(frame.data.rooms);
-          if (news !== null) {
-            showRooms();
-            announceRooms(ui.rooms, news);
-          }
-        }
+        switcher.frame(frame);
         if (frame.type === "error") status(frame.message || "The server refused that.", true);
         window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
       },
@@ -132,16 +124,9 @@ function welcomed(welcome) {
   ui.transcript.href = `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(welcome.room)}`;
   ui.transcript.target = "_blank";
   ui.transcript.rel = "noopener";
-  roomList.welcome(welcome);
-  showRooms();
+  switcher.welcome(welcome);
   window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
   setTitle();
-}
-
-function showRooms() {
-  // The key stays in the fragment: it is never sent to the server in the page request.
-  renderRooms(ui.rooms, ui.roomList, roomList,
-    (r) => `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(r.id)}/me${location.hash}`);
 }
 
 async function loadMe() {

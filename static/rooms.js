@@ -106,10 +106,43 @@ function normalise(rooms) {
 }
 
 /**
+ * A page's switcher: its list of rooms, drawn into `list` (a <ul> inside `nav`) with links made
+ * by `href(room)`, and every change said once to screen readers. Give it the welcome and then
+ * every frame the page receives; it picks out what changes the list.
+ */
+export class RoomSwitcher {
+  constructor(nav, list, href) {
+    this.nav = nav;
+    this.list = list;
+    this.href = href;
+    this.rooms = new RoomList();
+  }
+
+  welcome(welcome) {
+    this.rooms.welcome(welcome);
+    this.render();
+  }
+
+  /** A recorded event of the page's room, a `rooms` frame, or any other frame (ignored). */
+  frame(frame) {
+    const news = frame.type === "rooms"
+      ? this.rooms.replace(frame.data && frame.data.rooms)
+      : this.rooms.apply(frame);
+    if (news === null) return;
+    this.render();
+    announceRooms(this.nav, news);
+  }
+
+  render() {
+    renderRooms(this.nav, this.list, this.rooms, this.href);
+  }
+}
+
+/**
  * Draw the switcher into `list` (a <ul> inside `nav`), linking each room with `href(room)`;
  * the nav is shown only when there is somewhere else to go.
  */
-export function renderRooms(nav, list, rooms, href) {
+function renderRooms(nav, list, rooms, href) {
   const shown = rooms.shown();
   list.replaceChildren(
     ...shown.map((r) => {
@@ -140,6 +173,6 @@ function newsRegion(nav) {
 }
 
 /** Say a change of the list once to screen readers (the list itself changes silently). */
-export function announceRooms(nav, text) {
+function announceRooms(nav, text) {
   if (text) newsRegion(nav).textContent = text;
 }

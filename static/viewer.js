@@ -5,7 +5,7 @@
 // anyone typed is inserted as text, never as markup.
 
 import { RoomConnection, State, roomFromPath } from "./client.js";
-import { RoomList, announceRooms, renderRooms } from "./rooms.js";
+import { RoomSwitcher } from "./rooms.js";
 import { Transcript, clockTime, download, el } from "./transcript.js";
 
 // Within this many pixels of the end counts as "at the end": reading the last line while a
@@ -40,7 +40,8 @@ const ui = {
 
 const where = roomFromPath();
 const transcript = new Transcript();
-const roomList = new RoomList();
+const switcher = new RoomSwitcher(ui.rooms, ui.roomList,
+  (r) => `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(r.id)}`);
 /** @type {Map<number, HTMLLIElement>} */
 const rows = new Map();
 /** @type {Map<string, HTMLElement>} live lines by captioner connection */
@@ -111,14 +112,8 @@ function welcomed(welcome) {
   ui.roomName.textContent = roomName;
   document.title = `${roomName} — ${meeting.title || "Live transcript"}`;
   ui.closed.hidden = welcome.open !== false;
-  roomList.welcome(welcome);
-  showRooms();
+  switcher.welcome(welcome);
   window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
-}
-
-function showRooms() {
-  renderRooms(ui.rooms, ui.roomList, roomList,
-    (r) => `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(r.id)}`);
 }
 
 function recorded(frame) {
@@ -131,23 +126,15 @@ function recorded(frame) {
   } else if (frame.type === "room.closed" || frame.type === "room.opened") {
     ui.closed.hidden = frame.type === "room.opened";
   }
-  const news = roomList.apply(frame);
-  if (news !== null) {
-    showRooms();
-    announceRooms(ui.rooms, news);
-  }
+  switcher.frame(frame);
   window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
 
 function ephemeral(frame) {
   if (frame.type === "live" && frame.data && Array.isArray(frame.data.lines)) {
     for (const line of frame.data.lines) setLive(String(line.by), String(line.text ?? ""));
-  } else if (frame.type === "rooms" && frame.data) {
-    const news = roomList.replace(frame.data.rooms);
-    if (news !== null) {
-      showRooms();
-      announceRooms(ui.rooms, news);
-    }
+  } else {
+    switcher.frame(frame);
   }
   window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
