@@ -24,7 +24,7 @@ from server.state import CommandRejected
 class CommandContext:
     px: Plenary
     runtime: RoomRuntime
-    meeting: Meeting
+    meeting: Meeting  # as it is now: read afresh for each command
     grant: Grant
     conn_id: str
     name: str

@@ -28,7 +28,6 @@ from server.limits import (
     MAX_SPEAKING_LIMIT_S,
     MAX_WAITING_ENTRIES,
 )
-from server.meetings import Meeting
 from server.protocol import clean_text
 from server.state import RoomState
 
@@ -109,22 +108,13 @@ def _require_chair(ctx: CommandContext) -> None:
         raise CommandRejected("forbidden", "only the chair can do this (open the chair's link)")
 
 
-async def _fresh_meeting(ctx: CommandContext) -> Meeting:
-    # The connection's copy was read when it connected; participants registered or links
-    # revoked since then must count.
-    meeting = await ctx.px.meeting(ctx.meeting.id)
-    if meeting is None:
-        raise CommandRejected("forbidden", "this meeting no longer exists")
-    return meeting
-
-
-async def _me(ctx: CommandContext) -> floor.Who:
+def _me(ctx: CommandContext) -> floor.Who:
     """The participant a personal link belongs to, as the record names them."""
     if ctx.grant.role != "participant" or ctx.grant.participant is None:
         raise CommandRejected(
             "forbidden", "to ask for the floor, open your personal participant link"
         )
-    meeting = await _fresh_meeting(ctx)
+    meeting = ctx.meeting  # read for this command: registrations and revocations since count
     cred = meeting.credential(ctx.grant.credential_id or "")
     person = meeting.participant(ctx.grant.participant)
     if cred is None or cred.revoked or person is None:
@@ -150,7 +140,7 @@ async def _run(ctx: CommandContext, rule: Rule) -> list[Event]:
 async def floor_request(ctx: CommandContext, args: Args) -> list[Event]:
     kind = _kind(args)
     note = _text(args, "note", MAX_NOTE_CHARS)
-    who = await _me(ctx)
+    who = _me(ctx)
     return await _run(
         ctx, lambda s, now: floor.request(s, who, kind, note, by=_by(ctx), chair=False, now=now)
     )
@@ -160,7 +150,7 @@ async def floor_request(ctx: CommandContext, args: Args) -> list[Event]:
 async def floor_withdraw(ctx: CommandContext, args: Args) -> list[Event]:
     entry = _int(args, "entry")
     kind = _kind(args) if entry is None else None
-    who = await _me(ctx)
+    who = _me(ctx)
     return await _run(ctx, lambda s, now: floor.withdraw(s, who, entry, kind, by=_by(ctx), now=now))
 
 
@@ -175,7 +165,7 @@ async def floor_add(ctx: CommandContext, args: Args) -> list[Event]:
     if pid is not None:
         if not isinstance(pid, str):
             raise CommandRejected("bad_field", "'participant' must be a participant id")
-        person = (await _fresh_meeting(ctx)).participant(pid)
+        person = ctx.meeting.participant(pid)
         if person is None:
             raise CommandRejected("no_such_participant", "no such participant in this meeting")
         who = floor.Who(person.id, person.name, person.delegation, person.group, person.presence)
