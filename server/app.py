@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -63,17 +62,16 @@ class PlenaryApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            match = WEBSOCKET_PATH.fullmatch(scope["path"])
-            if match is not None:
+            match, child_scope = WEBSOCKET_ROUTE.matches(scope)
+            if match is Match.FULL:
                 scope["app"] = self
-                scope["path_params"] = match.groupdict()
+                scope.update(child_scope)
                 await websocket_endpoint(WebSocket(scope, receive, send))
                 return
         await super().__call__(scope, receive, send)
 
 
-# The websocket endpoint's path, /ws/{meeting}/{room}; ids never contain a slash.
-WEBSOCKET_PATH = re.compile(r"/ws/(?P<meeting>[^/]+)/(?P<room>[^/]+)")
+WEBSOCKET_ROUTE = WebSocketRoute("/ws/{meeting}/{room}", websocket_endpoint)
 
 
 class SecurityHeaders:
@@ -165,7 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/m/{meeting}/{room}", page("viewer.html")),
         Route("/m/{meeting}/{room}/me", page("participant.html")),
         Route("/m/{meeting}/{room}/caption", page("captioner.html")),
-        WebSocketRoute("/ws/{meeting}/{room}", websocket_endpoint),
+        WEBSOCKET_ROUTE,
         Route("/api/caption/{meeting}/{room}", ingest.zoom_post, methods=["POST"]),
         Route("/api/caption/{meeting}/{room}/seq", ingest.last_seq, methods=["GET"]),
         Route("/api/youtube/{meeting}/{room}", ingest.youtube_post, methods=["POST"]),
