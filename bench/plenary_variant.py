@@ -11,9 +11,9 @@ from pathlib import Path
 
 import uvicorn
 
-from server.app import create_app
 from server.config import Settings
 from server.limits import MAX_FRAME_BYTES, WS_PING_INTERVAL_S, WS_PING_TIMEOUT_S
+from server.web.app import create_app
 
 
 def main() -> None:

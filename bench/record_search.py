@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from server.backends.embedded import EmbeddedBackend
-from server.events import Draft
-from server.report.search import Query, SearchIndex
-from server.room import room_key
-from tests import test_search
+from server.domain.events import Draft
+from server.domain.keys import room_key
+from server.record.search import Query, SearchIndex
+from tests.record import test_search
 
 
 def _timed(index: SearchIndex, queries: list[Query]) -> tuple[float, float]:

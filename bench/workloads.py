@@ -278,7 +278,7 @@ async def _durable(
 ) -> dict[str, int]:
     """Read the record back after the server was killed: every acknowledged seq must be there."""
     from server.backends import backend_from_url
-    from server.room import room_key
+    from server.domain.keys import room_key
 
     backend = backend_from_url(backend_url)
     await backend.start()

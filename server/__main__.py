@@ -1,3 +1,3 @@
-from server.cli import main
+from server.ops.cli import main
 
 raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""Every timeout, limit and buffer size in one place, each with the reason it has its value."""
+"""Every timeout, limit and buffer size of the server and its command line in one place, each
+with the reason it has its value. (The pages' own timings are in static/client.js.)"""
 
 # A websocket frame from a client is a keystroke, a line or a command. A pasted paragraph fits
 # comfortably; anything larger is an attack or a bug, and uvicorn closes with 1009.
@@ -12,6 +13,11 @@ MAX_LINE_CHARS = 4000
 
 # Speaker labels, languages and other short fields.
 MAX_LABEL_CHARS = 200
+
+# The largest number a client may send (a command's n, an entry or item id, a resume point): the
+# largest integer JavaScript holds exactly, and far inside the record's 64-bit integers, so no
+# number from outside can overflow anything it is stored in or compared with.
+MAX_ID = 2**53 - 1
 
 # The live line being typed. Longer than any spoken sentence; the captioner must commit.
 MAX_LIVE_CHARS = 4000
@@ -34,6 +40,14 @@ CAPTIONER_RECHECK_S = 10.0
 # Application-level heartbeat: browsers cannot see websocket pings, so the page learns the
 # connection is alive (and the room's latest seq, to detect anything missed) from this frame.
 HEARTBEAT_INTERVAL_S = 15.0
+
+# Closing a connection waits this long for the close handshake; a peer that does not answer is
+# gone, and the connection is dropped anyway.
+CLOSE_TIMEOUT_S = 2.0
+
+# An answer that asks the client to try again later (503 while the record is unavailable, close
+# 4503) suggests this pause: a Redis restart or a slow fsync is over in about a second.
+RETRY_AFTER_S = 1.0
 
 # Protocol-level ping sent by uvicorn; a peer that does not answer within the timeout is dead
 # (a laptop that went to sleep, a phone that lost its network) and its resources are freed.
@@ -61,14 +75,21 @@ ROOM_IDLE_S = 120.0
 # Events read from the record per query while a client catches up.
 BACKLOG_PAGE = 1000
 
+# After an append, the appending process waits this long for its own events to come back
+# through pub/sub (they normally do within a millisecond) before reading them from the record.
+SYNC_WAIT_S = 0.5
+
+# A gap in the live stream whose missing events cannot be read yet is tried again after this.
+GAP_REPAIR_RETRY_S = 0.05
+
 # Messages a client may send: a sustained rate and a burst. Fast typists produce ~15 keystrokes a
 # second; a pasted block and a commit arrive together.
 CLIENT_RATE_PER_S = 40.0
 CLIENT_BURST = 200
 
-# Connections one client address may hold open, so one machine cannot exhaust the server.
-# Generous, since a whole delegation can sit behind one NAT address.
-# (Enforced per process.)
+# Websocket connections one client address may hold open to one server process, so one machine
+# cannot exhaust it. Generous, since a whole delegation (or a venue's Wi-Fi) can sit behind one
+# NAT address; past it the connection is closed with 4429.
 MAX_CONNECTIONS_PER_ADDRESS = 5000
 
 # Appends to the embedded record are committed in groups: one fsync covers every line that
@@ -160,10 +181,11 @@ STALLED_CLOSE_GRACE_S = 5.0
 # reaches its outbox bounds (and is dropped) after about 1 MB instead of 5.
 VIEWER_SEND_BUFFER_BYTES = 64 * 1024
 
-# Garbage collection (server/gcpolicy.py). Every few seconds the objects alive are moved out of the
-# collector's view, so a full collection never walks thousands of open connections (at 2,000
-# viewers that walk froze the event loop for 200 ms). Every so often they are handed back, so that
-# cycles among objects that have died since are still collected: one full pass per interval.
+# Garbage collection (server/ops/gcpolicy.py). Every few seconds the objects alive are moved out
+# of the collector's view, so a full collection never walks thousands of open connections (at
+# 2,000 viewers that walk froze the event loop for 200 ms). Every so often they are handed back,
+# so that cycles among objects that have died since are still collected: one full pass per
+# interval.
 GC_FREEZE_INTERVAL_S = 5.0
 GC_THAW_INTERVAL_S = 600.0
 
@@ -173,9 +195,20 @@ GC_THAW_INTERVAL_S = 600.0
 # log when searched again.
 MAX_SEARCH_INDEXES = 8
 
-# Meetings whose report facts a process keeps while their logs do not grow (server/report/cache.py):
+# Meetings whose report facts a process keeps while their logs do not grow (server/record/cache.py):
 # the facts are a small fraction of the logs they are read from.
 MAX_CACHED_REPORT_MEETINGS = 4
 
 # Hits returned by one search request; a page of results, not the whole record (use exports).
 MAX_SEARCH_RESULTS = 500
+
+# -- the command line: `plenary push` and the demo -------------------------------------------------
+# A caption POST that fails is retried with the same seq: quickly at first (a blip), backing off
+# so that a recovered server never sits idle for long, and never hammering one that is down.
+PUSH_RETRY_FIRST_S = 0.2
+PUSH_RETRY_MAX_S = 5.0
+# One request that has not been answered in this long is tried again (with the same seq).
+PUSH_REQUEST_TIMEOUT_S = 10.0
+
+# The demo's clients wait this long for the server to answer a command before giving up.
+DEMO_COMMAND_TIMEOUT_S = 15.0

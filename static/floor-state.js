@@ -1,22 +1,10 @@
 // The speakers' list, the current agenda item and the agenda of one room, as a projection of
-// the room's recorded events: the same projection as the server's (server/floor.py,
-// server/agenda.py), so every page holds the same list at the same seq. Events say where an
+// the room's recorded events: the same projection as the server's (server/domain/floor.py,
+// server/domain/agenda.py), so every page holds the same list at the same seq. Events say where an
 // entry went and what the new order is, so nothing here decides anything: it carries out what
 // the record says. Event schemas: docs/events.md.
 
-export const KIND_LABELS = Object.freeze({
-  speak: "to speak",
-  point_of_order: "point of order",
-  reply: "right of reply",
-});
-
-export const STATUS_LABELS = Object.freeze({
-  pending: "Pending",
-  under_discussion: "Under discussion",
-  concluded: "Concluded",
-  deferred: "Deferred",
-  not_discussed: "Not discussed",
-});
+export { KIND_ASKING, KIND_LABELS, STATUS_LABELS } from "./vocabulary.js";
 
 // The countdown turns to a warning in the last 30 seconds, or the last quarter of a short limit.
 const WARN_MS = 30_000;

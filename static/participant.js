@@ -5,7 +5,7 @@
 
 import { RoomConnection, State, fragmentParam, randomId, roomFromPath } from "./client.js";
 import { Commands, beep, floor, h, onFloor, unlockSound } from "./floor-view.js";
-import { KIND_LABELS } from "./floor-state.js";
+import { KIND_ASKING, KIND_LABELS } from "./floor-state.js";
 import { RoomSwitcher } from "./rooms.js";
 
 const $ = (id) => document.getElementById(id);
@@ -153,9 +153,9 @@ async function ask(kind) {
   status("Sending…");
   const answer = await commands.send("floor.request", args);
   if (answer.type === "error") return status(answer.message, true);
-  if (answer.duplicate) return status(`You are already on the list (${KIND_LABELS[kind]}).`);
+  if (answer.duplicate) return status(`You are already on the list (${KIND_ASKING[kind]}).`);
   if (kind === "point_of_order") ui.pooNote.value = "";
-  status(`Your request (${KIND_LABELS[kind]}) is on the list.`);
+  status(`Your request (${KIND_ASKING[kind]}) is on the list.`);
 }
 
 async function withdraw(entry) {
@@ -208,7 +208,7 @@ function render() {
 
 function withdrawButton(entry) {
   const b = h("button", { type: "button" }, "Withdraw");
-  b.setAttribute("aria-label", `Withdraw your request ${KIND_LABELS[entry.kind] || entry.kind}`);
+  b.setAttribute("aria-label", `Withdraw your request ${KIND_ASKING[entry.kind] || entry.kind}`);
   b.addEventListener("click", () => withdraw(entry.id));
   return b;
 }

@@ -3,6 +3,8 @@
 // every request carries the key from the URL fragment (#meeting=…&key=…), which browsers never
 // send to the server. Everything anyone typed is inserted as text, never as markup.
 
+import { KIND_NOUNS, PRESENCE_LABELS, STATUS_NAMES } from "./vocabulary.js";
+
 const params = new URLSearchParams(location.hash.slice(1));
 const pathMeeting = location.pathname.match(/^\/m\/([a-z0-9]+)\/record/);
 const meeting = params.get("meeting") || (pathMeeting ? pathMeeting[1] : "");
@@ -199,10 +201,9 @@ function setupSearch() {
 }
 
 // -- digest ------------------------------------------------------------------------------------
-const KINDS = { speak: "speech", point_of_order: "point of order", reply: "right of reply" };
-const PRESENCE = { in_room: "in the room", remote: "remote" };
-const STATUS = { pending: "pending", under_discussion: "under discussion", concluded: "concluded",
-  deferred: "deferred", not_discussed: "not discussed" };
+const KINDS = KIND_NOUNS;
+const PRESENCE = PRESENCE_LABELS;
+const STATUS = STATUS_NAMES;
 
 function groupLine(g) {
   let text = `${g.name} (${g.kind === "adhoc" ? "ad-hoc" : "break-out"} group`;

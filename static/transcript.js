@@ -1,16 +1,24 @@
 // The transcript a page holds: committed lines by seq with corrections applied, and the text
-// and WebVTT files made from it. The formats are the server's (server/exports.py), so a file
+// and WebVTT files made from it. The formats are the server's (server/record/exports.py), so a file
 // downloaded from the page is the same as the export of the same lines.
 
-// Cue timing, as server/exports.py MAX_CUE_MS and MIN_CUE_MS.
+// Cue timing, as server/record/exports.py MAX_CUE_MS and MIN_CUE_MS.
 const MAX_CUE_MS = 8000;
 const MIN_CUE_MS = 1000;
 
-/** The server's clean_text: one line, no control characters, runs of whitespace folded. */
+// The character classes of server/domain/text.py, spelled out: JavaScript's \s and Python's idea
+// of whitespace differ (U+FEFF, U+0085), and the page must keep what the record keeps.
+// tests/domain/test_text.py runs this and the server's on one table (tests/data/clean_text.json).
+const SPACES = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;
+// eslint-disable-next-line no-control-regex
+const REMOVED = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufeff]/g;
+// With the u flag a surrogate pair is one code point: only unpaired surrogates match.
+const LONE_SURROGATE = /[\ud800-\udfff]/gu;
+
+/** The server's clean_text: one line of real text, no control characters, spaces folded. */
 export function cleanText(text) {
-  // eslint-disable-next-line no-control-regex
-  const noControls = text.replace(/[\r\n\t]/g, " ").replace(/[\u0000-\u001f]/g, "");
-  return noControls.split(/\s+/).filter(Boolean).join(" ");
+  const real = text.replace(LONE_SURROGATE, "\ufffd");
+  return real.replace(REMOVED, "").replace(SPACES, " ").replace(/^ | $/g, "");
 }
 
 /** Length in characters as the server counts them (code points, not UTF-16 units). */

@@ -70,13 +70,13 @@ class Pages:
         self.contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
-        page.on("console", lambda msg: self._console(msg))
+        page.on("console", lambda msg: self.on_console(msg))
         page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
         if url is not None:
             page.goto(url)
         return page
 
-    def _console(self, msg: Any) -> None:
+    def on_console(self, msg: Any) -> None:
         if msg.type == "error":
             location = msg.location.get("url", "") if msg.location else ""
             self.errors.append(f"{msg.text} ({location})")
@@ -140,12 +140,12 @@ class MeetingLinks:
     def room_ids(self) -> list[str]:
         return [r["room"] for r in self.data["rooms"]]
 
-    def _room(self, room: str) -> dict[str, Any]:
+    def room(self, room: str) -> dict[str, Any]:
         return next(r for r in self.data["rooms"] if r["room"] == room)
 
     def key(self, room: str) -> str:
         """The captioner key of a room."""
-        return str(self._room(room)["captioner"].split("#key=", 1)[1])
+        return str(self.room(room)["captioner"].split("#key=", 1)[1])
 
     @property
     def chair_key(self) -> str:

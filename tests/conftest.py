@@ -10,17 +10,35 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
-from server import admin
-from server.app import create_app
 from server.backends import Backend, backend_from_url
 from server.config import Settings
-from server.meetings import Meeting
-from server.serving import uvicorn_config
+from server.domain.meetings import Meeting
+from server.ops.serving import uvicorn_config
+from server.services import admin
+from server.web.app import create_app
 from tests.redis_support import RedisServer
 from tests.support import free_port
 
-BACKENDS = ["embedded", "redis"]
+# Every test that takes a backend runs on both; the Redis run carries the redis mark, so that
+# `pytest -m "not redis"` runs without redis-server.
+# Property tests on a busy 2-core CI machine: no per-example deadline (a slow example is not a
+# wrong one), the same examples on every run.
+hypothesis_settings.register_profile(
+    "plenary", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("plenary")
+
+BACKENDS = ["embedded", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that starts or uses a real redis-server is marked so, whichever way it gets one."""
+    for item in items:
+        if "redis_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)
 
 
 @pytest.fixture(scope="session")

@@ -13,12 +13,18 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
+from websockets.client import ClientProtocol
+from websockets.frames import Close, Frame, Opcode
+from websockets.http11 import Response
+from websockets.uri import parse_uri
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +44,21 @@ def require_binary(name: str, install: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+async def eventually(
+    check: Callable[[], Any], timeout: float = 10.0, what: str = "the condition"
+) -> Any:
+    """Wait until ``check()`` returns something truthy and return it; on a busy machine a fixed
+    sleep is a flaky test, so tests wait on what they expect instead."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.005)
 
 
 @dataclass
@@ -102,6 +123,69 @@ class Client:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+class RawWebSocket:
+    """A websocket client over a bare asyncio stream, framed by ``websockets``' own sans-I/O
+    protocol: for what a polite client never does (send bytes that are not UTF-8, stop
+    reading). ``rcvbuf`` shrinks the socket's receive buffer, so a client that stops reading
+    stalls the server's sends quickly."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 protocol: ClientProtocol) -> None:  # fmt: skip
+        self.reader, self.writer, self.protocol = reader, writer, protocol
+        self.events: deque[object] = deque()
+
+    @classmethod
+    async def connect(cls, url: str, rcvbuf: int | None = None) -> RawWebSocket:
+        uri = parse_uri(url)
+        sock = socket.socket()
+        if rcvbuf is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (uri.host, uri.port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        protocol = ClientProtocol(uri)
+        protocol.send_request(protocol.connect())
+        raw = cls(reader, writer, protocol)
+        raw.flush()
+        response = await raw.next_event()
+        assert isinstance(response, Response) and response.status_code == 101, response
+        return raw
+
+    def flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            self.writer.write(data)
+
+    async def next_event(self, timeout: float = 10.0) -> object:
+        """The next handshake response or frame from the server."""
+        deadline = time.monotonic() + timeout
+        while not self.events:
+            wait = max(0.01, deadline - time.monotonic())
+            data = await asyncio.wait_for(self.reader.read(65536), wait)
+            if data:
+                self.protocol.receive_data(data)
+            else:
+                self.protocol.receive_eof()
+            self.events.extend(self.protocol.events_received())
+            self.flush()
+            if not data and not self.events:
+                raise ConnectionError("the server closed the connection")
+        return self.events.popleft()
+
+    def send_text(self, payload: bytes) -> None:
+        """A text frame carrying these bytes exactly, valid UTF-8 or not."""
+        self.writer.write(Frame(Opcode.TEXT, payload).serialize(mask=True))
+
+    async def close_code(self, timeout: float = 10.0) -> int:
+        """Read until the server's close frame; its code."""
+        while True:
+            event = await self.next_event(timeout)
+            if isinstance(event, Frame) and event.opcode is Opcode.CLOSE:
+                return Close.parse(event.data).code
+
+    def abort(self) -> None:
+        self.writer.close()
 
 
 def kill_process(proc: subprocess.Popen[bytes] | None) -> None:

@@ -1,15 +1,24 @@
-"""The interface every backend implements: an append-only log per room, fan-out, meetings."""
+"""What a backend must do, as three narrow interfaces: the record (``Log``), the fan-out between
+server processes (``Broker``) and the meeting documents (``MeetingStore``).
+
+The invariant every backend keeps: **appending events to a room's log and publishing them to every
+process subscribed to that room is one atomic step**, and sequence numbers per room start at 1 and
+increase by exactly one. So what is recorded and what is delivered always agree, with no gap
+between them, and a process that reads the log after subscribing misses nothing.
+
+Rooms are named by their key (server/domain/keys.py, ``{meeting/room}``); every parameter that
+is such a key is called ``key``.
+"""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from server.events import Draft, Event
+from server.domain.events import Draft, Event
+from server.domain.meetings import Meeting
 from server.limits import BACKLOG_PAGE
-from server.meetings import Meeting
 
 # Called for every message of a subscribed room, in the order the backend received them:
 # (sequence number or None for an ephemeral frame, the encoded frame).
@@ -35,20 +44,12 @@ class AppendResult:
     duplicate: bool = False
 
 
-class Backend(ABC):
-    url: str
+class Log(Protocol):
+    """Each room's append-only log of events, and the cursors of numbered senders."""
 
-    async def start(self) -> None:
-        """Open connections and files."""
-
-    async def close(self) -> None:
-        """Release everything; pending appends are finished or failed first."""
-
-    # -- the record ------------------------------------------------------------------------
-    @abstractmethod
     async def append(
         self,
-        room: str,
+        key: str,
         drafts: Sequence[Draft],
         *,
         expect_seq: int | None = None,
@@ -62,56 +63,80 @@ class Backend(ABC):
         if ``n`` is greater than the last ``n`` accepted from that source, else return a duplicate
         result. Both checks and the append are one atomic step.
         """
+        ...
 
-    @abstractmethod
-    async def read(self, room: str, after: int, limit: int) -> list[Event]:
+    async def read(self, key: str, after: int, limit: int) -> list[Event]:
         """Events of the room with sequence number greater than ``after``, oldest first."""
+        ...
 
-    async def read_all(self, room: str) -> list[Event]:
-        """Every event of the room, oldest first (for exports and reports)."""
-        events: list[Event] = []
-        while True:
-            page = await self.read(room, events[-1].seq if events else 0, BACKLOG_PAGE)
-            events += page
-            if len(page) < BACKLOG_PAGE:
-                return events
-
-    @abstractmethod
-    async def last_seq(self, room: str) -> int:
+    async def last_seq(self, key: str) -> int:
         """The room's last sequence number; 0 for a room with no events."""
+        ...
 
-    @abstractmethod
-    async def cursor(self, room: str, source: str) -> int:
+    async def cursor(self, key: str, source: str) -> int:
         """The last ``n`` accepted from a numbered source; 0 if none."""
+        ...
 
-    @abstractmethod
+    async def cursors(self, key: str) -> dict[str, int]:
+        """Every numbered source's last accepted ``n`` in the room (to move a record)."""
+        ...
+
     async def rooms_with_events(self) -> list[str]:
-        """Every room key that has a log (used to move a record between backends)."""
+        """The key of every room that has a log (to move a record between backends)."""
+        ...
 
-    # -- fan-out ---------------------------------------------------------------------------
-    @abstractmethod
-    async def publish(self, room: str, frame: bytes) -> None:
+
+class Broker(Protocol):
+    """Messages of a room to every server process that follows it."""
+
+    async def publish(self, key: str, frame: bytes) -> None:
         """Send an ephemeral frame to every process subscribed to the room. Not recorded."""
+        ...
 
-    @abstractmethod
-    async def subscribe(self, room: str, deliver: Deliver) -> None:
+    async def subscribe(self, key: str, deliver: Deliver) -> None:
         """Start delivering the room's messages to ``deliver``. One subscription per room."""
+        ...
 
-    @abstractmethod
-    async def unsubscribe(self, room: str) -> None:
+    async def unsubscribe(self, key: str) -> None:
         """Stop delivering the room's messages."""
+        ...
 
-    # -- meetings --------------------------------------------------------------------------
-    @abstractmethod
+
+class MeetingStore(Protocol):
+    """Meeting documents, saved over the version they were loaded at."""
+
     async def load_meeting(self, meeting_id: str) -> Meeting | None: ...
 
-    @abstractmethod
     async def save_meeting(self, meeting: Meeting) -> None:
         """Save over the version the meeting was loaded at, then bump it; else raise Conflict."""
+        ...
 
-    @abstractmethod
     async def list_meetings(self) -> list[Meeting]: ...
 
-    @abstractmethod
+
+class Backend(Log, Broker, MeetingStore, Protocol):
+    """All three, with a lifecycle and a health report: what a server process runs on."""
+
+    url: str
+
+    async def start(self) -> None:
+        """Open connections and files."""
+        ...
+
+    async def close(self) -> None:
+        """Release everything; pending appends are finished or failed first."""
+        ...
+
     async def health(self) -> dict[str, Any]:
         """A small report for the health endpoint; ``ok`` is False when the record is unusable."""
+        ...
+
+
+async def read_all(log: Log, key: str) -> list[Event]:
+    """Every event of a room, oldest first (for exports and reports)."""
+    events: list[Event] = []
+    while True:
+        page = await log.read(key, events[-1].seq if events else 0, BACKLOG_PAGE)
+        events += page
+        if len(page) < BACKLOG_PAGE:
+            return events

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from server.backends.base import AppendResult, Backend, BackendUnavailable, Conflict, Deliver
-from server.events import Draft, Event
+from server.backends.base import AppendResult, BackendUnavailable, Conflict, Deliver
+from server.domain.events import Draft, Event
+from server.domain.meetings import Meeting
 from server.limits import MAX_APPENDS_PER_COMMIT
-from server.meetings import Meeting
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS meetings (
 
 @dataclass(slots=True)
 class _PendingAppend:
-    room: str
+    key: str
     events: list[Event]
     cursor: tuple[str, int] | None
     done: asyncio.Future[None] = field(
@@ -67,7 +67,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class EmbeddedBackend(Backend):
+class EmbeddedBackend:
     def __init__(self, path: Path | None, url: str = "") -> None:
         self._tmpdir: str | None = None
         if path is None:
@@ -132,28 +132,32 @@ class EmbeddedBackend(Backend):
         except sqlite3.Error as exc:
             raise BackendUnavailable(f"reading the record failed: {exc}") from exc
 
-    async def read(self, room: str, after: int, limit: int) -> list[Event]:
+    async def read(self, key: str, after: int, limit: int) -> list[Event]:
         rows = await self._query(
             "SELECT frame FROM events WHERE room=? AND seq>? ORDER BY seq LIMIT ?",
-            (room, after, limit),
+            (key, after, limit),
         )
         return [Event.from_frame(bytes(r[0])) for r in rows]
 
-    async def last_seq(self, room: str) -> int:
-        if room not in self._last_seq:
-            rows = await self._query("SELECT MAX(seq) FROM events WHERE room=?", (room,))
+    async def last_seq(self, key: str) -> int:
+        if key not in self._last_seq:
+            rows = await self._query("SELECT MAX(seq) FROM events WHERE room=?", (key,))
             # Another coroutine may have appended (and cached) while we queried.
-            self._last_seq.setdefault(room, int(rows[0][0] or 0))
-        return self._last_seq[room]
+            self._last_seq.setdefault(key, int(rows[0][0] or 0))
+        return self._last_seq[key]
 
-    async def cursor(self, room: str, source: str) -> int:
-        key = (room, source)
-        if key not in self._cursors:
+    async def cursor(self, key: str, source: str) -> int:
+        pair = (key, source)
+        if pair not in self._cursors:
             rows = await self._query(
-                "SELECT n FROM cursors WHERE room=? AND source=?", (room, source)
+                "SELECT n FROM cursors WHERE room=? AND source=?", (key, source)
             )
-            self._cursors.setdefault(key, int(rows[0][0]) if rows else 0)
-        return self._cursors[key]
+            self._cursors.setdefault(pair, int(rows[0][0]) if rows else 0)
+        return self._cursors[pair]
+
+    async def cursors(self, key: str) -> dict[str, int]:
+        rows = await self._query("SELECT source, n FROM cursors WHERE room=?", (key,))
+        return {str(source): int(n) for source, n in rows}
 
     async def rooms_with_events(self) -> list[str]:
         rows = await self._query("SELECT DISTINCT room FROM events ORDER BY room", ())
@@ -162,7 +166,7 @@ class EmbeddedBackend(Backend):
     # -- appends ---------------------------------------------------------------------------
     async def append(
         self,
-        room: str,
+        key: str,
         drafts: Sequence[Draft],
         *,
         expect_seq: int | None = None,
@@ -172,21 +176,21 @@ class EmbeddedBackend(Backend):
             raise BackendUnavailable("the server is shutting down")
         if not self._healthy:
             raise BackendUnavailable("the record could not be written; try again shortly")
-        last = await self.last_seq(room)
-        if cursor is not None and cursor[1] <= await self.cursor(room, cursor[0]):
+        last = await self.last_seq(key)
+        if cursor is not None and cursor[1] <= await self.cursor(key, cursor[0]):
             return AppendResult([], duplicate=True)
         # From here to the queueing below there is no await: the checks and the assignment of
         # sequence numbers are one step, as in the Redis backend's Lua script.
-        last = self._last_seq[room]
+        last = self._last_seq[key]
         if expect_seq is not None and expect_seq != last:
             raise Conflict(f"the room is at {last}, not {expect_seq}", last)
         if cursor is not None:
-            if cursor[1] <= self._cursors[(room, cursor[0])]:
+            if cursor[1] <= self._cursors[(key, cursor[0])]:
                 return AppendResult([], duplicate=True)
-            self._cursors[(room, cursor[0])] = cursor[1]
+            self._cursors[(key, cursor[0])] = cursor[1]
         events = [Event.create(last + i + 1, d) for i, d in enumerate(drafts)]
-        self._last_seq[room] = last + len(events)
-        pending = _PendingAppend(room, events, cursor)
+        self._last_seq[key] = last + len(events)
+        pending = _PendingAppend(key, events, cursor)
         self._pending.append(pending)
         self._wake.set()
         await pending.done
@@ -206,7 +210,7 @@ class EmbeddedBackend(Backend):
                     self._fail_all(batch, exc)
                     continue
                 for item in batch:
-                    deliver = self._subscribers.get(item.room)
+                    deliver = self._subscribers.get(item.key)
                     if deliver is not None:
                         for ev in item.events:
                             deliver(ev.seq, ev.frame)
@@ -222,12 +226,12 @@ class EmbeddedBackend(Backend):
         try:
             conn.executemany(
                 "INSERT INTO events (room, seq, type, ts, frame) VALUES (?,?,?,?,?)",
-                [(p.room, e.seq, e.type, e.ts, e.frame) for p in batch for e in p.events],
+                [(p.key, e.seq, e.type, e.ts, e.frame) for p in batch for e in p.events],
             )
             conn.executemany(
                 "INSERT INTO cursors (room, source, n) VALUES (?,?,?) "
                 "ON CONFLICT(room, source) DO UPDATE SET n=excluded.n",
-                [(p.room, p.cursor[0], p.cursor[1]) for p in batch if p.cursor is not None],
+                [(p.key, p.cursor[0], p.cursor[1]) for p in batch if p.cursor is not None],
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -248,16 +252,16 @@ class EmbeddedBackend(Backend):
                 )
 
     # -- fan-out ---------------------------------------------------------------------------
-    async def publish(self, room: str, frame: bytes) -> None:
-        deliver = self._subscribers.get(room)
+    async def publish(self, key: str, frame: bytes) -> None:
+        deliver = self._subscribers.get(key)
         if deliver is not None:
             deliver(None, frame)
 
-    async def subscribe(self, room: str, deliver: Deliver) -> None:
-        self._subscribers[room] = deliver
+    async def subscribe(self, key: str, deliver: Deliver) -> None:
+        self._subscribers[key] = deliver
 
-    async def unsubscribe(self, room: str) -> None:
-        self._subscribers.pop(room, None)
+    async def unsubscribe(self, key: str) -> None:
+        self._subscribers.pop(key, None)
 
     # -- meetings --------------------------------------------------------------------------
     async def load_meeting(self, meeting_id: str) -> Meeting | None:

@@ -31,10 +31,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from server.backends.base import AppendResult, Backend, BackendUnavailable, Conflict, Deliver
+from server.backends.base import AppendResult, BackendUnavailable, Conflict, Deliver
 from server.backends.redis_keys import APPEND, FRAME_FIELD, PUBLISH, SAVE_MEETING, Keys, RedisURL
 from server.backends.redis_pubsub import RedisPubSub
-from server.events import Draft, Event
+from server.domain.events import Draft, Event
+from server.domain.meetings import Meeting
 from server.limits import (
     REDIS_COMMAND_TIMEOUT_S,
     REDIS_CONNECT_TIMEOUT_S,
@@ -42,7 +43,6 @@ from server.limits import (
     REDIS_RECONNECT_MAX_S,
     REDIS_START_WAIT_S,
 )
-from server.meetings import Meeting
 from server.metrics import METRICS
 
 log = logging.getLogger("plenary.redis")
@@ -52,7 +52,7 @@ RECOVERY = "restore Redis from its append-only file, or `plenary migrate` a copy
 RECOVERY += "into it and restart the servers (docs/deployment.md)"
 
 
-class RedisBackend(Backend):
+class RedisBackend:
     def __init__(self, url: str) -> None:
         self.url = url
         self._opts = RedisURL.parse(url)
@@ -173,9 +173,9 @@ class RedisBackend(Backend):
             METRICS.backend_unavailable.inc()
             raise BackendUnavailable(self._lost)
 
-    def _note(self, room: str, seq: int) -> None:
-        if seq > self._known.get(room, 0):
-            self._known[room] = seq
+    def _note(self, key: str, seq: int) -> None:
+        if seq > self._known.get(key, 0):
+            self._known[key] = seq
 
     def _set_lost(self, reason: str) -> None:
         if self._lost is None:
@@ -192,8 +192,8 @@ class RedisBackend(Backend):
 
             async def positions() -> list[bytes | None]:
                 pipe = self._client.pipeline(transaction=False)
-                for room in rooms:
-                    pipe.hget(self._keys.meta(room), "seq")
+                for key in rooms:
+                    pipe.hget(self._keys.meta(key), "seq")
                 found: list[bytes | None] = await pipe.execute()
                 return found
 
@@ -205,9 +205,9 @@ class RedisBackend(Backend):
                 f"replaced. Appends are refused so that no sequence number is reused; {RECOVERY}"
             )
         else:
-            for room, raw in zip(rooms, counters, strict=True):
-                if int(raw or 0) < self._known[room]:
-                    self._set_lost(self._behind(room, int(raw or 0)))
+            for key, raw in zip(rooms, counters, strict=True):
+                if int(raw or 0) < self._known[key]:
+                    self._set_lost(self._behind(key, int(raw or 0)))
                     break
             else:
                 if self._lost is not None:
@@ -216,93 +216,93 @@ class RedisBackend(Backend):
         if self._lost is not None:
             raise BackendUnavailable(self._lost)
 
-    def _behind(self, room: str, last: int) -> str:
+    def _behind(self, key: str, last: int) -> str:
         return (
-            f"Redis has room {room} at seq {last}, but this server has seen seq "
-            f"{self._known.get(room, 0)}: Redis lost data. Appends are refused so that no "
+            f"Redis has room {key} at seq {last}, but this server has seen seq "
+            f"{self._known.get(key, 0)}: Redis lost data. Appends are refused so that no "
             f"sequence number is reused; {RECOVERY}"
         )
 
     # -- the record ------------------------------------------------------------------------
     async def append(
         self,
-        room: str,
+        key: str,
         drafts: Sequence[Draft],
         *,
         expect_seq: int | None = None,
         cursor: tuple[str, int] | None = None,
     ) -> AppendResult:
         self._usable()
-        if room not in self._registered:
+        if key not in self._registered:
             async with self._errors("registering the room"):
-                await self._client.sadd(self._keys.rooms, room)
-            self._registered.add(room)
+                await self._client.sadd(self._keys.rooms, key)
+            self._registered.add(key)
         args: list[str | bytes] = [
             self._publish_cmd,
-            self._keys.channel(room),
+            self._keys.channel(key),
             "" if expect_seq is None else str(expect_seq),
-            str(self._known.get(room, 0)),
+            str(self._known.get(key, 0)),
             cursor[0] if cursor else "",
             str(cursor[1]) if cursor else "",
             *(d.body() for d in drafts),
         ]
-        keys = [self._keys.log(room), self._keys.meta(room), self._keys.cursors(room)]
+        keys = [self._keys.log(key), self._keys.meta(key), self._keys.cursors(key)]
         async with self._errors("appending to the record"):
             status, last = await self._scripts["append"](keys=keys, args=args)
         last = int(last)
         if status == b"lost":
-            self._set_lost(self._behind(room, last))
+            self._set_lost(self._behind(key, last))
             raise BackendUnavailable(self._lost)
         if status == b"duplicate":
             return AppendResult([], duplicate=True)
         if status == b"conflict":
             raise Conflict(f"the room is at {last}, not {expect_seq}", last)
         events = [Event.create(last + i + 1, d) for i, d in enumerate(drafts)]
-        self._note(room, last + len(events))
+        self._note(key, last + len(events))
         return AppendResult(events)
 
-    async def read(self, room: str, after: int, limit: int) -> list[Event]:
-        return [Event.from_frame(frame) for _, frame in await self._read_frames(room, after, limit)]
+    async def read(self, key: str, after: int, limit: int) -> list[Event]:
+        return [Event.from_frame(frame) for _, frame in await self._read_frames(key, after, limit)]
 
-    async def _read_frames(self, room: str, after: int, limit: int) -> list[tuple[int, bytes]]:
+    async def _read_frames(self, key: str, after: int, limit: int) -> list[tuple[int, bytes]]:
         self._usable()
         entries = await self._query(
             "reading the record",
             lambda: self._client.xrange(
-                self._keys.log(room), min=f"0-{after + 1}", max="+", count=limit
+                self._keys.log(key), min=f"0-{after + 1}", max="+", count=limit
             ),
         )
         frames = [
             (int(entry_id.split(b"-")[1]), fields[FRAME_FIELD]) for entry_id, fields in entries
         ]
         if frames:
-            self._note(room, frames[-1][0])
+            self._note(key, frames[-1][0])
         return frames
 
-    async def last_seq(self, room: str) -> int:
+    async def last_seq(self, key: str) -> int:
         self._usable()
         raw = await self._query(
-            "reading the room's position", lambda: self._client.hget(self._keys.meta(room), "seq")
+            "reading the room's position", lambda: self._client.hget(self._keys.meta(key), "seq")
         )
         last = int(raw or 0)
-        if last < self._known.get(room, 0):
-            self._set_lost(self._behind(room, last))
+        if last < self._known.get(key, 0):
+            self._set_lost(self._behind(key, last))
             raise BackendUnavailable(self._lost)
-        self._note(room, last)
+        self._note(key, last)
         return last
 
-    async def cursor(self, room: str, source: str) -> int:
+    async def cursor(self, key: str, source: str) -> int:
         self._usable()
         raw = await self._query(
-            "reading a cursor", lambda: self._client.hget(self._keys.cursors(room), source)
+            "reading a cursor", lambda: self._client.hget(self._keys.cursors(key), source)
         )
         return int(raw or 0)
 
-    async def cursors(self, room: str) -> dict[str, int]:
+    async def cursors(self, key: str) -> dict[str, int]:
         """Every numbered source's last accepted n in the room (for moving a record)."""
         self._usable()
         raw = await self._query(
-            "reading cursors", lambda: self._client.hgetall(self._keys.cursors(room))
+            "reading cursors", lambda: self._client.hgetall(self._keys.cursors(key))
         )
         return {k.decode(): int(v) for k, v in raw.items()}
 
@@ -332,34 +332,32 @@ class RedisBackend(Backend):
     async def _refresh_slots(self) -> None:
         await self._client.nodes_manager.initialize()
 
-    async def publish(self, room: str, frame: bytes) -> None:
+    async def publish(self, key: str, frame: bytes) -> None:
         self._usable()
         async with self._errors("publishing"):
             await self._scripts["publish"](
-                keys=[self._keys.channel(room)], args=[self._publish_cmd, frame]
+                keys=[self._keys.channel(key)], args=[self._publish_cmd, frame]
             )
 
-    async def subscribe(self, room: str, deliver: Deliver) -> None:
+    async def subscribe(self, key: str, deliver: Deliver) -> None:
         assert self._pubsub is not None, "start() the backend first"
         self._usable()
         try:
-            await self._pubsub.subscribe(
-                room, self._keys.channel(room), self._tracking(room, deliver)
-            )
+            await self._pubsub.subscribe(key, self._keys.channel(key), self._tracking(key, deliver))
         except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"Redis failed while subscribing: {exc}") from exc
 
-    def _tracking(self, room: str, deliver: Deliver) -> Deliver:
+    def _tracking(self, key: str, deliver: Deliver) -> Deliver:
         def track(seq: int | None, frame: bytes) -> None:
             if seq is not None:
-                self._note(room, seq)
+                self._note(key, seq)
             deliver(seq, frame)
 
         return track
 
-    async def unsubscribe(self, room: str) -> None:
+    async def unsubscribe(self, key: str) -> None:
         if self._pubsub is not None:
-            await self._pubsub.unsubscribe(room)
+            await self._pubsub.unsubscribe(key)
 
     # -- meetings --------------------------------------------------------------------------
     async def load_meeting(self, meeting_id: str) -> Meeting | None:

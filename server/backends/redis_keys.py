@@ -64,24 +64,24 @@ class RedisURL:
 class Keys:
     prefix: str
 
-    def room_base(self, room: str) -> str:
-        # Room keys from server.room.room_key carry their own hash tag; any other name gets one,
-        # so that a room's keys always share a slot.
-        if room.startswith("{") and "}" in room:
-            return f"{self.prefix}:{room}"
-        return f"{self.prefix}:{{{room}}}"
+    def room_base(self, key: str) -> str:
+        # Room keys (server/domain/keys.py) carry their own hash tag; any other name gets one, so
+        # that a room's keys always share a slot.
+        if key.startswith("{") and "}" in key:
+            return f"{self.prefix}:{key}"
+        return f"{self.prefix}:{{{key}}}"
 
-    def log(self, room: str) -> str:
-        return self.room_base(room) + ":log"
+    def log(self, key: str) -> str:
+        return self.room_base(key) + ":log"
 
-    def meta(self, room: str) -> str:
-        return self.room_base(room) + ":meta"
+    def meta(self, key: str) -> str:
+        return self.room_base(key) + ":meta"
 
-    def cursors(self, room: str) -> str:
-        return self.room_base(room) + ":cursors"
+    def cursors(self, key: str) -> str:
+        return self.room_base(key) + ":cursors"
 
-    def channel(self, room: str) -> bytes:
-        return self.room_base(room).encode()
+    def channel(self, key: str) -> bytes:
+        return self.room_base(key).encode()
 
     def _global(self, name: str) -> str:
         return f"{{{self.prefix}}}:{name}"

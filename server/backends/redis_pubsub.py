@@ -50,7 +50,7 @@ _FAILURES = (RedisError, OSError, BackendUnavailable, TimeoutError)
 
 @dataclass(slots=True)
 class _Room:
-    room: str
+    key: str
     channel: bytes
     deliver: Deliver
     pos: int = 0  # the last seq delivered
@@ -111,33 +111,33 @@ class RedisPubSub:
         return [a for a, link in self._links.items() if link.rooms and not link.up.is_set()]
 
     # -- subscribing -------------------------------------------------------------------------
-    async def subscribe(self, room: str, channel: bytes, deliver: Deliver) -> None:
+    async def subscribe(self, key: str, channel: bytes, deliver: Deliver) -> None:
         link = self._link(channel)
         try:
             await asyncio.wait_for(link.up.wait(), REDIS_SUBSCRIBE_WAIT_S)
         except TimeoutError:
             raise BackendUnavailable("Redis is not reachable for subscriptions; retry") from None
-        sub = _Room(room, channel, deliver)
+        sub = _Room(key, channel, deliver)
         link.rooms[channel] = sub
-        self._where[room] = link
+        self._where[key] = link
         generation = link.generation
         try:
             await self._send_subscribe(link, [channel])
             # Read after Redis confirmed the subscription: every later event is published to us.
-            last = await self._last_seq(room)
+            last = await self._last_seq(key)
             if link.generation != generation or not link.up.is_set():
                 raise BackendUnavailable("the Redis connection was lost while subscribing; retry")
         except BaseException:
-            await self.unsubscribe(room)
+            await self.unsubscribe(key)
             raise
         sub.pos = max(sub.pos, last)
         sub.ready = True
 
-    async def unsubscribe(self, room: str) -> None:
-        link = self._where.pop(room, None)
+    async def unsubscribe(self, key: str) -> None:
+        link = self._where.pop(key, None)
         if link is None:
             return
-        sub = next((s for s in link.rooms.values() if s.room == room), None)
+        sub = next((s for s in link.rooms.values() if s.key == key), None)
         if sub is None:
             return
         del link.rooms[sub.channel]
@@ -212,7 +212,7 @@ class RedisPubSub:
                     )
                 connected_before = True
                 delay = REDIS_RECONNECT_MIN_S
-                await self._watch(link, conn, reader)
+                await self._watch(link, reader)
             except asyncio.CancelledError:
                 raise
             except _FAILURES as exc:
@@ -257,7 +257,7 @@ class RedisPubSub:
         sub.held = []
         try:
             while True:
-                page = await self._read(sub.room, sub.pos, BACKLOG_PAGE)
+                page = await self._read(sub.key, sub.pos, BACKLOG_PAGE)
                 for seq, frame in page:
                     self._deliver_recorded(sub, seq, frame)
                 if len(page) < BACKLOG_PAGE:
@@ -276,7 +276,7 @@ class RedisPubSub:
                 del link.rooms[channel]
                 target = self._link(channel)
                 target.rooms[channel] = sub
-                self._where[sub.room] = target
+                self._where[sub.key] = target
                 if target.up.is_set():
                     # The target's cycle will not revisit it: subscribe and catch up here. If
                     # this fails the target's connection is failing too and will resubscribe.
@@ -287,9 +287,7 @@ class RedisPubSub:
         await self._send_subscribe(link, [sub.channel])
         await self._catch_up(sub)
 
-    async def _watch(
-        self, link: _Link, conn: AbstractConnection, reader: asyncio.Task[None]
-    ) -> None:
+    async def _watch(self, link: _Link, reader: asyncio.Task[None]) -> None:
         loop = asyncio.get_running_loop()
         while True:
             done, _ = await asyncio.wait({reader}, timeout=REDIS_PUBSUB_PING_S)

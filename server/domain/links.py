@@ -1,0 +1,99 @@
+"""The links people are handed. Keys travel in the URL fragment (after #), which browsers never
+send to the server, so they stay out of access logs and proxies. Caption-ingest URLs are for
+software that cannot read a fragment, so they carry the key in the query, as Zoom's do."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from server.domain.meetings import Meeting
+
+
+@dataclass(slots=True)
+class RoomLinks:
+    room: str
+    name: str
+    viewer: str
+    captioner: str = ""
+    caption_api: str = ""  # Zoom-compatible caption URL
+    youtube_api: str = ""  # YouTube-compatible caption URL
+
+
+@dataclass(slots=True)
+class MeetingLinks:
+    meeting: str
+    title: str
+    chair: str = ""
+    viewer_passcode: bool = False
+    rooms: list[RoomLinks] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meeting": self.meeting,
+            "title": self.title,
+            "chair": self.chair,
+            "viewer_passcode": self.viewer_passcode,
+            "rooms": [asdict(r) for r in self.rooms],
+        }
+
+    def as_text(self) -> str:
+        out = [f"Meeting: {self.title}  (id {self.meeting})"]
+        if self.chair:
+            out.append(f"  chair console      {self.chair}")
+        for r in self.rooms:
+            out.append(f"  room {r.name!r}")
+            out.append(
+                f"    viewers          {r.viewer}"
+                + ("   (passcode required)" if self.viewer_passcode else "")
+            )
+            if r.captioner:
+                out.append(f"    captioner        {r.captioner}")
+            if r.caption_api:
+                out.append(f"    caption API      {r.caption_api}")
+            if r.youtube_api:
+                out.append(f"    YouTube format   {r.youtube_api}")
+        return "\n".join(out)
+
+
+def viewer_url(base: str, meeting_id: str, room_id: str) -> str:
+    return f"{base}/m/{meeting_id}/{room_id}"
+
+
+def captioner_url(base: str, meeting_id: str, room_id: str, key: str) -> str:
+    return f"{base}/m/{meeting_id}/{room_id}/caption#key={key}"
+
+
+def chair_url(base: str, meeting_id: str, key: str) -> str:
+    return f"{base}/m/{meeting_id}/chair#key={key}"
+
+
+def caption_api_url(base: str, meeting_id: str, room_id: str, key: str) -> str:
+    return f"{base}/api/caption/{meeting_id}/{room_id}?key={key}"
+
+
+def personal_url(base: str, meeting_id: str, room_id: str, key: str) -> str:
+    """A participant's own link: ask for the floor, see your place."""
+    return f"{base}/m/{meeting_id}/{room_id}/me#key={key}"
+
+
+def youtube_api_url(base: str, meeting_id: str, room_id: str, key: str) -> str:
+    return f"{base}/api/youtube/{meeting_id}/{room_id}?key={key}"
+
+
+def build(base: str, meeting: Meeting, keys: dict[str, str]) -> MeetingLinks:
+    """Links for the keys just issued: ``keys`` maps 'chair' and 'captioner:<room>' to keys."""
+    links = MeetingLinks(
+        meeting.id, meeting.title, viewer_passcode=bool(meeting.viewer_passcode_hash)
+    )
+    if "chair" in keys:
+        links.chair = chair_url(base, meeting.id, keys["chair"])
+    for room in meeting.rooms:
+        rl = RoomLinks(room.id, room.name, viewer_url(base, meeting.id, room.id))
+        key = keys.get(f"captioner:{room.id}")
+        if key:
+            rl.captioner = captioner_url(base, meeting.id, room.id, key)
+            rl.caption_api = caption_api_url(base, meeting.id, room.id, key)
+            rl.youtube_api = youtube_api_url(base, meeting.id, room.id, key)
+        links.rooms.append(rl)
+    return links

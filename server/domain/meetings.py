@@ -1,0 +1,136 @@
+"""Meetings, rooms and the credentials that links carry. Plain data, no I/O."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, tzinfo
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+Role = Literal["chair", "captioner", "viewer", "participant"]
+RoomStatus = Literal["open", "closed"]
+
+ROLES: tuple[Role, ...] = ("chair", "captioner", "viewer", "participant")
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+# A meeting's stakeholder groups unless it defines its own (the multi-stakeholder groups of
+# WSIS-family meetings, as in the seed meeting).
+DEFAULT_GROUPS: tuple[str, ...] = (
+    "Governments",
+    "Private sector",
+    "Civil society",
+    "Technical and academic community",
+    "Intergovernmental organisations",
+)
+
+Presence = Literal["remote", "in_room"]
+
+# Path segments that name pages or API resources next to room ids (/m/{meeting}/chair,
+# /api/m/{meeting}/agenda …): a room may not take one of them as its id.
+RESERVED_ROOM_IDS = frozenset({"chair", "record", "participants", "agenda", "rooms", "me"})
+
+
+def time_zone(name: str) -> tzinfo:
+    """A meeting's time zone by its IANA name; UTC for a name this machine does not know."""
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return UTC
+
+
+def new_id(length: int = 10) -> str:
+    """An identifier that is hard to guess; meeting ids appear in public links."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def slug(name: str) -> str:
+    out = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out[:40] or "room"
+
+
+@dataclass(slots=True)
+class Room:
+    id: str
+    name: str
+    kind: str = "plenary"  # plenary, breakout, adhoc
+    status: RoomStatus = "open"
+    convener: str = ""
+    topic: str = ""
+
+
+@dataclass(slots=True)
+class Credential:
+    """A secret that a link carries. Only the hash of the secret is stored."""
+
+    id: str
+    role: Role
+    secret_hash: str
+    room: str | None = None  # captioners are per room; None means every room of the meeting
+    label: str = ""
+    revoked: bool = False
+    participant: str | None = None  # for role "participant": whose personal link this is
+
+
+@dataclass(slots=True)
+class Participant:
+    """Someone who may ask for the floor: registered by the operator or the chair."""
+
+    id: str
+    name: str
+    delegation: str = ""  # delegation or organisation
+    group: str = ""  # one of the meeting's stakeholder groups, or "" if not given
+    presence: Presence = "remote"
+
+
+@dataclass(slots=True)
+class Meeting:
+    id: str
+    title: str
+    rooms: list[Room] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+    participants: list[Participant] = field(default_factory=list)
+    groups: list[str] = field(default_factory=lambda: list(DEFAULT_GROUPS))
+    viewer_passcode_hash: str | None = None  # None: the viewer link is public
+    timezone: str = "UTC"
+    starts: str = ""
+    ends: str = ""
+    venue: str = ""  # where it meets, as the summary should say it: "the Palais des Nations …"
+    chaired_by: str = ""  # who chairs it, as the summary should name them: "Mr. … (Hungary)"
+    created_ms: int = 0
+    version: int = 0  # optimistic concurrency: saved only over the version it was loaded at
+
+    def room(self, room_id: str) -> Room | None:
+        return next((r for r in self.rooms if r.id == room_id), None)
+
+    def credential(self, cred_id: str) -> Credential | None:
+        return next((c for c in self.credentials if c.id == cred_id), None)
+
+    def participant(self, participant_id: str) -> Participant | None:
+        return next((p for p in self.participants if p.id == participant_id), None)
+
+    def add_room(
+        self, name: str, kind: str = "plenary", convener: str = "", topic: str = ""
+    ) -> Room:
+        base = slug(name)
+        room_id, n = base, 2
+        while self.room(room_id) is not None or room_id in RESERVED_ROOM_IDS:
+            room_id, n = f"{base}-{n}", n + 1
+        room = Room(room_id, name, kind, "open", convener, topic)
+        self.rooms.append(room)
+        return room
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Meeting:
+        d = dict(d)
+        d["rooms"] = [Room(**r) for r in d.get("rooms", [])]
+        d["credentials"] = [Credential(**c) for c in d.get("credentials", [])]
+        d["participants"] = [Participant(**p) for p in d.get("participants", [])]
+        return cls(**d)

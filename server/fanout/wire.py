@@ -1,0 +1,117 @@
+"""The websocket wire: a frame encoded once per room, written straight to every viewer's socket.
+
+A server-to-client websocket frame is not masked, so the bytes of one event are identical for
+every viewer of a room. The hub encodes them once; for each viewer that is keeping up, the outbox
+writes them to the connection's transport at once (as ``websockets.broadcast()`` does), with no
+task to wake and no ASGI message per viewer. A viewer that is not keeping up (its socket's buffer
+is above the high-water mark) gets its frames queued and batched by its own sender task instead.
+
+This needs a hook below ASGI, so plenary runs uvicorn with ``PlenaryWebSocketProtocol``: uvicorn's
+websockets-sansio protocol plus an extension in the connection's scope that exposes a
+``DirectWriter``. Under any other server the extension is absent and every frame goes through
+ASGI as before: same bytes on the wire, only slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from server.limits import STALLED_CLOSE_GRACE_S, VIEWER_SEND_BUFFER_BYTES
+
+# The key of the scope extension through which the endpoint finds the connection's writer.
+EXTENSION = "plenary.direct_writer"
+
+
+def text_frame(payload: bytes) -> bytes:
+    """One complete, unmasked, unfragmented websocket text frame (RFC 6455 section 5.2) carrying
+    ``payload``, which must be UTF-8 text."""
+    n = len(payload)
+    if n < 126:
+        return struct.pack("!BB", 0x81, n) + payload
+    if n < 1 << 16:
+        return struct.pack("!BBH", 0x81, 126, n) + payload
+    return struct.pack("!BBQ", 0x81, 127, n) + payload
+
+
+class DirectWriter:
+    """Writes pre-encoded frames to one connection's transport, bypassing ASGI."""
+
+    __slots__ = ("_proto",)
+
+    def __init__(self, proto: PlenaryWebSocketProtocol) -> None:
+        self._proto = proto
+
+    def ready(self) -> bool:
+        """True when a frame written now goes straight out: the connection is open, nothing
+        negotiated changes the bytes (compression), and its buffer is below the high-water mark."""
+        p = self._proto
+        return p.direct_ok and not p.paused and not p.close_sent and not p.disconnected
+
+    def write(self, frame: bytes) -> None:
+        self._proto.transport.write(frame)
+
+    def drop(self, code: int, reason: str) -> None:
+        """Close a connection that fell too far behind without waiting for its buffer.
+
+        The close frame is queued behind what the socket already holds: a viewer that starts
+        reading again within the grace period reads the code and resumes; otherwise the
+        connection is aborted, and everything held for it is freed."""
+        p = self._proto
+        if p.close_sent or p.disconnected:
+            return
+        p.conn.send_close(code, reason)
+        p.transport.write(b"".join(p.conn.data_to_send()))
+        p.close_sent = True
+        p.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        if p.close_timer is not None:
+            p.close_timer.cancel()
+        p.close_timer = p.loop.call_later(STALLED_CLOSE_GRACE_S, p.transport.abort)
+
+
+class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websockets-sansio protocol, with a ``DirectWriter`` in each connection's scope."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.paused = False
+        self.direct_ok = False
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and VIEWER_SEND_BUFFER_BYTES:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, VIEWER_SEND_BUFFER_BYTES)
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        # The application task is created above but runs later, so the scope can still be
+        # extended here. Frames written directly are plain text frames: only without an
+        # extension (per-message compression) that would change their bytes.
+        scope = getattr(self, "scope", None)
+        if scope is not None and self.response.status_code == 101:
+            self.direct_ok = not self.conn.extensions
+            scope["extensions"][EXTENSION] = DirectWriter(self)
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept" and self.handshake_complete:
+            # The handshake's request and response (two header maps) are not needed once the
+            # connection is open, and a viewer holds its connection for hours. The request's
+            # headers are emptied too: the websockets parser's suspended frame still refers to
+            # the request. (The ASGI scope keeps its own copy of the headers.)
+            self.request.headers.clear()
+            self.request = self.response = None  # type: ignore[assignment]
+
+    def pause_writing(self) -> None:
+        self.paused = True
+        super().pause_writing()
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        super().resume_writing()

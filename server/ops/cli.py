@@ -1,0 +1,532 @@
+"""The ``plenary`` command: serve, meeting, push, export, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from server.backends import Backend, backend_from_url
+from server.config import Settings
+from server.domain import links
+from server.domain.errors import AdminError, Invalid
+from server.ops.pusher import PushError, push_lines
+from server.record import exports
+from server.services import admin
+
+T = TypeVar("T")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    s = Settings()
+    for name in ("host", "port", "data_dir", "backend_url", "public_url"):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(s, name, value)
+    if getattr(args, "allowed_origin", None):
+        s.allowed_origins = [*s.allowed_origins, *args.allowed_origin]
+    return s
+
+
+def _with_backend(settings: Settings, work: Callable[[Backend], Awaitable[T]]) -> T:
+    async def run() -> T:
+        if not settings.backend_url:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        backend = backend_from_url(settings.resolved_backend_url())
+        await backend.start()
+        try:
+            return await work(backend)
+        finally:
+            await backend.close()
+
+    return asyncio.run(run())
+
+
+# -- serve --------------------------------------------------------------------------------------
+async def _first_start(backend: Backend, settings: Settings) -> str:
+    meetings = await backend.list_meetings()
+    base = settings.base_url()
+    if not meetings:
+        from server.ops import demo  # the meeting plenary was shaped for, as the demo has it
+
+        meeting, keys = await demo.create_meeting(backend)
+        return (
+            "Created a demo meeting. Its links (keep the chair and captioner links secret):\n"
+            + links.build(base, meeting, keys).as_text()
+        )
+    lines = [
+        "Meetings (viewer links; `plenary meeting reissue` makes new chair or captioner links):"
+    ]
+    for m in meetings:
+        lines.append(f"  {m.title}  (id {m.id})")
+        for r in m.rooms:
+            lines.append(f"    {r.name:<18} {links.viewer_url(base, m.id, r.id)}")
+    return "\n".join(lines)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.ops import gcpolicy
+    from server.ops.serving import uvicorn_config
+    from server.web.app import create_app
+
+    if args.demo:
+        return cmd_demo(argparse.Namespace(**{**vars(args), "speed": None, "exit": False}))
+    settings = _settings(args)
+    print(_with_backend(settings, lambda b: _first_start(b, settings)), flush=True)
+    print(f"\nplenary is serving on {settings.base_url()}  (Ctrl+C stops it)", flush=True)
+    gcpolicy.start()
+    config = uvicorn_config(
+        create_app(settings),
+        settings.host,
+        settings.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+# -- meeting ------------------------------------------------------------------------------------
+def cmd_meeting_create(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> links.MeetingLinks:
+        meeting, keys = await admin.create_meeting(
+            backend,
+            args.title,
+            args.room or ["Plenary"],
+            passcode=args.passcode,
+            timezone=args.timezone,
+            starts=args.starts or "",
+            ends=args.ends or "",
+            venue=args.venue or "",
+            chaired_by=args.chaired_by or "",
+        )
+        return links.build(settings.base_url(), meeting, keys)
+
+    result = _with_backend(settings, work)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.as_text())
+    return 0
+
+
+def cmd_meeting_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    meetings = _with_backend(settings, lambda b: b.list_meetings())
+    base = settings.base_url()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "meeting": m.id,
+                        "title": m.title,
+                        "rooms": [
+                            {
+                                "room": r.id,
+                                "name": r.name,
+                                "status": r.status,
+                                "viewer": links.viewer_url(base, m.id, r.id),
+                            }
+                            for r in m.rooms
+                        ],
+                    }
+                    for m in meetings
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    if not meetings:
+        print("No meetings yet: `plenary meeting create TITLE --room NAME`")
+    for m in meetings:
+        print(f"{m.id}  {m.title}")
+        for r in m.rooms:
+            print(f"    {r.id:<16} {r.status:<7} {links.viewer_url(base, m.id, r.id)}")
+    return 0
+
+
+def cmd_meeting_reissue(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> links.MeetingLinks:
+        keys = await admin.reissue(backend, args.meeting, args.role, args.room)
+        meeting = await backend.load_meeting(args.meeting)
+        assert meeting is not None
+        return links.build(settings.base_url(), meeting, keys)
+
+    result = _with_backend(settings, work)
+    print("The old link no longer works. New link:")
+    if result.chair:
+        print(f"  chair console      {result.chair}")
+    for r in result.rooms:
+        if r.captioner:
+            print(f"  captioner          {r.captioner}\n  caption API        {r.caption_api}")
+    return 0
+
+
+# -- push, export --------------------------------------------------------------------------------
+def cmd_push(args: argparse.Namespace) -> int:
+    try:
+        sent = push_lines(args.url, sys.stdin, lang=args.lang or "")
+    except PushError as exc:
+        print(f"plenary push: refused: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(f"plenary push: {sent} line(s) accepted", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from server.record import documents
+
+    settings = _settings(args)
+    body = _with_backend(
+        settings, lambda b: documents.export(b, args.meeting, args.room, args.format)
+    )
+    _write(body, args.output)
+    return 0
+
+
+def _write(body: bytes, output: str | None) -> None:
+    if output:
+        Path(output).write_bytes(body)
+    elif not sys.stdout.isatty() or not body.startswith(b"PK"):
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+    else:
+        raise AdminError("a .docx is not for a terminal: write it to a file with -o")
+
+
+# -- report, demo ---------------------------------------------------------------------------------
+def cmd_report(args: argparse.Namespace) -> int:
+    from server.record import documents
+
+    settings = _settings(args)
+    fmt = args.format or ("docx" if args.output and args.output.endswith(".docx") else "md")
+    body = _with_backend(settings, lambda b: documents.report(b, args.meeting, args.name, fmt))
+    _write(body, args.output)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server.ops import demo
+
+    return demo.main(_settings(args), args)
+
+
+# -- participant ----------------------------------------------------------------------------------
+def _print_registered(
+    settings: Settings, meeting_id: str, room: str, done: list[Any], as_json: bool
+) -> None:
+    from server.domain.links import personal_url
+
+    base = settings.base_url()
+    rows = [
+        {
+            "id": r.participant.id,
+            "name": r.participant.name,
+            "delegation": r.participant.delegation,
+            "group": r.participant.group,
+            "presence": r.participant.presence,
+            "link": personal_url(base, meeting_id, room, r.key),
+        }
+        for r in done
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    print("Personal links (each is a secret: send it to that person only):")
+    for row in rows:
+        where = "in the room" if row["presence"] == "in_room" else "remote"
+        about = ", ".join(x for x in (row["delegation"], row["group"], where) if x)
+        print(f"  {row['name']} ({about})\n    {row['link']}")
+
+
+def _participants_change(args: argparse.Namespace, change: Callable[[Any], T]) -> tuple[str, T]:
+    """Apply a change to a meeting's participants; the room their links open."""
+    from server.domain.agenda import agenda_room
+
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> tuple[str, T]:
+        meeting = await backend.load_meeting(args.meeting)
+        if meeting is None:
+            raise AdminError(f"no meeting {args.meeting!r}; see `plenary meeting list`")
+        room = args.room or agenda_room(meeting)
+        if meeting.room(room) is None:
+            names = ", ".join(r.id for r in meeting.rooms)
+            raise AdminError(f"no room {room!r} (rooms: {names})")
+        _, result = await admin.update_meeting(backend, meeting.id, change)
+        return room, result
+
+    return _with_backend(settings, work)
+
+
+def cmd_participant_add(args: argparse.Namespace) -> int:
+    from server.domain import participants
+
+    def change(meeting: Any) -> list[Any]:
+        person = participants.check(
+            meeting.groups,
+            args.name,
+            args.delegation or "",
+            args.group or "",
+            "in room" if args.in_room else "remote",
+        )
+        return participants.register(meeting, [person])
+
+    room, done = _participants_change(args, change)
+    _print_registered(_settings(args), args.meeting, room, done, args.json)
+    return 0
+
+
+def cmd_participant_import(args: argparse.Namespace) -> int:
+    from server.domain import participants
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AdminError(f"cannot read {args.file}: {exc}") from exc
+
+    def change(meeting: Any) -> list[Any]:
+        return participants.register(meeting, participants.parse_csv(text, meeting.groups))
+
+    room, done = _participants_change(args, change)
+    _print_registered(_settings(args), args.meeting, room, done, args.json)
+    return 0
+
+
+def cmd_participant_link(args: argparse.Namespace) -> int:
+    from server.domain import participants
+
+    room, done = _participants_change(args, lambda m: participants.reissue(m, args.participant))
+    print("The old link no longer works.", file=sys.stderr)
+    _print_registered(_settings(args), args.meeting, room, [done], args.json)
+    return 0
+
+
+def cmd_participant_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    meeting = _with_backend(settings, lambda b: b.load_meeting(args.meeting))
+    if meeting is None:
+        raise AdminError(f"no meeting {args.meeting!r}; see `plenary meeting list`")
+    rows = [
+        {"id": p.id, "name": p.name, "delegation": p.delegation, "group": p.group,
+         "presence": p.presence}
+        for p in meeting.participants
+    ]  # fmt: skip
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not rows:
+        print("No participants yet: `plenary participant add MEETING NAME` or `… import`")
+    for r in [] if args.json else rows:
+        print(f"{r['id']}  {r['name']:<28} {r['delegation']:<24} {r['group']:<20} {r['presence']}")
+    return 0
+
+
+def _add_participant_parser(sub: Any) -> None:
+    part = sub.add_parser(
+        "participant", help="register participants and hand out their personal links"
+    )
+    psub = part.add_subparsers(dest="action", required=True)
+    add = psub.add_parser("add", help="register one participant and print their link")
+    add.add_argument("meeting")
+    add.add_argument("name")
+    add.add_argument("--delegation", help="delegation or organisation")
+    add.add_argument("--group", help="stakeholder group, e.g. 'Civil society'")
+    add.add_argument("--in-room", action="store_true", help="in the room (default: remote)")
+    imp = psub.add_parser(
+        "import", help="register participants from a CSV file and print their links"
+    )
+    imp.add_argument("meeting")
+    imp.add_argument("file", help="CSV with a header row: name, delegation, group, presence")
+    link = psub.add_parser("link", help="revoke a participant's link and issue a new one")
+    link.add_argument("meeting")
+    link.add_argument("participant", help="the participant's id (see `participant list`)")
+    for p, func in ((add, cmd_participant_add), (imp, cmd_participant_import),
+                    (link, cmd_participant_link)):  # fmt: skip
+        p.add_argument("--room", help="the room the links open (default: the plenary)")
+        p.add_argument("--json", action="store_true", help="print JSON")
+        _store_flags(p)
+        p.set_defaults(func=func)
+    lst = psub.add_parser("list", help="list a meeting's participants")
+    lst.add_argument("meeting")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+    _store_flags(lst)
+    lst.set_defaults(func=cmd_participant_list)
+
+
+# -- migrate ------------------------------------------------------------------------------------
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from server.ops.migrate import MigrationError, migrate
+
+    async def run() -> str:
+        src, dst = backend_from_url(args.src), backend_from_url(args.dst)
+        await src.start()
+        try:
+            await dst.start()
+            try:
+                r = await migrate(src, dst, lambda line: print(line, flush=True))
+            finally:
+                await dst.close()
+        finally:
+            await src.close()
+        return (
+            f"moved {r.meetings} meeting(s), {r.rooms} room(s): {r.events} events copied, "
+            f"{r.verified} already there and identical, {r.cursors} cursors"
+        )
+
+    try:
+        print(asyncio.run(run()))
+    except MigrationError as exc:
+        raise AdminError(str(exc)) from exc
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------------------
+def _store_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        dest="data_dir",
+        type=Path,
+        help="where the embedded record lives (env PLENARY_DATA_DIR; default ./plenary-data)",
+    )
+    p.add_argument(
+        "--backend",
+        dest="backend_url",
+        help="backend URL: sqlite:///file.db or redis://host:port "
+        "(env PLENARY_BACKEND; default: SQLite in the data directory)",
+    )
+    p.add_argument(
+        "--public-url",
+        dest="public_url",
+        help="the address people use, for links (env PLENARY_PUBLIC_URL)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plenary", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host", help="address to listen on (env PLENARY_HOST; 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (env PLENARY_PORT; 8000)")
+    serve.add_argument(
+        "--allowed-origin",
+        action="append",
+        help="another origin whose pages may connect (repeatable; "
+        "env PLENARY_ALLOWED_ORIGINS, comma separated)",
+    )
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="replay the scripted demo meeting live (same as `plenary demo`)",
+    )
+    _store_flags(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    meeting = sub.add_parser("meeting", help="create and list meetings, re-issue links")
+    msub = meeting.add_subparsers(dest="action", required=True)
+    create = msub.add_parser("create", help="create a meeting and print its links")
+    create.add_argument("title")
+    create.add_argument("--room", action="append", help="a room (repeatable; default Plenary)")
+    create.add_argument("--passcode", help="viewers must enter this passcode (default: public)")
+    create.add_argument(
+        "--timezone", default="UTC", help="the meeting's time zone, e.g. Europe/Zurich"
+    )
+    create.add_argument("--starts", help="first day, YYYY-MM-DD")
+    create.add_argument("--ends", help="last day, YYYY-MM-DD")
+    create.add_argument(
+        "--venue", help='where it meets, as the summary says it: "the Palais des Nations, Geneva"'
+    )
+    create.add_argument(
+        "--chaired-by", help='who chairs it, as the summary names them: "Ms. Ana Silva (Brazil)"'
+    )
+    create.add_argument("--json", action="store_true", help="print a JSON object")
+    _store_flags(create)
+    create.set_defaults(func=cmd_meeting_create)
+    lst = msub.add_parser("list", help="list meetings and their viewer links")
+    lst.add_argument("--json", action="store_true")
+    _store_flags(lst)
+    lst.set_defaults(func=cmd_meeting_list)
+    reissue = msub.add_parser(
+        "reissue", help="revoke a chair or captioner link and issue a new one"
+    )
+    reissue.add_argument("meeting")
+    reissue.add_argument("role", choices=["chair", "captioner"])
+    reissue.add_argument("--room", help="the captioner's room")
+    _store_flags(reissue)
+    reissue.set_defaults(func=cmd_meeting_reissue)
+
+    push = sub.add_parser("push", help="push standard input, line by line, to a caption URL")
+    push.add_argument("url", help="the room's caption API URL (with its key)")
+    push.add_argument("--lang", help="language tag, e.g. en-US")
+    push.set_defaults(func=cmd_push)
+
+    export = sub.add_parser("export", help="export a room's transcript, or the whole meeting's")
+    export.add_argument("meeting")
+    export.add_argument("room", nargs="?", help="the room (default: every room, one document)")
+    export.add_argument("--format", "-f", default="txt", choices=sorted(exports.FORMATS))
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    _store_flags(export)
+    export.set_defaults(func=cmd_export)
+
+    report = sub.add_parser(
+        "report", help="the per-item digest, participation figures or draft chair's summary"
+    )
+    report.add_argument("meeting")
+    report.add_argument("name", choices=["digest", "figures", "summary"])
+    report.add_argument(
+        "--format", "-f", choices=["md", "html", "json", "docx"],
+        help="md (default), html (digest, figures), json, docx (summary)",
+    )  # fmt: skip
+    report.add_argument("--output", "-o", help="file to write (default: standard output)")
+    _store_flags(report)
+    report.set_defaults(func=cmd_report)
+
+    demo = sub.add_parser(
+        "demo", help="serve and replay a scripted meeting live, then leave it running to explore"
+    )
+    demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="port (default 8000)")
+    demo.add_argument(
+        "--speed", type=float, default=None,
+        help="how much faster than the script's own timing (default: the whole meeting in "
+        "about a minute)",
+    )  # fmt: skip
+    demo.add_argument("--exit", action="store_true", help="stop when the replay is done")
+    _store_flags(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="copy every meeting and room record from one backend to another "
+        "(stop the servers writing to SRC first)",
+    )
+    migrate.add_argument("src", help="backend URL to read, e.g. sqlite:///plenary-data/plenary.db")
+    migrate.add_argument("dst", help="backend URL to write, e.g. redis://localhost:6379/0")
+    migrate.set_defaults(func=cmd_migrate)
+    _add_participant_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except AdminError as exc:
+        print(f"plenary: {exc}", file=sys.stderr)
+        return 2
+    except Invalid as exc:
+        print(f"plenary: {exc.message}", file=sys.stderr)
+        return 2
+    return result

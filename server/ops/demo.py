@@ -1,0 +1,628 @@
+"""A scripted meeting replayed live through the real paths, for newcomers, tests and benchmarks.
+
+The meeting is the third meeting of the CSTD Working Group on Enhanced Cooperation (the seed
+meeting): opening and agenda adoption, briefings by the ITU, the IGF secretariat and Brazil, the
+correspondence group's presentation and Dr. Yokozawa's analysis, an ad-hoc group chaired by
+Mr. Reddy (India) on the structure of the report, two break-out groups convened in parallel by Peru
+and Mexico on categories A and B, plenary on categories C and D with part of D and all of E not
+discussed, and the way forward.
+
+Nothing is written to the record directly. A captioner types into the plenary over the websocket
+(keystroke edits, then commits) and the break-out groups' captioners post to the Zoom-compatible
+caption endpoint; the chair runs the agenda and the speakers' list with websocket commands and
+opens and closes groups over HTTP; remote participants ask for the floor from their own links.
+Speaking times and waits are therefore real, compressed by ``speed``.
+
+``plenary demo`` serves, prints the links and replays; the script plays in about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import websockets
+
+from server.backends.base import Backend
+from server.config import Settings
+from server.domain import links
+from server.domain.meetings import Meeting
+from server.limits import DEMO_COMMAND_TIMEOUT_S as COMMAND_TIMEOUT_S
+from server.limits import MAX_FRAME_BYTES
+from server.services import admin
+
+TITLE = "Third Meeting of the CSTD Working Group on Enhanced Cooperation (WGEC)"
+TIMEZONE = "Europe/Zurich"
+VENUE = "the Palais des Nations in Geneva, Switzerland"
+CHAIRED_BY = "Mr. Peter Major (Hungary)"
+
+# Seconds of script time per word typed and per pause; at speed 1 the meeting plays in about a
+# minute, which is as long as a newcomer watches before wanting to click around.
+WORD_S = 0.045
+BEAT_S = 0.35
+# The server allows a client 40 messages a second, sustained (server/limits.py); the replay
+# stays under it at any speed, as a real client must.
+MIN_SEND_INTERVAL_S = 1 / 32
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    key: str  # how the script refers to them
+    name: str
+    delegation: str
+    group: str
+    presence: str
+
+
+PEOPLE = [
+    Person("itu", "Representative of the ITU", "ITU", "Intergovernmental organisations", "in_room"),
+    Person("igf", "Representative of the IGF Secretariat", "IGF Secretariat",
+           "Intergovernmental organisations", "remote"),
+    Person("brazil", "Representative of Brazil", "Brazil", "Governments", "in_room"),
+    Person("rushton", "Mr. Rushton", "Correspondence group", "", "in_room"),
+    Person("yokozawa", "Dr. Yokozawa", "Japan", "Governments", "in_room"),
+    Person("reddy", "Mr. Reddy", "India", "Governments", "in_room"),
+    Person("peru", "Representative of Peru", "Peru", "Governments", "in_room"),
+    Person("mexico", "Representative of Mexico", "Mexico", "Governments", "in_room"),
+    Person("egypt", "Representative of Egypt", "Egypt", "Governments", "in_room"),
+    Person("sweden", "Representative of Sweden", "Sweden", "Governments", "in_room"),
+    Person("civil", "Ms. L. Haddad", "Digital Rights Coalition", "Civil society", "remote"),
+    Person("business", "Mr. T. Nakamura", "Global Telecom Association", "Private sector",
+           "remote"),
+    Person("academic", "Dr. S. Mensah", "Open Networks Institute",
+           "Technical and academic community", "remote"),
+]  # fmt: skip
+BY_KEY = {p.key: p for p in PEOPLE}
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    key: str
+    number: str
+    title: str
+    parent: str | None = None
+
+
+AGENDA = [
+    AgendaItem("opening", "1", "Opening of the meeting and adoption of the agenda"),
+    AgendaItem("briefings", "2", "Briefings on WSIS+10, the IGF and the Global Multi-stakeholder "
+               "Meeting on the Future of Internet Governance"),
+    AgendaItem("cg", "3", "Correspondence group: presentations and discussion"),
+    AgendaItem("report", "4", "Structure of the report to the CSTD at its seventeenth session"),
+    AgendaItem("rolling", "5", "Rolling document of draft recommendations"),
+    AgendaItem("ab", "5.1", "Categories A and B", "rolling"),
+    AgendaItem("c", "5.2", "Category C: Role of stakeholders", "rolling"),
+    AgendaItem("d", "5.3", "Category D: Developing countries", "rolling"),
+    AgendaItem("e", "5.4", "Category E: Barriers for participation in enhanced cooperation",
+               "rolling"),
+    AgendaItem("way", "6", "Way forward"),
+]  # fmt: skip
+
+# What the chair records: the facts the draft summary must contain.
+OUTCOMES = {
+    "opening": "The group adopted the agenda and agreed to continue the work as suggested by the "
+    "Chair.",
+    "briefings": "The WGEC took note of the briefings.",
+    "cg": "The WGEC discussed the presentations.",
+    "report": "The WGEC approved the draft structure of the report with the amendments suggested "
+    "by the Chair.",
+    "ab": "The plenary endorsed the work carried out in the break-out groups.",
+    "c": "Consensus formed around certain issues; wide divergences of opinion persisted on others.",
+    "d": "Part of the proposals under category D were not discussed for lack of time.",
+    "way": "Another meeting will be held before the annual session of the CSTD; the "
+    "correspondence group is requested to continue its work in accordance with its Terms of "
+    "Reference.",
+}
+STATUSES = {"e": "not_discussed"}  # every other item ends concluded; 5 ends with its sub-items
+
+GROUPS = {
+    "adhoc": {"name": "Ad-hoc group on the report structure", "kind": "adhoc",
+              "convener": "Mr. Reddy (India)", "topic": "Structure of the report"},
+    "a": {"name": "Break-out group A", "kind": "breakout", "convener": "Peru",
+          "topic": "Category A: Implementation of the Tunis Agenda"},
+    "b": {"name": "Break-out group B", "kind": "breakout", "convener": "Mexico",
+          "topic": "Category B: Public policy issues and possible mechanisms"},
+}  # fmt: skip
+REPORTS = {
+    "adhoc": "Proposed structure: introduction, mandate and working methods, the mapping of "
+    "international public policy issues, recommendations, annexes.",
+    "a": "Draft recommendations under category A separated from the statements.",
+    "b": "Draft recommendations under category B separated from the statements.",
+}
+
+
+# -- talking to the server -------------------------------------------------------------------------
+class Connection:
+    """A websocket client of one room that numbers its commands and waits for their answers."""
+
+    def __init__(self, ws: Any, name: str) -> None:
+        self.ws = ws
+        self.name = name
+        self.numbers = itertools.count(1)
+        self.waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.reader = asyncio.create_task(self._read())
+        self.last_send = 0.0
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self.last_send + MIN_SEND_INTERVAL_S - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.last_send = loop.time()
+        await self.ws.send(json.dumps(frame))
+
+    @classmethod
+    async def open(cls, base_ws: str, meeting: str, room: str, key: str, name: str) -> Connection:
+        ws = await websockets.connect(
+            f"{base_ws}/ws/{meeting}/{room}", max_size=MAX_FRAME_BYTES * 64
+        )
+        hello = {"type": "hello", "after": 0, "key": key, "name": name,
+                 "client": "demo-" + secrets.token_hex(6)}  # fmt: skip
+        await ws.send(json.dumps(hello))
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), COMMAND_TIMEOUT_S))
+        if welcome.get("type") != "welcome":
+            raise RuntimeError(f"{name}: not welcomed: {welcome}")
+        return cls(ws, name)
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for message in self.ws:
+                for part in str(message).split("\n"):
+                    frame = json.loads(part)
+                    n = frame.get("n")
+                    if frame.get("type") in ("ack", "error") and n in self.waiting:
+                        self.waiting.pop(n).set_result(frame)
+
+    async def request(self, frame: dict[str, Any]) -> int | None:
+        n = next(self.numbers)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.waiting[n] = future
+        await self.send({**frame, "n": n})
+        answer = await asyncio.wait_for(future, COMMAND_TIMEOUT_S)
+        if answer["type"] == "error":
+            raise RuntimeError(f"{self.name}: {frame.get('op', frame['type'])}: {answer}")
+        seq: int | None = answer.get("seq")
+        return seq
+
+    async def cmd(self, op: str, **args: Any) -> int | None:
+        return await self.request({"type": "cmd", "op": op, "args": args})
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self.reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.reader
+
+
+def _http(method: str, url: str, key: str | None, body: bytes | None, kind: str) -> Any:
+    headers = {"content-type": kind}
+    if key:
+        headers["authorization"] = f"Bearer {key}"
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) URL: {url[:80]}")
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(req, timeout=COMMAND_TIMEOUT_S) as response:  # noqa: S310
+            text = response.read().decode()
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(
+            f"{method} {url.split('?')[0]}: {exc.code} {exc.read()[:300]!r}"
+        ) from None
+    return json.loads(text) if text.startswith(("{", "[")) else text
+
+
+def _key(link: str) -> str:
+    return link.split("#key=", 1)[1]
+
+
+# -- the replay ------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Demo:
+    base: str
+    meeting: str
+    chair_key: str
+    speed: float
+    log: Callable[[str], None]
+    items: dict[str, int] = field(default_factory=dict)
+    participants: dict[str, str] = field(default_factory=dict)  # person key -> participant id
+    personal: dict[str, str] = field(default_factory=dict)  # person key -> link key
+    chairs: dict[str, Connection] = field(default_factory=dict)  # room -> chair connection
+    remote: dict[str, Connection] = field(default_factory=dict)  # person key -> connection
+    captioner: Connection | None = None
+    caption_urls: dict[str, str] = field(default_factory=dict)  # group room -> caption URL
+    caption_seq: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def base_ws(self) -> str:
+        return "ws" + self.base[4:]
+
+    async def pause(self, beats: float = 1.0) -> None:
+        await asyncio.sleep(beats * BEAT_S / self.speed)
+
+    async def api(self, method: str, path: str, body: Any = None, kind: str = "json") -> Any:
+        data = None if body is None else (json.dumps(body) if kind == "json" else body).encode()
+        media = "application/json" if kind == "json" else "text/csv; charset=utf-8"
+        url = self.base + path
+        return await asyncio.to_thread(_http, method, url, self.chair_key, data, media)
+
+    # -- the captioner -----------------------------------------------------------------------
+    async def say(self, text: str, speaker: str = "", room: str = "plenary") -> None:
+        """The plenary captioner types the line word by word, then commits it; a group's
+        captioning software posts it to the caption endpoint."""
+        if room != "plenary":
+            self.caption_seq[room] = self.caption_seq.get(room, 0) + 1
+            url = f"{self.caption_urls[room]}&seq={self.caption_seq[room]}&lang=en-US"
+            await asyncio.to_thread(_http, "POST", url, None, text.encode(), "text/plain")
+            await asyncio.sleep(len(text.split()) * WORD_S / self.speed)
+            return
+        assert self.captioner is not None
+        words = text.split()
+        # Fast replays type several words per keystroke message rather than flood the server.
+        step = max(1, math.ceil(MIN_SEND_INTERVAL_S / (WORD_S / self.speed)))
+        for n in range(0, len(words), step):
+            piece = (" " if n else "") + " ".join(words[n : n + step])
+            await self.captioner.send({"type": "edit", "del": 0, "ins": piece})
+            await asyncio.sleep(step * WORD_S / self.speed)
+        await self.captioner.request({"type": "commit", "text": text, "speaker": speaker})
+
+    async def chair_says(self, *lines: str, room: str = "plenary") -> None:
+        for line in lines:
+            await self.say(line, "Chair", room)
+
+    # -- the chair ---------------------------------------------------------------------------
+    async def cmd(self, op: str, room: str = "plenary", **args: Any) -> int | None:
+        return await self.chairs[room].cmd(op, **args)
+
+    async def take_up(self, item: str, room: str = "plenary") -> None:
+        await self.cmd("agenda.current", room, item=self.items[item])
+
+    async def conclude(self, item: str) -> None:
+        if item in OUTCOMES:
+            await self.cmd("agenda.outcome", item=self.items[item], text=OUTCOMES[item])
+        status = STATUSES.get(item, "concluded")
+        await self.cmd("agenda.status", item=self.items[item], status=status)
+
+    async def ask(self, person: str, kind: str = "speak", note: str = "") -> int:
+        """A remote participant asks from their own link; someone in the room raises their
+        flag and the chair adds them. Returns the entry's id."""
+        if BY_KEY[person].presence == "remote":
+            seq = await self.remote[person].cmd("floor.request", kind=kind, note=note)
+        else:
+            seq = await self.cmd(
+                "floor.add", participant=self.participants[person], kind=kind, note=note
+            )
+        assert seq is not None
+        return seq
+
+    async def ask_in(self, room: str, person: str) -> int:
+        seq = await self.cmd("floor.add", room, participant=self.participants[person])
+        assert seq is not None
+        return seq
+
+    async def speak(self, entry: int, *lines: str, room: str = "plenary") -> None:
+        """Give the floor to an entry; the captioner takes down what they say; end it."""
+        await self.cmd("floor.grant", room, entry=entry, limit_s=180)
+        await self.pause(0.5)
+        for line in lines:
+            await self.say(line, room=room)
+        await self.pause(0.3)
+        await self.cmd("floor.end", room)
+
+    async def present(self, person: str, subject: str, *lines: str) -> None:
+        entry = await self.cmd(
+            "floor.add", participant=self.participants[person], note=f"Presentation: {subject}"
+        )
+        assert entry is not None
+        await self.speak(entry, *lines)
+
+    # -- groups ------------------------------------------------------------------------------
+    async def open_group(self, name: str, item: str) -> str:
+        answer = await self.api(
+            "POST", f"/api/m/{self.meeting}/rooms", {**GROUPS[name], "item": self.items[item]}
+        )
+        room: str = answer["room"]
+        self.caption_urls[room] = (
+            answer["caption_api"]
+            + "&name="
+            + urllib.parse.quote(f"Captioner, {GROUPS[name]['name']}")
+        )
+        self.chairs[room] = await Connection.open(
+            self.base_ws, self.meeting, room, self.chair_key, "Chair"
+        )
+        self.log(f"  {GROUPS[name]['name']} opened: {self.base}/m/{self.meeting}/{room}")
+        return room
+
+    async def report_group(self, name: str, room: str) -> None:
+        await self.api("POST", f"/api/m/{self.meeting}/{room}/report", {"report": REPORTS[name]})
+        await self.chairs.pop(room).close()
+
+
+async def create(backend: Backend) -> tuple[str, dict[str, str]]:
+    """A fresh demo meeting: its id and its keys."""
+    meeting, keys = await create_meeting(backend)
+    return meeting.id, keys
+
+
+async def create_meeting(backend: Backend) -> tuple[Meeting, dict[str, str]]:
+    """The seed meeting, with nothing recorded yet: what a first start of the server creates,
+    and what the demo replays into."""
+    return await admin.create_meeting(
+        backend,
+        TITLE,
+        ["Plenary"],
+        timezone=TIMEZONE,
+        starts="2014-02-24",
+        ends="2014-02-28",
+        venue=VENUE,
+        chaired_by=CHAIRED_BY,
+    )
+
+
+async def replay(
+    base: str,
+    meeting_id: str,
+    keys: dict[str, str],
+    *,
+    speed: float = 1.0,
+    log: Callable[[str], None] = print,
+) -> Demo:
+    """Replay the script against the server at ``base``; returns when the meeting is over."""
+    demo = Demo(base, meeting_id, keys["chair"], max(speed, 0.01), log)
+    registered = await demo.api(
+        "POST",
+        f"/api/m/{meeting_id}/participants",
+        "name,delegation,group,presence\n"
+        + "".join(f'"{p.name}","{p.delegation}","{p.group}",{p.presence}\n' for p in PEOPLE),
+        kind="csv",
+    )
+    for person, row in zip(PEOPLE, registered["participants"], strict=True):
+        demo.participants[person.key] = row["id"]
+        demo.personal[person.key] = _key(row["link"])
+    demo.chairs["plenary"] = await Connection.open(
+        demo.base_ws, meeting_id, "plenary", demo.chair_key, "Chair"
+    )
+    demo.captioner = await Connection.open(
+        demo.base_ws, meeting_id, "plenary", keys["captioner:plenary"], "Captioner (Ann)"
+    )
+    for person in PEOPLE:
+        if person.presence == "remote":
+            demo.remote[person.key] = await Connection.open(
+                demo.base_ws, meeting_id, "plenary", demo.personal[person.key], person.name
+            )
+    try:
+        for step in SCRIPT:
+            await step(demo)
+    finally:
+        for conn in [*demo.chairs.values(), *demo.remote.values(), demo.captioner]:
+            await conn.close()
+    return demo
+
+
+# -- the script ------------------------------------------------------------------------------------
+async def opening(d: Demo) -> None:
+    d.log("Opening and adoption of the agenda")
+    parents: dict[str, int] = {}
+    for item in AGENDA:
+        parent = parents.get(item.parent) if item.parent else None
+        seq = await d.cmd("agenda.add", number=item.number, title=item.title, parent=parent)
+        assert seq is not None
+        d.items[item.key] = parents[item.key] = seq
+    await d.take_up("opening")
+    await d.chair_says(
+        "Good morning, distinguished delegates, and welcome to the third meeting of the Working "
+        "Group on Enhanced Cooperation.",
+        "Remote participation and a live transcript are available for this meeting.",
+        "Let me summarise the first and second meetings and outline the agenda before you.",
+    )
+    egypt = await d.ask("egypt")
+    await d.speak(egypt, "Thank you, Chair. We support the agenda and the way forward you "
+                  "suggest.")  # fmt: skip
+    await d.cmd("agenda.adopt")
+    await d.chair_says("I see no objection. The agenda is adopted.")
+    await d.conclude("opening")
+    await d.pause()
+
+
+async def briefings(d: Demo) -> None:
+    d.log("Briefings by the ITU, the IGF secretariat and Brazil")
+    await d.take_up("briefings")
+    await d.chair_says("I invite the ITU, the IGF secretariat and Brazil to brief the group.")
+    await d.present("itu", "preparations for the WSIS+10 High Level Event",
+                    "The WSIS+10 High Level Event will review ten years of implementation.",
+                    "The preparatory process is open to all stakeholders.")  # fmt: skip
+    await d.present("igf", "the Ninth Annual Internet Governance Forum Meeting",
+                    "Preparations for the ninth IGF are under way; the call for workshops is "
+                    "open.")  # fmt: skip
+    await d.present("brazil", "the Global Multi-stakeholder Meeting on the Future of Internet "
+                    "Governance",
+                    "Brazil will host the meeting in April in Sao Paulo.",
+                    "Contributions from all stakeholders are welcome.")  # fmt: skip
+    await d.conclude("briefings")
+    await d.pause()
+
+
+async def correspondence_group(d: Demo) -> None:
+    d.log("Correspondence group: Mr. Rushton, Dr. Yokozawa")
+    await d.take_up("cg")
+    await d.present("rushton", "the correspondence group's spreadsheet of twenty-four areas",
+                    "The correspondence group gathered the international public policy issues "
+                    "into a spreadsheet.",
+                    "They fall into twenty-four broad areas.")  # fmt: skip
+    await d.present("yokozawa", "the multi-stakeholder structure of IGF discussions 2008-2013",
+                    "This analysis shows who spoke in the IGF main sessions from 2008 to 2013, "
+                    "by stakeholder group.")  # fmt: skip
+    civil = await d.ask("civil")
+    business = await d.ask("business")
+    order = await d.ask("academic", "point_of_order", "Remote audio is breaking up")
+    await d.speak(order, "Point of order: the remote audio is breaking up.")
+    await d.chair_says("Thank you; the technicians are looking into it.")
+    await d.speak(civil, "Civil society welcomes the analysis and asks that it be published.")
+    await d.remote["business"].cmd("floor.withdraw", entry=business)
+    sweden = await d.ask("sweden")
+    await d.speak(sweden, "The mapping is a useful basis for our recommendations.")
+    await d.conclude("cg")
+    await d.pause()
+
+
+async def report_structure(d: Demo) -> None:
+    d.log("The report: an ad-hoc group chaired by Mr. Reddy (India)")
+    await d.take_up("report")
+    await d.chair_says("We now turn to the structure of our report to the Commission.",
+                       "I propose an ad-hoc group to guide us on its structure.")  # fmt: skip
+    room = await d.open_group("adhoc", "report")
+    await d.chair_says("The ad-hoc group will meet now.")
+    reddy = await d.ask_in(room, "reddy")
+    await d.speak(reddy, "Colleagues, let us agree on the headings of the report first.",
+                  "I suggest an introduction, the mandate and working methods, the mapping, the "
+                  "recommendations and annexes.", room=room)  # fmt: skip
+    brazil = await d.ask_in(room, "brazil")
+    await d.speak(brazil, "Brazil can support that structure.", room=room)
+    await d.report_group("adhoc", room)
+    await d.chair_says("The ad-hoc group has reported. I suggest two small amendments.")
+    egypt = await d.ask("egypt")
+    await d.speak(egypt, "Egypt supports the structure with the Chair's amendments.")
+    await d.conclude("report")
+    await d.pause()
+
+
+async def _breakout(d: Demo, name: str, people: list[str], lines: list[str]) -> None:
+    room = await d.open_group(name, "ab")
+    for person, line in zip(people, lines, strict=True):
+        entry = await d.ask_in(room, person)
+        await d.speak(entry, line, room=room)
+    await d.report_group(name, room)
+
+
+async def breakouts(d: Demo) -> None:
+    d.log("Two break-out groups in parallel: Peru on category A, Mexico on category B")
+    await d.take_up("rolling")
+    await d.chair_says("The rolling document groups the responses to my call in five "
+                       "categories.")  # fmt: skip
+    await d.take_up("ab")
+    await d.chair_says("Two break-out groups will separate the recommendations from the "
+                       "statements under categories A and B.")  # fmt: skip
+    await asyncio.gather(
+        _breakout(d, "a", ["peru", "egypt"],
+                  ["Under category A we keep the recommendations and move the statements to an "
+                   "annex.", "Egypt agrees with that approach."]),
+        _breakout(d, "b", ["mexico", "sweden"],
+                  ["Under category B we have separated eleven recommendations.",
+                   "Sweden supports the list."]),
+    )  # fmt: skip
+    await d.chair_says("Both groups have reported. May I take it that the plenary endorses "
+                       "their work?")  # fmt: skip
+    peru = await d.ask("peru")
+    await d.speak(peru, "Peru thanks the participants of break-out group A.")
+    await d.conclude("ab")
+    await d.pause()
+
+
+async def categories_c_d(d: Demo) -> None:
+    d.log("Plenary on categories C and D; part of D and all of E not discussed")
+    await d.take_up("c")
+    await d.chair_says("We continue with category C, the role of stakeholders.")
+    for person, line in [
+        ("civil", "Civil society asks for equal footing for all stakeholders."),
+        ("brazil", "Brazil supports a reference to the respective roles of stakeholders."),
+        ("business", "The private sector supports the multi-stakeholder model."),
+        ("egypt", "Egypt sees divergence on the role of governments."),
+    ]:
+        await d.speak(await d.ask(person), line)
+    await d.conclude("c")
+    await d.take_up("d")
+    await d.chair_says("Category D: developing countries.")
+    mexico = await d.ask("mexico")
+    academic = await d.ask("academic")
+    sweden = await d.ask("sweden")
+    civil = await d.ask("civil")
+    await d.speak(mexico, "Capacity building must be central in category D.")
+    await d.speak(academic, "Research networks in developing countries need support to take "
+                  "part.")  # fmt: skip
+    await d.cmd("floor.remove", entry=sweden)
+    await d.chair_says("We have run out of time for category D; the remaining speakers will be "
+                       "heard at our next meeting.")  # fmt: skip
+    await d.cmd("floor.close", points_of_order=True)
+    await d.conclude("d")
+    await d.conclude("e")
+    assert civil  # still waiting: a request that never got the floor
+    await d.pause()
+
+
+async def way_forward(d: Demo) -> None:
+    d.log("The way forward")
+    await d.take_up("way")
+    await d.chair_says("To complete our work we need another meeting before the annual session "
+                       "of the CSTD.")  # fmt: skip
+    india = await d.ask("reddy")
+    await d.speak(india, "India supports another meeting and the continuation of the "
+                  "correspondence group.")  # fmt: skip
+    await d.conclude("way")
+    await d.cmd("agenda.status", item=d.items["rolling"], status="concluded")
+    await d.chair_says("Thank you all. The meeting is closed.")
+
+
+SCRIPT: list[Callable[[Demo], Awaitable[None]]] = [
+    opening,
+    briefings,
+    correspondence_group,
+    report_structure,
+    breakouts,
+    categories_c_d,
+    way_forward,
+]
+
+
+# -- plenary demo ----------------------------------------------------------------------------------
+def main(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve on the configured address, replay the script, keep serving (or stop: --exit)."""
+    import uvicorn
+
+    from server.ops.serving import uvicorn_config
+    from server.web.app import create_app
+
+    if not settings.backend_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings)
+    config = uvicorn_config(app, settings.host, settings.port, log_level="warning")
+    server = uvicorn.Server(config)
+
+    async def run() -> None:
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                serving.result()
+                return
+            await asyncio.sleep(0.05)
+        base = settings.base_url()
+        backend = app.state.plenary.backend
+        meeting_id, keys = await create(backend)
+        meeting = await backend.load_meeting(meeting_id)
+        assert meeting is not None
+        print(links.build(base, meeting, keys).as_text(), flush=True)
+        chair = keys["chair"]
+        print(f"  record console     {base}/m/{meeting_id}/record#key={chair}")
+        print("\nReplaying the meeting; open the links above to follow it live.\n", flush=True)
+        await replay(base, meeting_id, keys, speed=args.speed or 1.0, log=print)
+        print(
+            f"\nThe meeting is over. Its draft chair's summary:\n"
+            f"  plenary report {meeting_id} summary --data-dir {settings.data_dir}\n"
+            f"  or the record console above.",
+            flush=True,
+        )
+        if args.exit:
+            server.should_exit = True
+        await serving
+
+    asyncio.run(run())
+    return 0

@@ -1,0 +1,264 @@
+"""The per-item digest: for each agenda item and each room, the time spent, the presentations,
+every intervention in order, the floor requests, the outcome; then the items not discussed and
+the groups with their convener, duration and report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from server.domain.events import JSON
+from server.record.facts import (
+    Facts,
+    Group,
+    Item,
+    Request,
+    presentation_subject,
+)
+from server.record.markup import (
+    REPORT_STYLE,
+    duration,
+    esc,
+    html_page,
+    html_table,
+    kind_noun,
+    md_escape,
+    md_table,
+    presence_label,
+    status_label,
+)
+
+REQUEST_STATES = ("granted", "withdrawn", "removed", "waiting")
+
+
+def _requests(requests: list[Request]) -> JSON:
+    counts = Counter(r.status for r in requests)
+    return {"made": len(requests), **{state: counts.get(state, 0) for state in REQUEST_STATES}}
+
+
+def _group(facts: Facts, group: Group) -> JSON:
+    item = facts.items.get(group.item) if group.item is not None else None
+    return {
+        "room": group.room,
+        "name": group.name,
+        "kind": group.kind,
+        "convener": group.convener,
+        "topic": group.topic,
+        "item": group.item,
+        "item_label": item.label if item else "",
+        "parent": group.parent,
+        "opened": group.opened,
+        "closed": group.closed,
+        "duration_ms": group.duration_ms(facts.as_of),
+        "report": group.report,
+        "reported": group.reported,
+    }
+
+
+def _room_part(facts: Facts, item_id: int | None, room: str) -> JSON | None:
+    interventions = [i for i in facts.interventions if i.room == room and i.item == item_id]
+    requests = [r for r in facts.requests if r.room == room and r.item == item_id]
+    item = facts.items.get(item_id) if item_id is not None else None
+    time_ms = facts.item_time_ms(item, room) if item is not None else 0
+    if not interventions and not requests and not time_ms:
+        return None
+    return {
+        "room": room,
+        "name": facts.room_name(room),
+        "time_ms": time_ms,
+        "presentations": [i.to_dict() for i in interventions if i.presentation],
+        "interventions": [i.to_dict() for i in interventions],
+        "requests": _requests(requests),
+        "speaking_ms": sum(i.spoken_ms for i in interventions),
+    }
+
+
+def _item(facts: Facts, item: Item) -> JSON:
+    rooms = [p for r in facts.rooms if (p := _room_part(facts, item.id, r.id)) is not None]
+    return {
+        "item": item.id,
+        "number": item.number,
+        "title": item.title,
+        "label": item.label,
+        "parent": item.parent,
+        "status": item.status,
+        "outcome": item.outcome,
+        "discussed": item.discussed,
+        "time_ms": facts.item_time_ms(item),
+        "rooms": rooms,
+        "groups": [_group(facts, g) for g in facts.groups if g.item == item.id],
+    }
+
+
+def digest(facts: Facts) -> JSON:
+    agenda = facts.agenda()
+    outside = [p for r in facts.rooms if (p := _room_part(facts, None, r.id)) is not None]
+    return {
+        "meeting": facts.meeting.id,
+        "title": facts.meeting.title,
+        "timezone": facts.meeting.timezone,
+        "from": facts.first,
+        "as_of": facts.as_of,
+        "items": [_item(facts, item) for item in agenda],
+        "outside_items": outside,
+        "not_discussed": [
+            {"item": i.id, "label": i.label, "status": i.status} for i in agenda if not i.discussed
+        ],
+        "groups": [_group(facts, g) for g in facts.groups],
+    }
+
+
+# -- rendering -------------------------------------------------------------------------------------
+INTERVENTION_HEAD = ("#", "Time", "Name", "Delegation", "Group", "Where", "Kind", "Speaking")
+
+
+def _intervention_rows(facts: Facts, part: JSON) -> list[list[str]]:
+    rows = []
+    for n, i in enumerate(part["interventions"], 1):
+        who = i["who"]
+        kind = kind_noun(i["kind"])
+        if i["presentation"]:
+            kind = "presentation"
+        rows.append(
+            [
+                str(n),
+                facts.clock(i["began"]),
+                who["name"],
+                who["delegation"],
+                who["group"],
+                presence_label(who["presence"]),
+                kind,
+                duration(i["spoken_ms"]) + (" (speaking)" if i["running"] else ""),
+            ]
+        )
+    return rows
+
+
+def _requests_sentence(counts: JSON) -> str:
+    return (
+        f"Floor requests: {counts['made']} made, {counts['granted']} granted, "
+        f"{counts['withdrawn']} withdrawn, {counts['removed']} removed by the chair, "
+        f"{counts['waiting']} never given the floor."
+    )
+
+
+def _presentation_line(p: JSON) -> str:
+    who = p["who"]
+    name = who["name"] + (f" ({who['delegation']})" if who["delegation"] else "")
+    subject = presentation_subject(p["note"])
+    return f"{name}: {subject}" if subject else name
+
+
+def _group_line(g: JSON) -> str:
+    kind = "ad-hoc group" if g["kind"] == "adhoc" else "break-out group"
+    parts = [f"{g['name']} ({kind}"]
+    if g["convener"]:
+        parts.append(f", convened by {g['convener']}")
+    parts.append(f", {duration(g['duration_ms'])})")
+    text = "".join(parts)
+    if g["topic"]:
+        text += f" on {g['topic']}"
+    text += f": reported “{g['report']}”" if g["report"] else ": no report recorded"
+    return text
+
+
+def _status(item: JSON) -> str:
+    return status_label(item["status"])
+
+
+def to_markdown(facts: Facts, d: JSON) -> str:
+    out = [f"# Digest: {md_escape(d['title'])}", ""]
+    if d["from"] is not None:
+        out += [
+            f"Record from {facts.stamp(d['from'])} to {facts.stamp(d['as_of'])} "
+            f"({md_escape(d['timezone'])}).",
+            "",
+        ]
+    for item in d["items"]:
+        out += [f"## {md_escape(item['label'])}", ""]
+        out.append(f"Status: {_status(item)}. Time spent: {duration(item['time_ms'])}.")
+        out.append("")
+        if item["outcome"]:
+            out += [f"Outcome: {md_escape(item['outcome'])}", ""]
+        out += _parts_markdown(facts, item["rooms"])
+        for g in item["groups"]:
+            out += [f"- {md_escape(_group_line(g))}"]
+        if item["groups"]:
+            out.append("")
+    if d["outside_items"]:
+        out += ["## Outside any agenda item", ""]
+        out += _parts_markdown(facts, d["outside_items"])
+    out += ["## Not discussed", ""]
+    out += [f"- {md_escape(i['label'])} ({_status(i)})" for i in d["not_discussed"]] or ["None."]
+    out += ["", "## Groups", ""]
+    out += [f"- {md_escape(_group_line(g))}" for g in d["groups"]] or ["None."]
+    return "\n".join(out) + "\n"
+
+
+def _parts_markdown(facts: Facts, parts: list[Any]) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        out += [f"### {md_escape(part['name'])}: {duration(part['time_ms'])}", ""]
+        for p in part["presentations"]:
+            out.append(f"- Presentation by {md_escape(_presentation_line(p))}")
+        if part["presentations"]:
+            out.append("")
+        if part["interventions"]:
+            out += md_table(INTERVENTION_HEAD, _intervention_rows(facts, part))
+            out.append("")
+        out += [_requests_sentence(part["requests"]), ""]
+    return out
+
+
+def to_html(facts: Facts, d: JSON, extra: list[str] | None = None) -> str:
+    body = [f"<h1>Digest: {esc(d['title'])}</h1>"]
+    if d["from"] is not None:
+        body.append(
+            f'<p class="meta">Record from {facts.stamp(d["from"])} to {facts.stamp(d["as_of"])}'
+            f" ({esc(d['timezone'])}).</p>"
+        )
+    for item in d["items"]:
+        body.append(f"<section>\n<h2>{esc(item['label'])}</h2>")
+        body.append(
+            f"<p>Status: {esc(_status(item))}. Time spent: {duration(item['time_ms'])}.</p>"
+        )
+        if item["outcome"]:
+            body.append(f"<p><strong>Outcome:</strong> {esc(item['outcome'])}</p>")
+        body += _parts_html(facts, item["rooms"])
+        if item["groups"]:
+            body.append("<ul>" + "".join(f"<li>{esc(_group_line(g))}</li>" for g in item["groups"]))
+            body.append("</ul>")
+        body.append("</section>")
+    if d["outside_items"]:
+        body.append("<section>\n<h2>Outside any agenda item</h2>")
+        body += _parts_html(facts, d["outside_items"])
+        body.append("</section>")
+    body.append("<section>\n<h2>Not discussed</h2>")
+    items = [f"<li>{esc(i['label'])} ({esc(_status(i))})</li>" for i in d["not_discussed"]]
+    body.append("<ul>" + "".join(items) + "</ul>" if items else "<p>None.</p>")
+    body.append("</section>\n<section>\n<h2>Groups</h2>")
+    groups = [f"<li>{esc(_group_line(g))}</li>" for g in d["groups"]]
+    body.append("<ul>" + "".join(groups) + "</ul>" if groups else "<p>None.</p>")
+    body.append("</section>")
+    body += extra or []
+    return html_page(f"Digest: {d['title']}", body, REPORT_STYLE)
+
+
+def _parts_html(facts: Facts, parts: list[Any]) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        out.append(f"<h3>{esc(part['name'])}: {duration(part['time_ms'])}</h3>")
+        if part["presentations"]:
+            out.append(
+                "<ul>"
+                + "".join(
+                    f"<li>Presentation by {esc(_presentation_line(p))}</li>"
+                    for p in part["presentations"]
+                )
+                + "</ul>"
+            )
+        if part["interventions"]:
+            rows = _intervention_rows(facts, part)
+            out.append(html_table(INTERVENTION_HEAD, rows, f"Interventions, {part['name']}", 1))
+        out.append(f"<p>{esc(_requests_sentence(part['requests']))}</p>")
+    return out

@@ -1,0 +1,282 @@
+"""Search across a meeting's transcript: words, speaker, delegation, agenda item, room and time.
+
+The index is SQLite FTS5 in memory, built from the log and kept up to date incrementally: each
+search first reads only the events recorded since the last one (per room), so a five-day record
+is read once and every later query costs an index lookup. Corrections replace the line's text in
+the index. The record stays the source of truth: an index can be dropped at any time and is
+rebuilt from the log, on any server process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from server.backends.base import Log
+from server.domain.events import JSON, Event
+from server.domain.keys import room_key
+from server.domain.meetings import Meeting
+from server.limits import BACKLOG_PAGE, MAX_SEARCH_INDEXES, MAX_SEARCH_RESULTS
+
+SCHEMA = """
+CREATE TABLE lines (
+    id INTEGER PRIMARY KEY,
+    room TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    item INTEGER,
+    speaker TEXT NOT NULL,
+    delegation TEXT NOT NULL,
+    text TEXT NOT NULL,
+    corrected INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (room, seq)
+);
+CREATE INDEX lines_ts ON lines (ts);
+CREATE INDEX lines_item ON lines (item, ts);
+CREATE VIRTUAL TABLE lines_fts USING fts5(
+    text, content='lines', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+"""
+
+# Marks around matched words in snippets: control characters never occur in recorded text
+# (clean_text removes them), so they cannot be confused with what someone said.
+HIT_START, HIT_END = "\x01", "\x02"
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+
+
+class SearchError(ValueError):
+    """A query that cannot be run; the message says how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    words: str = ""
+    speaker: str = ""
+    delegation: str = ""
+    item: int | None = None
+    room: str = ""
+    since: int | None = None  # ms, inclusive
+    until: int | None = None  # ms, exclusive
+    limit: int = 100
+    offset: int = 0
+
+
+def match_expression(words: str) -> str:
+    """An FTS5 query from what someone typed: every word must occur (as a word prefix),
+    "quoted phrases" as phrases. Everything is quoted, so FTS5 syntax never leaks through."""
+    terms = []
+    for phrase, word in _TOKEN.findall(words):
+        text = (phrase or word).replace('"', " ").strip()
+        if not text:
+            continue
+        quoted = '"' + text + '"'
+        terms.append(quoted if phrase else quoted + "*")
+    return " AND ".join(terms)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _segments(marked: str) -> list[JSON]:
+    """A highlighted line as segments, for pages that must insert text, never markup."""
+    out: list[JSON] = []
+    for n, part in enumerate(re.split(f"[{HIT_START}{HIT_END}]", marked)):
+        if part:
+            out.append({"text": part, "hit": n % 2 == 1})
+    return out
+
+
+class SearchIndex:
+    def __init__(self, meeting_id: str) -> None:
+        self.meeting_id = meeting_id
+        self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self.db.executescript(SCHEMA)
+        self.upto: dict[str, int] = {}
+        self.items: dict[int, str] = {}  # item id -> "number. title", from agenda.current
+        self.lock = asyncio.Lock()
+
+    # -- keeping up with the log -------------------------------------------------------------
+    def add(self, room: str, events: Iterable[Event]) -> int:
+        """Index a room's events that follow what is indexed already; returns lines added."""
+        added = 0
+        cur = self.db.cursor()
+        for ev in events:
+            if ev.seq <= self.upto.get(room, 0):
+                continue
+            self.upto[room] = ev.seq
+            d = ev.data
+            if ev.type == "line":
+                item = d.get("item")
+                cur.execute(
+                    "INSERT INTO lines (room, seq, ts, item, speaker, delegation, text) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        room,
+                        ev.seq,
+                        ev.ts,
+                        item if isinstance(item, int) else None,
+                        str(d.get("speaker") or ""),
+                        str(d.get("delegation") or ""),
+                        str(d.get("text") or ""),
+                    ),
+                )
+                cur.execute(
+                    "INSERT INTO lines_fts (rowid, text) VALUES (?, ?)",
+                    (cur.lastrowid, str(d.get("text") or "")),
+                )
+                added += 1
+            elif ev.type == "correction":
+                row = cur.execute(
+                    "SELECT id, text FROM lines WHERE room = ? AND seq = ?", (room, d.get("line"))
+                ).fetchone()
+                if row is not None:
+                    new = str(d.get("text") or "")
+                    cur.execute(
+                        "INSERT INTO lines_fts (lines_fts, rowid, text) VALUES ('delete', ?, ?)",
+                        row,
+                    )
+                    cur.execute(
+                        "UPDATE lines SET text = ?, corrected = 1 WHERE id = ?", (new, row[0])
+                    )
+                    cur.execute("INSERT INTO lines_fts (rowid, text) VALUES (?, ?)", (row[0], new))
+            elif ev.type == "agenda.current" and isinstance(d.get("item"), int):
+                number, title = str(d.get("number") or ""), str(d.get("title") or "")
+                self.items[d["item"]] = f"{number}. {title}" if number else title
+        self.db.commit()
+        return added
+
+    def reset(self) -> None:
+        self.db.executescript(
+            "DELETE FROM lines; INSERT INTO lines_fts (lines_fts) VALUES ('delete-all');"
+        )
+        self.upto.clear()
+        self.items.clear()
+
+    async def refresh(self, backend: Log, meeting: Meeting) -> None:
+        """Read what every room recorded since the last refresh."""
+        async with self.lock:
+            lasts = {
+                room.id: await backend.last_seq(room_key(meeting.id, room.id))
+                for room in meeting.rooms
+            }
+            if any(lasts[r] < n for r, n in self.upto.items() if r in lasts):
+                self.reset()  # the record was replaced (restored from a backup): start again
+            for room in meeting.rooms:
+                if lasts[room.id] <= self.upto.get(room.id, 0):
+                    continue
+                key = room_key(meeting.id, room.id)
+                while True:
+                    page = await backend.read(key, self.upto.get(room.id, 0), BACKLOG_PAGE)
+                    self.add(room.id, page)
+                    if len(page) < BACKLOG_PAGE:
+                        break
+
+    # -- asking ------------------------------------------------------------------------------
+    def search(self, q: Query) -> JSON:
+        where: list[str] = []
+        params: list[str | int] = []
+        match = match_expression(q.words)
+        if q.words.strip() and not match:
+            raise SearchError("the search words hold nothing to look for")
+        if q.speaker.strip():
+            where.append("l.speaker LIKE ? ESCAPE '\\'")
+            params.append(_like(q.speaker.strip()))
+        if q.delegation.strip():
+            where.append("l.delegation LIKE ? ESCAPE '\\'")
+            params.append(_like(q.delegation.strip()))
+        if q.item is not None:
+            where.append("l.item = ?")
+            params.append(q.item)
+        if q.room:
+            where.append("l.room = ?")
+            params.append(q.room)
+        if q.since is not None:
+            where.append("l.ts >= ?")
+            params.append(q.since)
+        if q.until is not None:
+            where.append("l.ts < ?")
+            params.append(q.until)
+        if match:
+            source = "lines_fts JOIN lines l ON l.id = lines_fts.rowid"
+            where.insert(0, "lines_fts MATCH ?")
+            params.insert(0, match)
+            text = f"highlight(lines_fts, 0, '{HIT_START}', '{HIT_END}')"
+        else:
+            source, text = "lines l", "l.text"
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        try:
+            total = self.db.execute(f"SELECT count(*) FROM {source}{clause}", params).fetchone()[0]  # noqa: S608
+            rows = self.db.execute(
+                f"SELECT l.room, l.seq, l.ts, l.item, l.speaker, l.delegation, {text}, "  # noqa: S608
+                f"l.corrected FROM {source}{clause} ORDER BY l.ts, l.id LIMIT ? OFFSET ?",
+                [*params, min(q.limit, MAX_SEARCH_RESULTS), q.offset],
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise SearchError(f"the search could not be run: {exc}") from exc
+        return {"total": total, "hits": [self._hit(r) for r in rows]}
+
+    def _hit(self, row: tuple[Any, ...]) -> JSON:
+        room, seq, ts, item, speaker, delegation, marked, corrected = row
+        return {
+            "room": room,
+            "seq": seq,
+            "ts": ts,
+            "item": item,
+            "item_label": self.items.get(item, "") if item is not None else "",
+            "speaker": speaker,
+            "delegation": delegation,
+            "text": marked.replace(HIT_START, "").replace(HIT_END, ""),
+            "segments": _segments(marked),
+            "corrected": bool(corrected),
+        }
+
+    def facets(self) -> JSON:
+        """What the filters can be set to: speakers, delegations, items and rooms indexed."""
+
+        def counted(column: str) -> list[JSON]:
+            rows = self.db.execute(
+                f"SELECT {column}, count(*) FROM lines WHERE {column} != '' "  # noqa: S608
+                f"GROUP BY {column} ORDER BY {column}"
+            ).fetchall()
+            return [{"value": v, "lines": n} for v, n in rows]
+
+        lines = self.db.execute("SELECT count(*), min(ts), max(ts) FROM lines").fetchone()
+        return {
+            "lines": lines[0],
+            "from": lines[1],
+            "to": lines[2],
+            "speakers": counted("speaker"),
+            "delegations": counted("delegation"),
+            "items": [{"item": k, "label": v} for k, v in sorted(self.items.items())],
+            "rooms": sorted(self.upto),
+        }
+
+
+class Indexes:
+    """The search indexes of the meetings searched lately, the least recently used dropped. One
+    per server process (server/web/context.py): an index follows the record, which every process
+    shares."""
+
+    def __init__(self, limit: int = MAX_SEARCH_INDEXES) -> None:
+        self.limit = limit
+        self._indexes: OrderedDict[str, SearchIndex] = OrderedDict()
+
+    async def get(self, backend: Log, meeting: Meeting) -> SearchIndex:
+        name = meeting.id
+        index = self._indexes.get(name)
+        if index is None:
+            index = SearchIndex(meeting.id)
+            self._indexes[name] = index
+            while len(self._indexes) > self.limit:
+                # Not closed: a search may still be using it; it is freed when it is done.
+                self._indexes.popitem(last=False)
+        self._indexes.move_to_end(name)
+        await index.refresh(backend, meeting)
+        return index

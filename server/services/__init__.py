@@ -1,0 +1,1 @@
+"""What the server does with rooms and meetings: commands, groups, the rooms a process follows."""

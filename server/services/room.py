@@ -1,0 +1,257 @@
+"""A room inside one server process: its projection, its commands, its live lines.
+
+The projection follows the room's log through the hub, like any client, and by that one path
+only: its backlog when the room is first used, then every event the hub delivers, this
+process's own appends included (``execute`` waits until the hub has delivered them). Commands
+are decided against it and appended with ``expect_seq``, so that a command decided on stale state
+(another process appended first) is decided again on the new state, never recorded twice or in
+conflict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from server.backends.base import AppendResult, Conflict
+from server.domain.errors import CommandRejected
+from server.domain.events import Draft, Event, ephemeral_frame
+from server.domain.keys import room_key
+from server.domain.state import RoomState, attribute
+from server.fanout.hub import Hub
+from server.limits import LIVE_FLUSH_INTERVAL_S, MAX_COMMAND_RETRIES
+from server.metrics import METRICS
+
+Decide = Callable[[RoomState], Sequence[Draft]]
+
+
+@dataclass(slots=True)
+class LiveLine:
+    name: str
+    text: str
+
+
+class RoomRuntime:
+    def __init__(self, hub: Hub, meeting_id: str, room_id: str) -> None:
+        self.hub = hub
+        self.backend = hub.backend
+        self.meeting_id = meeting_id
+        self.room_id = room_id
+        self.key = room_key(meeting_id, room_id)
+        self.state = RoomState(room_id)
+        self._lock = asyncio.Lock()
+        self._loaded = asyncio.Event()
+        self._loading = asyncio.Lock()
+        self._attached = False
+        self._early: list[tuple[int, bytes]] = []
+        self.last_used = time.monotonic()
+        self.live: dict[str, LiveLine] = {}
+        self._dirty: set[str] = set()
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._last_flush = 0.0
+
+    # -- following the log -----------------------------------------------------------------
+    async def load(self) -> None:
+        if self._loaded.is_set():
+            return
+        # A lock, not a flag: when loading fails (the backend is unavailable), the next caller
+        # tries again instead of waiting forever for a load that will not finish.
+        async with self._loading:
+            if self._loaded.is_set():
+                return
+            channel = self.hub.channels.get(self.key)
+            if not self._attached:
+                channel = await self.hub.attach(self.key, self.on_event)
+                self._attached = True
+            assert channel is not None
+            async for frames in self.hub.backlog(channel, self.state.seq, channel.last_seq):
+                for frame in frames:
+                    self._apply(frame)
+            early, self._early = self._early, []
+            self._loaded.set()
+        for seq, frame in early:
+            self.on_event(seq, frame)
+
+    def on_event(self, seq: int, frame: bytes) -> None:
+        """The hub delivers a recorded event (in order, once)."""
+        if not self._loaded.is_set():
+            self._early.append((seq, frame))
+            return
+        if seq > self.state.seq:
+            ts = self._apply(frame)
+            METRICS.fanout_lag.observe(max(0.0, time.time() - ts / 1000))
+
+    def _apply(self, frame: bytes) -> int:
+        obj = json.loads(frame)
+        self.state.apply(obj["seq"], obj["type"], obj["ts"], obj["data"])
+        ts: int = obj["ts"]
+        return ts
+
+    async def _append(
+        self,
+        drafts: Sequence[Draft],
+        *,
+        expect_seq: int | None = None,
+        cursor: tuple[str, int] | None = None,
+    ) -> AppendResult:
+        result = await self.backend.append(self.key, drafts, expect_seq=expect_seq, cursor=cursor)
+        METRICS.appends.inc(len(result.events))
+        if result.events:
+            await self.hub.sync(self.key, result.events[-1].seq)
+        return result
+
+    # -- commands --------------------------------------------------------------------------
+    async def execute(self, decide: Decide, cursor: tuple[str, int] | None = None) -> list[Event]:
+        """Decide drafts against the current state and append them atomically with it.
+        Returns no events when the cursor shows the command was already carried out."""
+        await self.load()
+        async with self._lock:
+            for _ in range(MAX_COMMAND_RETRIES):
+                drafts = list(decide(self.state))
+                if not drafts:
+                    return []
+                try:
+                    result = await self._append(drafts, expect_seq=self.state.seq, cursor=cursor)
+                except Conflict as exc:
+                    # Another process appended first: decide again once its events are here.
+                    await self.hub.sync(self.key, exc.last_seq)
+                    continue
+                return result.events
+        raise CommandRejected("busy", "the room is changing too fast; try again")
+
+    async def commit_lines(
+        self,
+        lines: Sequence[dict[str, str]],
+        by: str | None,
+        cursor: tuple[str, int] | None = None,
+    ) -> AppendResult:
+        """Record committed transcript lines (each a dict with at least ``text``). Lines need no
+        check beyond the room being open, so they are appended without ``expect_seq`` and never
+        wait behind a command."""
+        await self.load()
+        self.state.require_open()
+        # Attributed to whoever has the floor, tagged with the current agenda item.
+        drafts = [Draft("line", self.room_id, attribute(self.state, line)) for line in lines]
+        if by is not None:
+            self.clear_live(by)
+        return await self._append(drafts, cursor=cursor)
+
+    async def correct(
+        self, line_seq: int, text: str, captioner: str, cursor: tuple[str, int] | None = None
+    ) -> list[Event]:
+        def decide(state: RoomState) -> list[Draft]:
+            state.require_open()
+            line = state.require_line(line_seq)
+            return [
+                Draft(
+                    "correction",
+                    self.room_id,
+                    {"line": line_seq, "text": text, "was": line.text, "captioner": captioner},
+                )
+            ]
+
+        return await self.execute(decide, cursor)
+
+    async def set_open(self, is_open: bool, by: str) -> list[Event]:
+        def decide(state: RoomState) -> list[Draft]:
+            if state.open == is_open:
+                return []
+            return [Draft("room.opened" if is_open else "room.closed", self.room_id, {"by": by})]
+
+        return await self.execute(decide)
+
+    # -- the live line ---------------------------------------------------------------------
+    def edit_live(self, by: str, name: str, delete: int, insert: str, limit: int) -> bool:
+        """Apply one keystroke edit: remove ``delete`` characters from the end, append
+        ``insert``. Returns False (and changes nothing) if the line would exceed ``limit``."""
+        line = self.live.get(by)
+        text = line.text if line is not None else ""
+        if delete:
+            text = text[: max(0, len(text) - delete)]
+        text += insert
+        if len(text) > limit:
+            return False
+        self.live[by] = LiveLine(name, text)
+        self._mark(by)
+        return True
+
+    def clear_live(self, by: str) -> None:
+        if by in self.live:
+            self.live[by].text = ""
+            self._mark(by)
+
+    def drop_live(self, by: str) -> None:
+        self.clear_live(by)
+        self.live.pop(by, None)
+
+    def _mark(self, by: str) -> None:
+        self._dirty.add(by)
+        if self._flush_handle is not None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._last_flush + LIVE_FLUSH_INTERVAL_S - loop.time())
+        self._flush_handle = loop.call_later(delay, self._flush)
+
+    def _flush(self) -> None:
+        """Publish every changed live line of the room in one frame, at most ten times a second
+        whatever the typing rate."""
+        loop = asyncio.get_running_loop()
+        self._flush_handle = None
+        self._last_flush = loop.time()
+        lines = [
+            {
+                "by": by,
+                "name": self.live[by].name if by in self.live else "",
+                "text": self.live[by].text if by in self.live else "",
+            }
+            for by in sorted(self._dirty)
+        ]
+        self._dirty.clear()
+        frame = ephemeral_frame("live", self.room_id, {"lines": lines, "after": self.state.seq})
+        task = loop.create_task(self.backend.publish(self.key, frame))
+        task.add_done_callback(_ignore_failure)
+
+
+def _ignore_failure(task: asyncio.Task[None]) -> None:
+    # The live line is ephemeral: a publish lost during a Redis outage is superseded by the next.
+    if not task.cancelled():
+        task.exception()
+
+
+class Rooms:
+    """The rooms this process follows. A room nobody here has used for a while is let go, so its
+    backend subscription is dropped (see ``sweep``)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.backend = hub.backend
+        self._rooms: dict[str, RoomRuntime] = {}
+
+    async def get(self, meeting_id: str, room_id: str) -> RoomRuntime:
+        key = room_key(meeting_id, room_id)
+        runtime = self._rooms.get(key)
+        if runtime is None:
+            runtime = RoomRuntime(self.hub, meeting_id, room_id)
+            self._rooms[key] = runtime
+        runtime.last_used = time.monotonic()
+        await runtime.load()
+        return runtime
+
+    def followed(self) -> int:
+        """How many rooms this process follows now."""
+        return len(self._rooms)
+
+    async def sweep(self, idle_s: float) -> None:
+        """Let go of rooms with no local clients that nothing has used for ``idle_s``."""
+        now = time.monotonic()
+        for key, runtime in list(self._rooms.items()):
+            channel = self.hub.channels.get(key)
+            if channel is not None and channel.outboxes:
+                runtime.last_used = now
+                continue
+            if now - runtime.last_used >= idle_s and not runtime.live:
+                del self._rooms[key]
+                await self.hub.detach(key, runtime.on_event)

@@ -1,0 +1,1 @@
+"""The HTTP and websocket edge: routes, the websocket endpoint, caption ingest, the APIs."""

@@ -1,0 +1,62 @@
+"""Who an HTTP request is: the meeting it names and the grant its key or passcode gives.
+
+Credentials: ``Authorization: Bearer <key>`` for a link's key, ``X-Plenary-Passcode`` for a viewer
+passcode; public meetings need neither to read. Refusals are raised as ``Problem``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from server.domain import auth
+from server.domain.meetings import Meeting, Room
+from server.web.context import Plenary
+from server.web.problems import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    px: Plenary
+    meeting: Meeting
+    grant: auth.Grant
+
+    def room(self, room_id: str) -> Room:
+        room = self.meeting.room(room_id)
+        if room is None:
+            raise Problem(404, "no_such_room", "no such room in this meeting")
+        return room
+
+
+def plenary(request: Request) -> Plenary:
+    px: Plenary = request.app.state.plenary
+    return px
+
+
+def bearer_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+async def meeting_of(request: Request) -> Meeting:
+    meeting = await plenary(request).meeting(request.path_params["meeting"])
+    if meeting is None:
+        raise Problem(404, "no_such_meeting", "no such meeting; check the link")
+    return meeting
+
+
+async def access(request: Request, *roles: str) -> Access:
+    """The meeting of ``/…/{meeting}/…`` and the caller's grant; with ``roles``, only those."""
+    px = plenary(request)
+    meeting = await meeting_of(request)
+    grant = auth.authenticate(
+        meeting, bearer_key(request), request.headers.get("x-plenary-passcode")
+    )
+    if grant is None:
+        raise Problem(
+            401, "unauthorized", "a valid key (Authorization: Bearer …) or passcode is required"
+        )
+    if roles and grant.role not in roles:
+        raise Problem(403, "forbidden", f"only the {' or the '.join(roles)} can do this")
+    return Access(px, meeting, grant)

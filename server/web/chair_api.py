@@ -1,0 +1,190 @@
+"""HTTP endpoints of the chair's console and the participant page: participants (one, or a CSV
+file), personal links, the agenda, a room's floor, opening groups and closing them on their
+report. Credentials as in server/web/access.py: ``Authorization: Bearer KEY``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.domain import participants
+from server.domain.agenda import agenda_room
+from server.domain.events import now_ms
+from server.domain.links import caption_api_url, captioner_url, personal_url, viewer_url
+from server.domain.meetings import Participant
+from server.limits import MAX_CSV_BYTES
+from server.services import admin, groups
+from server.web.access import access, plenary
+from server.web.problems import Problem
+
+
+def _base(request: Request) -> str:
+    # Links are made for the address the chair is using, which works for the people they
+    # hand them to (set PLENARY_PUBLIC_URL when that is not the case, e.g. behind a proxy).
+    px = plenary(request)
+    if px.settings.public_url:
+        return px.settings.base_url()
+    return str(request.base_url).rstrip("/")
+
+
+def _person(p: Participant) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "delegation": p.delegation,
+        "group": p.group,
+        "presence": p.presence,
+    }
+
+
+async def body_text(request: Request, limit: int = MAX_CSV_BYTES) -> str:
+    """The request's body as UTF-8 text, at most ``limit`` bytes."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Problem(413, "too_large", f"send at most {limit // 1024} KiB")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem(
+            400, "bad_encoding", "the body is not UTF-8 text (save it as UTF-8)"
+        ) from None
+
+
+async def body_json(request: Request) -> dict[str, Any]:
+    text = await body_text(request)
+    try:
+        value = json.loads(text or "{}")
+    except (ValueError, RecursionError):
+        raise Problem(400, "bad_json", "the body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise Problem(400, "bad_json", "the body must be a JSON object")
+    return value
+
+
+# -- participants --------------------------------------------------------------------------------
+async def list_participants(request: Request) -> Response:
+    a = await access(request, "chair")
+    return JSONResponse(
+        {"groups": a.meeting.groups, "participants": [_person(p) for p in a.meeting.participants]}
+    )
+
+
+async def add_participants(request: Request) -> Response:
+    """One participant as JSON, or many as a CSV file (``Content-Type: text/csv``)."""
+    a = await access(request, "chair")
+    meeting = a.meeting
+    room = request.query_params.get("room") or agenda_room(meeting)
+    if meeting.room(room) is None:
+        raise Problem(404, "no_such_room", "no such room for the links")
+    if request.headers.get("content-type", "").startswith("text/csv"):
+        people = participants.parse_csv(await body_text(request), meeting.groups)
+    else:
+        body = await body_json(request)
+        people = [
+            participants.check(
+                meeting.groups,
+                body.get("name"),
+                body.get("delegation", ""),
+                body.get("group", ""),
+                body.get("presence", "remote"),
+            )
+        ]
+    _, done = await admin.update_meeting(
+        a.px.backend, meeting.id, lambda m: participants.register(m, people)
+    )
+    base = _base(request)
+    return JSONResponse(
+        {
+            "participants": [
+                {**_person(r.participant), "link": personal_url(base, meeting.id, room, r.key)}
+                for r in done
+            ]
+        }
+    )
+
+
+async def new_link(request: Request) -> Response:
+    a = await access(request, "chair")
+    pid = request.path_params["participant"]
+    _, done = await admin.update_meeting(
+        a.px.backend, a.meeting.id, lambda m: participants.reissue(m, pid)
+    )
+    room = agenda_room(a.meeting)
+    link = personal_url(_base(request), a.meeting.id, room, done.key)
+    return JSONResponse({**_person(done.participant), "link": link})
+
+
+async def me(request: Request) -> Response:
+    a = await access(request, "participant")
+    person = a.meeting.participant(a.grant.participant or "")
+    if person is None:
+        raise Problem(404, "no_such_participant", "this link's participant is no longer registered")
+    return JSONResponse(_person(person))
+
+
+# -- agenda and floor ----------------------------------------------------------------------------
+async def get_agenda(request: Request) -> Response:
+    a = await access(request)
+    runtime = await a.px.rooms.get(a.meeting.id, agenda_room(a.meeting))
+    return JSONResponse(
+        {"room": runtime.room_id, "seq": runtime.state.seq, **runtime.state.agenda.to_dict()}
+    )
+
+
+async def get_floor(request: Request) -> Response:
+    """A room's speakers' list and current item as the server's projection holds them."""
+    a = await access(request)
+    room = a.room(request.path_params["room"])
+    runtime = await a.px.rooms.get(a.meeting.id, room.id)
+    state = runtime.state
+    now = now_ms()
+    shown = state.floor.to_dict(now)
+    if a.grant.role != "chair":
+        del shown["totals"]
+    current = state.agenda.current
+    return JSONResponse(
+        {
+            "room": room.id,
+            "seq": state.seq,
+            "now": now,
+            "open": state.open,
+            "floor": shown,
+            "item": current.to_dict() if current else None,
+        }
+    )
+
+
+# -- groups --------------------------------------------------------------------------------------
+async def open_group(request: Request) -> Response:
+    a = await access(request, "chair")
+    body = await body_json(request)
+    opened = await groups.open_group(a.px.rooms, a.meeting, body, a.grant.label or "Chair")
+    base = _base(request)
+    room = opened.room
+    meeting_id = a.meeting.id
+    return JSONResponse(
+        {
+            "room": room.id,
+            "name": room.name,
+            "kind": room.kind,
+            "convener": room.convener,
+            "topic": room.topic,
+            "viewer": viewer_url(base, meeting_id, room.id),
+            "captioner": captioner_url(base, meeting_id, room.id, opened.captioner_key),
+            "caption_api": caption_api_url(base, meeting_id, room.id, opened.captioner_key),
+        }
+    )
+
+
+async def report_group(request: Request) -> Response:
+    a = await access(request, "chair")
+    body = await body_json(request)
+    room_id = request.path_params["room"]
+    report = body.get("report")
+    await groups.report_group(a.px.rooms, a.meeting, room_id, report, a.grant.label or "Chair")
+    return JSONResponse({"room": room_id, "status": "closed"})

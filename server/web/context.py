@@ -1,0 +1,41 @@
+"""The composition root: what a running server process holds, built once per app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from server.backends.base import Backend
+from server.config import Settings
+from server.domain.meetings import Meeting
+from server.fanout.hub import Hub
+from server.fanout.presence import Presence
+from server.record.cache import FactsCache
+from server.record.search import Indexes
+from server.services.room import Rooms
+
+
+@dataclass(slots=True)
+class Plenary:
+    settings: Settings
+    backend: Backend
+    hub: Hub = field(init=False)
+    rooms: Rooms = field(init=False)
+    presence: Presence = field(init=False)
+    report_facts: FactsCache = field(init=False)
+    search: Indexes = field(init=False)
+    # Open websocket connections per client address (limits.MAX_CONNECTIONS_PER_ADDRESS).
+    connections: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.hub = Hub(self.backend)
+        self.rooms = Rooms(self.hub)
+        self.presence = Presence(self.hub)
+        self.report_facts = FactsCache()
+        self.search = Indexes()
+
+    async def meeting(self, meeting_id: str) -> Meeting | None:
+        # Loaded per connection and per request, never cached: a revoked link stops working on
+        # every process at once.
+        if not meeting_id.isalnum() or len(meeting_id) > 40:
+            return None
+        return await self.backend.load_meeting(meeting_id)

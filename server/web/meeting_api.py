@@ -1,0 +1,99 @@
+"""HTTP API of a meeting: what it is, each room's transcript, opening and closing rooms, and the
+vocabulary the pages share with the server.
+
+Credentials: ``Authorization: Bearer <key>`` for a link's key, ``X-Plenary-Passcode`` for a
+viewer passcode. Public meetings need neither to read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.backends.base import read_all
+from server.domain.agenda import STATUSES
+from server.domain.floor import KINDS, PRESENCES
+from server.domain.keys import room_key
+from server.domain.meetings import Meeting, RoomStatus
+from server.record import exports
+from server.record.documents import room_meta
+from server.services import admin, room_list
+from server.web.access import access
+from server.web.problems import Problem
+
+
+def meeting_summary(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "title": meeting.title,
+        "timezone": meeting.timezone,
+        "starts": meeting.starts,
+        "ends": meeting.ends,
+        "venue": meeting.venue,
+        "chaired_by": meeting.chaired_by,
+        "rooms": room_list.summary(meeting),
+    }
+
+
+async def meeting_info(request: Request) -> Response:
+    a = await access(request)
+    return JSONResponse({**meeting_summary(a.meeting), "role": a.grant.role})
+
+
+def attachment(body: bytes | str, media_type: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def transcript(request: Request) -> Response:
+    a = await access(request)
+    room = a.room(request.path_params["room"])
+    fmt = request.path_params["fmt"]
+    if fmt not in exports.FORMATS:
+        raise Problem(
+            404, "no_such_format", f"unknown format; use one of: {', '.join(exports.FORMATS)}"
+        )
+    events = await read_all(a.px.backend, room_key(a.meeting.id, room.id))
+    body = exports.render(fmt, events, room_meta(a.meeting, room.id))
+    return attachment(body, exports.FORMATS[fmt], f"{a.meeting.id}-{room.id}.{fmt}")
+
+
+async def _set_room_open(request: Request, is_open: bool) -> Response:
+    a = await access(request, "chair")
+    room = a.room(request.path_params["room"])
+    status: RoomStatus = "open" if is_open else "closed"
+    runtime = await a.px.rooms.get(a.meeting.id, room.id)
+
+    def mark(doc: Meeting) -> None:
+        target = doc.room(room.id)
+        if target is not None:
+            target.status = status
+
+    # The log decides (a second chair closing at the same moment records nothing); the meeting
+    # document follows, re-applied if someone else saved it first.
+    await runtime.set_open(is_open, a.grant.label or "chair")
+    updated, _ = await admin.update_meeting(a.px.backend, a.meeting.id, mark)
+    await room_list.announce(a.px.backend, updated)
+    return JSONResponse({"room": room.id, "status": status})
+
+
+async def open_room(request: Request) -> Response:
+    return await _set_room_open(request, True)
+
+
+async def close_room(request: Request) -> Response:
+    return await _set_room_open(request, False)
+
+
+async def vocabulary(request: Request) -> Response:
+    """How requests' kinds, presences and agenda statuses are named: one definition, the
+    server's (server/domain/floor.py, server/domain/agenda.py), for every page."""
+    return JSONResponse(
+        {"kinds": KINDS, "presences": PRESENCES, "statuses": STATUSES},
+        headers={"cache-control": "max-age=300"},
+    )
