@@ -212,3 +212,42 @@ PUSH_REQUEST_TIMEOUT_S = 10.0
 
 # The demo's clients wait this long for the server to answer a command before giving up.
 DEMO_COMMAND_TIMEOUT_S = 15.0
+
+# -- the rolling document ---------------------------------------------------------------------
+# Rolling documents per meeting: a compilation or two, not a document store.
+MAX_DOCUMENTS = 20
+# Categories of one document (A, B, C … as a framework proposes them), and the letters that name
+# one: "A" to "ZZZ" covers any framework people number by letter.
+MAX_CATEGORIES = 26
+MAX_CATEGORY_LETTER_CHARS = 3
+# Proposals in one document. A five-day working group's compilation has a few hundred; each is
+# an event every viewer of the plenary receives when it joins, so the bound keeps that backlog
+# small.
+MAX_PROPOSALS = 500
+# One proposal's text: a recommendation is a paragraph. Events that copy a group's whole share
+# (tasking, its report, the plenary's endorsement) hold at most MAX_SHARE_PROPOSALS of these.
+MAX_PROPOSAL_CHARS = 2000
+# Proposals one break-out group is tasked with at once: a share of the document, not all of it,
+# so an event carrying the share stays well under a megabyte that any websocket client accepts.
+MAX_SHARE_PROPOSALS = 200
+# Who submitted one proposal (delegations, stakeholders, groups).
+MAX_SUBMITTERS = 20
+# A proposal split in more parts than this, or more proposals merged at once, is a mistake.
+MAX_SPLIT_PARTS = 10
+MAX_MERGED = 20
+# A document's title, and its description (where it comes from).
+MAX_DOCUMENT_TITLE_CHARS = 300
+MAX_DOCUMENT_DESCRIPTION_CHARS = 2000
+# An imported CSV or Markdown outline: 500 proposals of 2000 characters fit.
+MAX_DOCUMENT_FILE_BYTES = 1024 * 1024
+# Errors listed for a file that does not import: enough to fix a whole column at once, few
+# enough to read.
+MAX_IMPORT_ERRORS = 20
+
+# -- attachments --------------------------------------------------------------------------------
+# A file attached to an agenda item: a correspondence group's spreadsheet, a presentation. The
+# bytes live in the backend so every server process serves them (Redis holds them in memory and
+# fsyncs them): a few megabytes each, never a video.
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# Attachments per meeting, so a meeting's files stay a small fraction of what its backend holds.
+MAX_ATTACHMENTS = 100

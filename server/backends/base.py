@@ -1,5 +1,6 @@
-"""What a backend must do, as three narrow interfaces: the record (``Log``), the fan-out between
-server processes (``Broker``) and the meeting documents (``MeetingStore``).
+"""What a backend must do, as narrow interfaces: the record (``Log``), the fan-out between server
+processes (``Broker``), the meeting documents (``MeetingStore``) and attached files
+(``FileStore``).
 
 The invariant every backend keeps: **appending events to a room's log and publishing them to every
 process subscribed to that room is one atomic step**, and sequence numbers per room start at 1 and
@@ -114,8 +115,26 @@ class MeetingStore(Protocol):
     async def list_meetings(self) -> list[Meeting]: ...
 
 
-class Backend(Log, Broker, MeetingStore, Protocol):
-    """All three, with a lifecycle and a health report: what a server process runs on."""
+class FileStore(Protocol):
+    """The bytes of files attached to a meeting's agenda (a spreadsheet, a presentation), kept in
+    the backend so every server process serves them. What a file is (title, type, size, hash)
+    is recorded in the agenda room's log; the store only keeps bytes by meeting and file id."""
+
+    async def put_file(self, meeting_id: str, file_id: str, data: bytes) -> None:
+        """Store the bytes durably (before the event that names them is recorded)."""
+        ...
+
+    async def get_file(self, meeting_id: str, file_id: str) -> bytes | None: ...
+
+    async def delete_file(self, meeting_id: str, file_id: str) -> None: ...
+
+    async def list_files(self, meeting_id: str) -> list[str]:
+        """The ids of a meeting's stored files (to move a record)."""
+        ...
+
+
+class Backend(Log, Broker, MeetingStore, FileStore, Protocol):
+    """All four, with a lifecycle and a health report: what a server process runs on."""
 
     url: str
 

@@ -45,6 +45,12 @@ CREATE TABLE IF NOT EXISTS meetings (
     version INTEGER NOT NULL,
     doc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS files (
+    meeting TEXT NOT NULL,
+    id TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (meeting, id)
+) WITHOUT ROWID;
 """
 
 
@@ -300,6 +306,42 @@ class EmbeddedBackend:
         if changed != 1:
             meeting.version = loaded
             raise Conflict(f"meeting {meeting.id} was changed by someone else; reload and retry")
+
+    # -- files -----------------------------------------------------------------------------
+    async def _write(self, sql: str, args: tuple[Any, ...], doing: str) -> None:
+        def run() -> None:
+            conn = self._wconn
+            assert conn is not None
+            conn.execute(sql, args)
+
+        if self._closed:
+            raise BackendUnavailable("the server is shutting down")
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._writer, run)
+        except sqlite3.Error as exc:
+            raise BackendUnavailable(f"{doing} failed: {exc}") from exc
+
+    async def put_file(self, meeting_id: str, file_id: str, data: bytes) -> None:
+        await self._write(
+            "INSERT OR REPLACE INTO files (meeting, id, data) VALUES (?,?,?)",
+            (meeting_id, file_id, data),
+            "storing the file",
+        )
+
+    async def get_file(self, meeting_id: str, file_id: str) -> bytes | None:
+        rows = await self._query(
+            "SELECT data FROM files WHERE meeting=? AND id=?", (meeting_id, file_id)
+        )
+        return bytes(rows[0][0]) if rows else None
+
+    async def delete_file(self, meeting_id: str, file_id: str) -> None:
+        await self._write(
+            "DELETE FROM files WHERE meeting=? AND id=?", (meeting_id, file_id), "removing the file"
+        )
+
+    async def list_files(self, meeting_id: str) -> list[str]:
+        rows = await self._query("SELECT id FROM files WHERE meeting=? ORDER BY id", (meeting_id,))
+        return [str(r[0]) for r in rows]
 
     async def health(self) -> dict[str, Any]:
         try:

@@ -414,6 +414,44 @@ class RedisBackend:
             raise Conflict(f"meeting {meeting.id} was changed by someone else; reload and retry")
         self._meetings[meeting.id] = Meeting.from_dict(meeting.to_dict())
 
+    # -- files -----------------------------------------------------------------------------
+    async def put_file(self, meeting_id: str, file_id: str, data: bytes) -> None:
+        self._usable()
+
+        async def store() -> None:
+            # One transaction: the set of ids never names bytes that are not there.
+            pipe = self._client.pipeline(transaction=True)
+            pipe.set(self._keys.file(meeting_id, file_id), data)
+            pipe.sadd(self._keys.files(meeting_id), file_id)
+            await pipe.execute()
+
+        await self._query("storing the file", store)
+
+    async def get_file(self, meeting_id: str, file_id: str) -> bytes | None:
+        self._usable()
+        data: bytes | None = await self._query(
+            "reading the file", lambda: self._client.get(self._keys.file(meeting_id, file_id))
+        )
+        return data
+
+    async def delete_file(self, meeting_id: str, file_id: str) -> None:
+        self._usable()
+
+        async def remove() -> None:
+            pipe = self._client.pipeline(transaction=True)
+            pipe.delete(self._keys.file(meeting_id, file_id))
+            pipe.srem(self._keys.files(meeting_id), file_id)
+            await pipe.execute()
+
+        await self._query("removing the file", remove)
+
+    async def list_files(self, meeting_id: str) -> list[str]:
+        self._usable()
+        members = await self._query(
+            "listing files", lambda: self._client.smembers(self._keys.files(meeting_id))
+        )
+        return sorted(m.decode() for m in members)
+
     # -- health ----------------------------------------------------------------------------
     async def health(self) -> dict[str, Any]:
         report: dict[str, Any] = {

@@ -13,6 +13,8 @@ touch them all. Keys that are not a room's share the tag ``{PREFIX}``.
     {PREFIX}:versions      hash, meeting id -> version (compare-and-set on save)
     {PREFIX}:order         sorted set of meeting ids in creation order (+ {PREFIX}:order:n)
     {PREFIX}:rooms         set of room keys that have a log (for moving a record)
+    PREFIX:{meeting}:file:ID   string, the bytes of an attached file
+    PREFIX:{meeting}:files     set of the meeting's file ids (for moving a record)
 """
 
 from __future__ import annotations
@@ -109,6 +111,14 @@ class Keys:
     @property
     def rooms(self) -> str:
         return self._global("rooms")
+
+    # A meeting's files share its own hash tag: one slot per meeting, not the global one, so
+    # large files spread across a cluster.
+    def file(self, meeting_id: str, file_id: str) -> str:
+        return f"{self.prefix}:{{{meeting_id}}}:file:{file_id}"
+
+    def files(self, meeting_id: str) -> str:
+        return f"{self.prefix}:{{{meeting_id}}}:files"
 
 
 # Append drafts to a room's log: check the record, the cursor and expect_seq, number the events,

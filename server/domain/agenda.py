@@ -33,6 +33,31 @@ def agenda_room(meeting: Meeting) -> str:
     return room.id
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to an item (a correspondence group's spreadsheet, a presentation). The
+    bytes are in the backend under ``file``; the event says what they are."""
+
+    file: str
+    title: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    ts: int
+
+    def to_dict(self) -> JSON:
+        return {
+            "file": self.file,
+            "title": self.title,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "ts": self.ts,
+        }
+
+
 @dataclass(slots=True)
 class Item:
     """An agenda item. Its id is the seq of its ``agenda.item_added`` in the agenda room."""
@@ -43,12 +68,18 @@ class Item:
     parent: int | None = None
     status: str = "pending"
     outcome: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
 
     def snapshot(self) -> JSON:
         return {"item": self.id, "number": self.number, "title": self.title, "parent": self.parent}
 
     def to_dict(self) -> JSON:
-        return {**self.snapshot(), "status": self.status, "outcome": self.outcome}
+        return {
+            **self.snapshot(),
+            "status": self.status,
+            "outcome": self.outcome,
+            "attachments": [a.to_dict() for a in self.attachments],
+        }
 
 
 @dataclass(slots=True)
@@ -73,6 +104,16 @@ class Agenda:
 
     def item(self, item_id: int) -> Item | None:
         return next((i for i in self.items if i.id == item_id), None)
+
+    def attachment(self, file_id: str) -> tuple[Item, Attachment] | None:
+        for i in self.items:
+            for a in i.attachments:
+                if a.file == file_id:
+                    return i, a
+        return None
+
+    def attachment_count(self) -> int:
+        return sum(len(i.attachments) for i in self.items)
 
     def descendants(self, item_id: int) -> set[int]:
         found: set[int] = set()
@@ -144,6 +185,28 @@ def _outcome(a: Agenda, seq: int, ts: int, d: JSON) -> None:
         item.outcome = d["text"]
 
 
+def _attached(a: Agenda, seq: int, ts: int, d: JSON) -> None:
+    item = a.item(d["item"])
+    if item is not None:
+        item.attachments.append(
+            Attachment(
+                str(d["file"]),
+                str(d.get("title", "")),
+                str(d.get("filename", "")),
+                str(d.get("content_type", "application/octet-stream")),
+                int(d.get("size", 0)),
+                str(d.get("sha256", "")),
+                ts,
+            )
+        )
+
+
+def _detached(a: Agenda, seq: int, ts: int, d: JSON) -> None:
+    item = a.item(d["item"])
+    if item is not None:
+        item.attachments = [x for x in item.attachments if x.file != d["file"]]
+
+
 def _current(a: Agenda, seq: int, ts: int, d: JSON) -> None:
     a.current = Current(d.get("item"), d.get("number", ""), d.get("title", ""), ts)
 
@@ -156,5 +219,7 @@ HANDLERS: dict[str, Callable[[Agenda, int, int, JSON], None]] = {
     "agenda.adopted": _adopted,
     "agenda.status": _status,
     "agenda.outcome": _outcome,
+    "agenda.attached": _attached,
+    "agenda.detached": _detached,
     "agenda.current": _current,
 }

@@ -8,7 +8,7 @@ from server.domain.agenda import STATUSES, Agenda, Item
 from server.domain.errors import CommandRejected
 from server.domain.events import JSON, Draft
 from server.domain.state import RoomState, reordering
-from server.limits import MAX_AGENDA_ITEMS
+from server.limits import MAX_AGENDA_ITEMS, MAX_ATTACHMENTS
 
 
 def _require_item(a: Agenda, item_id: int) -> Item:
@@ -136,3 +136,24 @@ def set_current(
         status: JSON = {"item": item.id, "status": "under_discussion", "was": "pending", "by": by}
         drafts.append(state.draft("agenda.status", status, now))
     return drafts
+
+
+def attach(state: RoomState, item_id: int, file: JSON, *, by: str, now: int) -> list[Draft]:
+    """Attach a stored file (``file``: its id, title, filename, content type, size, sha256)
+    to an item."""
+    state.require_open()
+    _require_item(state.agenda, item_id)
+    if state.agenda.attachment_count() >= MAX_ATTACHMENTS:
+        raise CommandRejected(
+            "too_many", f"a meeting has at most {MAX_ATTACHMENTS} attachments; remove one first"
+        )
+    return [state.draft("agenda.attached", {"item": item_id, **file, "by": by}, now)]
+
+
+def detach(state: RoomState, file_id: str, *, by: str, now: int) -> list[Draft]:
+    state.require_open()
+    found = state.agenda.attachment(file_id)
+    if found is None:
+        raise CommandRejected("no_such_file", "no such attachment (it may have been removed)")
+    item, _ = found
+    return [state.draft("agenda.detached", {"item": item.id, "file": file_id, "by": by}, now)]

@@ -83,6 +83,16 @@ class Grant:
             return True
         return self.role == "captioner" and self.room in (None, room)
 
+    def may_run(self, room: str) -> bool:
+        """Run this room's floor, its agenda position and its share of the rolling document:
+        the chair anywhere, a convener in the one room of their link."""
+        return self.role == "chair" or (self.role == "convener" and self.room == room)
+
+    def may_manage(self) -> bool:
+        """Manage participants, documents and attachments, and read the record: the chair and
+        the secretariat."""
+        return self.role in ("chair", "secretariat")
+
 
 def authenticate(meeting: Meeting, key: str | None, passcode: str | None = None) -> Grant | None:
     """The grant for a key (or, with no key, for viewing), or None if it is not valid."""

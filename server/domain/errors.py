@@ -15,6 +15,9 @@ class Refusal(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+        # What a person needs to fix more than one thing at once (each bad line of a file);
+        # the edges pass it on as it is.
+        self.details: list[dict[str, object]] | None = None
 
 
 class Invalid(Refusal):

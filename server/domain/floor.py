@@ -45,15 +45,21 @@ class Who:
     delegation: str = ""
     group: str = ""
     presence: str = "in_room"
+    # The chair speaking as the Chair (opening, a presentation of their own): on the list like
+    # anyone, but no delegation's or stakeholder group's time.
+    chair: bool = False
 
     def to_dict(self) -> JSON:
-        return {
+        out: JSON = {
             "participant": self.participant,
             "name": self.name,
             "delegation": self.delegation,
             "group": self.group,
             "presence": self.presence,
         }
+        if self.chair:
+            out["chair"] = True
+        return out
 
     @classmethod
     def from_dict(cls, d: object) -> Who:
@@ -65,6 +71,7 @@ class Who:
             str(d.get("delegation") or ""),
             str(d.get("group") or ""),
             "remote" if d.get("presence") == "remote" else "in_room",
+            d.get("chair") is True,
         )
 
     @property
@@ -86,6 +93,26 @@ class Who:
         return f"{self.name} ({self.delegation})" if self.delegation else self.name
 
 
+@dataclass(frozen=True, slots=True)
+class About:
+    """The proposal of a rolling document a request or an intervention is about: the
+    document's id and the proposal's id in it ("A.3")."""
+
+    doc: int
+    proposal: str
+
+    def to_dict(self) -> JSON:
+        return {"doc": self.doc, "proposal": self.proposal}
+
+    @classmethod
+    def from_data(cls, d: JSON) -> About | None:
+        """From an event's ``doc`` and ``proposal`` fields, when both are there."""
+        doc, proposal = d.get("doc"), d.get("proposal")
+        if isinstance(doc, int) and not isinstance(doc, bool) and isinstance(proposal, str):
+            return cls(doc, proposal)
+        return None
+
+
 @dataclass(slots=True)
 class Entry:
     """A request waiting on the list. Its id is the seq of its ``floor.requested`` event."""
@@ -95,15 +122,19 @@ class Entry:
     who: Who
     note: str
     ts: int
+    about: About | None = None  # the proposal the request named
 
     def to_dict(self) -> JSON:
-        return {
+        out: JSON = {
             "entry": self.id,
             "kind": self.kind,
             "who": self.who.to_dict(),
             "note": self.note,
             "requested": self.ts,
         }
+        if self.about is not None:
+            out.update(self.about.to_dict())
+        return out
 
 
 @dataclass(slots=True)
@@ -119,6 +150,7 @@ class Intervention:
     limit_ms: int | None
     paused_ms: int = 0  # completed pauses
     paused_since: int | None = None  # ts of the pause in progress
+    about: About | None = None  # the proposal it is about
 
     def paused_total(self, now: int) -> int:
         running = max(0, now - self.paused_since) if self.paused_since is not None else 0
@@ -143,6 +175,7 @@ class Intervention:
             "paused_since": self.paused_since,
             "spoken_ms": self.spoken_ms(now),
             "remaining_ms": self.remaining_ms(now),
+            **(self.about.to_dict() if self.about is not None else {}),
         }
 
 
@@ -218,7 +251,10 @@ class Floor:
 # -- the projection: apply events ------------------------------------------------------------
 def _requested(f: Floor, seq: int, ts: int, d: JSON) -> None:
     at = max(0, min(int(d.get("at", len(f.waiting))), len(f.waiting)))
-    f.waiting.insert(at, Entry(seq, d["kind"], Who.from_dict(d["who"]), d.get("note", ""), ts))
+    entry = Entry(
+        seq, d["kind"], Who.from_dict(d["who"]), d.get("note", ""), ts, About.from_data(d)
+    )
+    f.waiting.insert(at, entry)
 
 
 def _left(f: Floor, seq: int, ts: int, d: JSON) -> None:
@@ -242,6 +278,7 @@ def _granted(f: Floor, seq: int, ts: int, d: JSON) -> None:
         d.get("note", ""),
         ts,
         d.get("limit_ms"),
+        about=About.from_data(d),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from server.domain.errors import CommandRejected
 from server.domain.events import JSON, Draft
-from server.domain.floor import KINDS, Floor, Intervention, Who
+from server.domain.floor import KINDS, About, Floor, Intervention, Who
 from server.domain.state import RoomState, reordering
 from server.limits import MAX_WAITING_ENTRIES
 
@@ -46,8 +46,10 @@ def request(
     by: str,
     chair: bool,
     now: int,
+    about: About | None = None,
 ) -> list[Draft]:
-    """A participant asks for the floor, or the chair adds someone to the list."""
+    """A participant asks for the floor, or the chair adds someone to the list; ``about``: the
+    proposal the request names, if any."""
     state.require_open()
     f = state.floor
     if f.waiting_for(who, kind) is not None:
@@ -67,6 +69,8 @@ def request(
         "by": by,
         "via": "chair" if chair else "participant",
     }
+    if about is not None:
+        data.update(about.to_dict())
     return [state.draft("floor.requested", data, now)]
 
 
@@ -160,6 +164,12 @@ def grant(
         "limit_ms": limit_ms,
         "by": by,
     }
+    # The intervention is about the proposal its request named, or else the one under
+    # discussion in the room when the floor is given.
+    proposal = state.docs.current
+    about = entry.about or (About(proposal.doc, proposal.proposal) if proposal else None)
+    if about is not None:
+        data.update(about.to_dict())
     drafts.append(state.draft("floor.granted", data, now))
     return drafts
 

@@ -18,6 +18,8 @@ class RoomLinks:
     captioner: str = ""
     caption_api: str = ""  # Zoom-compatible caption URL
     youtube_api: str = ""  # YouTube-compatible caption URL
+    screen: str = ""  # the projection page for the room's screen
+    convener: str = ""  # a group's convener console
 
 
 @dataclass(slots=True)
@@ -25,22 +27,28 @@ class MeetingLinks:
     meeting: str
     title: str
     chair: str = ""
+    secretariat: str = ""
     viewer_passcode: bool = False
     rooms: list[RoomLinks] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "meeting": self.meeting,
             "title": self.title,
             "chair": self.chair,
             "viewer_passcode": self.viewer_passcode,
             "rooms": [asdict(r) for r in self.rooms],
         }
+        if self.secretariat:
+            out["secretariat"] = self.secretariat
+        return out
 
     def as_text(self) -> str:
         out = [f"Meeting: {self.title}  (id {self.meeting})"]
         if self.chair:
             out.append(f"  chair console      {self.chair}")
+        if self.secretariat:
+            out.append(f"  secretariat        {self.secretariat}")
         for r in self.rooms:
             out.append(f"  room {r.name!r}")
             out.append(
@@ -53,6 +61,10 @@ class MeetingLinks:
                 out.append(f"    caption API      {r.caption_api}")
             if r.youtube_api:
                 out.append(f"    YouTube format   {r.youtube_api}")
+            if r.convener:
+                out.append(f"    convener         {r.convener}")
+            if r.screen:
+                out.append(f"    screen           {r.screen}")
         return "\n".join(out)
 
 
@@ -66,6 +78,17 @@ def captioner_url(base: str, meeting_id: str, room_id: str, key: str) -> str:
 
 def chair_url(base: str, meeting_id: str, key: str) -> str:
     return f"{base}/m/{meeting_id}/chair#key={key}"
+
+
+def console_url(base: str, meeting_id: str, key: str, room: str | None = None) -> str:
+    """The console for a secretariat link (every room, no floor) or a convener's (one room)."""
+    query = f"?room={room}" if room else ""
+    return f"{base}/m/{meeting_id}/chair{query}#key={key}"
+
+
+def screen_url(base: str, meeting_id: str, room_id: str) -> str:
+    """The projection page for the room's screen: what is under discussion, who has the floor."""
+    return f"{base}/m/{meeting_id}/{room_id}/screen"
 
 
 def caption_api_url(base: str, meeting_id: str, room_id: str, key: str) -> str:
@@ -82,14 +105,20 @@ def youtube_api_url(base: str, meeting_id: str, room_id: str, key: str) -> str:
 
 
 def build(base: str, meeting: Meeting, keys: dict[str, str]) -> MeetingLinks:
-    """Links for the keys just issued: ``keys`` maps 'chair' and 'captioner:<room>' to keys."""
+    """Links for the keys just issued: ``keys`` maps 'chair', 'secretariat', 'captioner:<room>'
+    and 'convener:<room>' to keys."""
     links = MeetingLinks(
         meeting.id, meeting.title, viewer_passcode=bool(meeting.viewer_passcode_hash)
     )
     if "chair" in keys:
         links.chair = chair_url(base, meeting.id, keys["chair"])
+    if "secretariat" in keys:
+        links.secretariat = console_url(base, meeting.id, keys["secretariat"])
     for room in meeting.rooms:
         rl = RoomLinks(room.id, room.name, viewer_url(base, meeting.id, room.id))
+        rl.screen = screen_url(base, meeting.id, room.id)
+        if f"convener:{room.id}" in keys:
+            rl.convener = console_url(base, meeting.id, keys[f"convener:{room.id}"], room.id)
         key = keys.get(f"captioner:{room.id}")
         if key:
             rl.captioner = captioner_url(base, meeting.id, room.id, key)

@@ -9,10 +9,20 @@ from datetime import UTC, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-Role = Literal["chair", "captioner", "viewer", "participant"]
+# chair: runs every room and the meeting. convener: runs one group's room (its list, its share
+# of the rolling document, its report), nothing else. secretariat: manages participants,
+# documents and the record and reads everything, without running the floor.
+Role = Literal["chair", "captioner", "viewer", "participant", "convener", "secretariat"]
 RoomStatus = Literal["open", "closed"]
 
-ROLES: tuple[Role, ...] = ("chair", "captioner", "viewer", "participant")
+ROLES: tuple[Role, ...] = (
+    "chair",
+    "captioner",
+    "viewer",
+    "participant",
+    "convener",
+    "secretariat",
+)
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -30,7 +40,9 @@ Presence = Literal["remote", "in_room"]
 
 # Path segments that name pages or API resources next to room ids (/m/{meeting}/chair,
 # /api/m/{meeting}/agenda …): a room may not take one of them as its id.
-RESERVED_ROOM_IDS = frozenset({"chair", "record", "participants", "agenda", "rooms", "me"})
+RESERVED_ROOM_IDS = frozenset(
+    {"chair", "record", "participants", "agenda", "rooms", "me", "documents", "files", "links"}
+)
 
 
 def time_zone(name: str) -> tzinfo:
@@ -61,6 +73,9 @@ class Room:
     status: RoomStatus = "open"
     convener: str = ""
     topic: str = ""
+    # How the record names who leads it: "convened by" a break-out group's convener, "chaired
+    # by" an ad-hoc group's chair (the seed meeting's usage); see server/services/groups.py.
+    led_as: str = "convener"
 
 
 @dataclass(slots=True)
@@ -70,7 +85,7 @@ class Credential:
     id: str
     role: Role
     secret_hash: str
-    room: str | None = None  # captioners are per room; None means every room of the meeting
+    room: str | None = None  # captioners and conveners are per room; None: every room
     label: str = ""
     revoked: bool = False
     participant: str | None = None  # for role "participant": whose personal link this is
@@ -114,13 +129,18 @@ class Meeting:
         return next((p for p in self.participants if p.id == participant_id), None)
 
     def add_room(
-        self, name: str, kind: str = "plenary", convener: str = "", topic: str = ""
+        self,
+        name: str,
+        kind: str = "plenary",
+        convener: str = "",
+        topic: str = "",
+        led_as: str = "convener",
     ) -> Room:
         base = slug(name)
         room_id, n = base, 2
         while self.room(room_id) is not None or room_id in RESERVED_ROOM_IDS:
             room_id, n = f"{base}-{n}", n + 1
-        room = Room(room_id, name, kind, "open", convener, topic)
+        room = Room(room_id, name, kind, "open", convener, topic, led_as)
         self.rooms.append(room)
         return room
 

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.domain import agenda, floor
+from server.domain import agenda, document, floor
 from server.domain.agenda import Agenda
+from server.domain.document import Documents
 from server.domain.errors import CommandRejected
 from server.domain.events import JSON, Draft
 from server.domain.floor import Floor
@@ -39,6 +40,10 @@ class RoomState:
     lines: dict[int, Line] = field(default_factory=dict)
     floor: Floor = field(default_factory=Floor)  # the speakers' list
     agenda: Agenda = field(default_factory=Agenda)  # items, current item
+    docs: Documents = field(default_factory=Documents)  # rolling documents, the proposal on
+
+    def __post_init__(self) -> None:
+        self.docs.room = self.room  # a proposal's history says in which room it changed
 
     def apply(self, seq: int, type_: str, ts: int, data: JSON) -> None:
         if seq <= self.seq:
@@ -76,7 +81,8 @@ def reordering(current: list[int], order: list[int], stale: str) -> bool:
 
 
 def attribute(state: RoomState, line: Mapping[str, Any]) -> JSON:
-    """A committed line with the speaker who has the floor and the current agenda item.
+    """A committed line with the speaker who has the floor, the current agenda item and the
+    proposal under discussion (``doc`` and ``proposal``), as the room's state has them.
 
     The captioner's own label wins: a line labelled with someone else's name (the chair
     interjecting) is not attributed to the intervention in progress.
@@ -92,6 +98,10 @@ def attribute(state: RoomState, line: Mapping[str, Any]) -> JSON:
     item = state.agenda.current
     if item is not None and item.item is not None:
         out["item"] = item.item
+    proposal = state.docs.current
+    if proposal is not None:
+        out["doc"] = proposal.doc
+        out["proposal"] = proposal.proposal
     return out
 
 
@@ -134,4 +144,5 @@ _HANDLERS: dict[str, Callable[[RoomState, int, int, JSON], None]] = {
     "room.opened": _on_opened,
     **{t: _part(lambda s: s.floor, h) for t, h in floor.HANDLERS.items()},
     **{t: _part(lambda s: s.agenda, h) for t, h in agenda.HANDLERS.items()},
+    **{t: _part(lambda s: s.docs, h) for t, h in document.HANDLERS.items()},
 }

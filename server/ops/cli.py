@@ -380,7 +380,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             await src.close()
         return (
             f"moved {r.meetings} meeting(s), {r.rooms} room(s): {r.events} events copied, "
-            f"{r.verified} already there and identical, {r.cursors} cursors"
+            f"{r.verified} already there and identical, {r.cursors} cursors, {r.files} files"
         )
 
     try:

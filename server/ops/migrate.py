@@ -1,8 +1,9 @@
 """Moving a record between backends (an embedded file into Redis when a meeting grows, Redis back
 into a file, or a copy of the record into a Redis that lost its data) without losing anything.
 
-Every meeting document, every room's events with the same sequence numbers and byte-identical
-frames, and every cursor (so caption software that retries an old ``seq`` is still recognised).
+Every meeting document and its attached files, every room's events with the same sequence
+numbers and byte-identical frames, and every cursor (so caption software that retries an old
+``seq`` is still recognised).
 Events are re-encoded from the source and compared with the source frame before anything is
 written; appends use ``expect_seq`` so a destination that moves meanwhile stops the copy. A copy
 that was interrupted can be run again: what the destination already holds is checked, not copied
@@ -30,6 +31,7 @@ class MigrationReport:
     events: int = 0  # copied now
     verified: int = 0  # already in the destination, checked identical
     cursors: int = 0
+    files: int = 0
 
 
 async def migrate(src: Backend, dst: Backend, say: Callable[[str], None]) -> MigrationReport:
@@ -39,6 +41,12 @@ async def migrate(src: Backend, dst: Backend, say: Callable[[str], None]) -> Mig
         meeting.version = existing.version if existing is not None else 0
         await dst.save_meeting(meeting)
         report.meetings += 1
+        for file_id in await src.list_files(meeting.id):
+            data = await src.get_file(meeting.id, file_id)
+            there = await dst.get_file(meeting.id, file_id)
+            if data is not None and there != data:
+                await dst.put_file(meeting.id, file_id, data)
+            report.files += 1
     for key in await src.rooms_with_events():
         copied, verified = await _copy_room(src, dst, key)
         cursors = await src.cursors(key)

@@ -7,7 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from server.domain.document import Proposal
 from server.domain.events import JSON
+from server.record.document_export import describe, kind_label
+from server.record.document_export import status_label as proposal_status
+from server.record.document_facts import DocumentFacts
 from server.record.facts import (
     Facts,
     Group,
@@ -43,6 +47,7 @@ def _group(facts: Facts, group: Group) -> JSON:
         "name": group.name,
         "kind": group.kind,
         "convener": group.convener,
+        "led_as": group.led_as,
         "topic": group.topic,
         "item": group.item,
         "item_label": item.label if item else "",
@@ -90,6 +95,60 @@ def _item(facts: Facts, item: Item) -> JSON:
     }
 
 
+WHERE = {"in_room": "from the floor", "remote": "remotely"}
+
+
+def _proposal(facts: Facts, d: DocumentFacts, p: Proposal) -> JSON:
+    spoken = facts.on_proposal(d.doc.id, p.id)
+    return {
+        "proposal": p.id,
+        "category": p.category,
+        "kind": p.kind,
+        "status": p.status,
+        "active": p.active,
+        "merged_into": p.merged_into,
+        "split_from": p.split_from,
+        "text_before": p.first_text,
+        "text_after": p.text,
+        "submitted_by": [s.to_dict() for s in p.submitted_by],
+        "groups": [facts.room_name(r) for r in d.groups_of(p)],
+        "interventions": [
+            {
+                **i.who.to_dict(),
+                "intervention": i.id,
+                "room": i.room,
+                "room_name": facts.room_name(i.room),
+                "began": i.began,
+                "spoken_ms": i.spoken_ms,
+                "kind": i.kind,
+                "where": WHERE.get(i.who.presence, i.who.presence),
+            }
+            for i in spoken
+        ],
+        "speaking_ms": sum(i.spoken_ms for i in spoken),
+        "history": [{**c.to_dict(), "said": describe(facts, d, c)} for c in d.history(p)],
+    }
+
+
+def _document(facts: Facts, d: DocumentFacts) -> JSON:
+    doc = d.doc
+    return {
+        "doc": doc.id,
+        "title": doc.title,
+        "description": doc.description,
+        "posted": doc.posted,
+        "categories": [
+            {
+                "category": c.letter,
+                "title": c.title,
+                "label": c.label,
+                "proposals": [_proposal(facts, d, p) for p in doc.in_category(c.letter, False)],
+            }
+            for c in doc.categories
+        ],
+    }
+
+
 def digest(facts: Facts) -> JSON:
     agenda = facts.agenda()
     outside = [p for r in facts.rooms if (p := _room_part(facts, None, r.id)) is not None]
@@ -105,6 +164,7 @@ def digest(facts: Facts) -> JSON:
             {"item": i.id, "label": i.label, "status": i.status} for i in agenda if not i.discussed
         ],
         "groups": [_group(facts, g) for g in facts.groups],
+        "documents": [_document(facts, d) for d in facts.documents],
     }
 
 
@@ -151,10 +211,12 @@ def _presentation_line(p: JSON) -> str:
 
 def _group_line(g: JSON) -> str:
     kind = "ad-hoc group" if g["kind"] == "adhoc" else "break-out group"
-    parts = [f"{g['name']} ({kind}"]
+    # Commas, not parentheses: a convener is often written "Mr. Reddy (India)" already.
+    parts = [f"{g['name']}, {kind}"]
     if g["convener"]:
-        parts.append(f", convened by {g['convener']}")
-    parts.append(f", {duration(g['duration_ms'])})")
+        verb = "chaired" if g.get("led_as") == "chair" else "convened"
+        parts.append(f", {verb} by {g['convener']}")
+    parts.append(f", {duration(g['duration_ms'])}")
     text = "".join(parts)
     if g["topic"]:
         text += f" on {g['topic']}"
@@ -192,7 +254,64 @@ def to_markdown(facts: Facts, d: JSON) -> str:
     out += [f"- {md_escape(i['label'])} ({_status(i)})" for i in d["not_discussed"]] or ["None."]
     out += ["", "## Groups", ""]
     out += [f"- {md_escape(_group_line(g))}" for g in d["groups"]] or ["None."]
+    for doc in d["documents"]:
+        out += ["", *_document_markdown(facts, doc)]
     return "\n".join(out) + "\n"
+
+
+def _proposal_head(p: JSON) -> str:
+    if not p["active"]:
+        return f"{p['proposal']}, merged into {p['merged_into']}"
+    return f"{p['proposal']}, {kind_label(p['kind'])}, {proposal_status(p['status'])}"
+
+
+def _spoke_line(facts: Facts, n: int, i: JSON) -> str:
+    name = i["name"] + (f", {i['delegation']}" if i["delegation"] else "")
+    return (
+        f"{n}. {name} ({i['group'] or 'no group stated'}), {facts.clock(i['began'])}, "
+        f"{duration(i['spoken_ms'])}, {i['where']}, {i['room_name']}"
+    )
+
+
+def _proposal_lines(facts: Facts, p: JSON) -> list[str]:
+    """What the digest says of a proposal, as lines of text (Markdown and HTML alike)."""
+    lines = []
+    if p["active"]:
+        if p["text_before"] != p["text_after"]:
+            lines.append(f"Text before: {p['text_before']}")
+            lines.append(f"Text after: {p['text_after']}")
+        else:
+            lines.append(f"Text: {p['text_after']}")
+    if p["submitted_by"]:
+        lines.append("Submitted by: " + "; ".join(s["name"] for s in p["submitted_by"]))
+    if p["groups"]:
+        lines.append("Worked on in: " + ", ".join(p["groups"]))
+    if p["interventions"]:
+        total = duration(p["speaking_ms"])
+        lines.append(f"Spoke on it, in order ({len(p['interventions'])}, {total}):")
+    else:
+        lines.append("Nobody took the floor on it.")
+    return lines
+
+
+def _document_markdown(facts: Facts, doc: JSON) -> list[str]:
+    out = [f"## Rolling document: {md_escape(doc['title'])}", ""]
+    for c in doc["categories"]:
+        out += [f"### {md_escape(c['label'])}", ""]
+        for p in c["proposals"]:
+            out += [f"#### {md_escape(_proposal_head(p))}", ""]
+            for line in _proposal_lines(facts, p):
+                out += [md_escape(line), ""]
+            for n, i in enumerate(p["interventions"], 1):
+                out.append(md_escape(_spoke_line(facts, n, i)))
+            if p["interventions"]:
+                out.append("")
+            out += ["History:", ""]
+            out += [f"- {md_escape(h['said'])}" for h in p["history"]]
+            out.append("")
+        if not c["proposals"]:
+            out += ["No proposals.", ""]
+    return out
 
 
 def _parts_markdown(facts: Facts, parts: list[Any]) -> list[str]:
@@ -240,6 +359,8 @@ def to_html(facts: Facts, d: JSON, extra: list[str] | None = None) -> str:
     groups = [f"<li>{esc(_group_line(g))}</li>" for g in d["groups"]]
     body.append("<ul>" + "".join(groups) + "</ul>" if groups else "<p>None.</p>")
     body.append("</section>")
+    for doc in d["documents"]:
+        body += _document_html(facts, doc)
     body += extra or []
     return html_page(f"Digest: {d['title']}", body, REPORT_STYLE)
 
@@ -262,3 +383,28 @@ def _parts_html(facts: Facts, parts: list[Any]) -> list[str]:
             out.append(html_table(INTERVENTION_HEAD, rows, f"Interventions, {part['name']}", 1))
         out.append(f"<p>{esc(_requests_sentence(part['requests']))}</p>")
     return out
+
+
+def _document_html(facts: Facts, doc: JSON) -> list[str]:
+    body = [f'<section class="document">\n<h2>Rolling document: {esc(doc["title"])}</h2>']
+    for c in doc["categories"]:
+        body.append(f"<h3>{esc(c['label'])}</h3>")
+        for p in c["proposals"]:
+            body.append(f'<article class="proposal" id="proposal-{esc(p["proposal"])}">')
+            body.append(f"<h4>{esc(_proposal_head(p))}</h4>")
+            body += [f"<p>{esc(line)}</p>" for line in _proposal_lines(facts, p)]
+            if p["interventions"]:
+                rows = [
+                    [str(n), facts.clock(i["began"]), i["name"], i["delegation"], i["group"],
+                     i["where"], i["room_name"], duration(i["spoken_ms"])]
+                    for n, i in enumerate(p["interventions"], 1)
+                ]  # fmt: skip
+                head = ("#", "Time", "Name", "Delegation", "Group", "Where", "Room", "Speaking")
+                body.append(html_table(head, rows, f"Interventions on {p['proposal']}", 1))
+            body.append('<ol class="history">')
+            body += [f"<li>{esc(h['said'])}</li>" for h in p["history"]]
+            body.append("</ol></article>")
+        if not c["proposals"]:
+            body.append("<p>No proposals.</p>")
+    body.append("</section>")
+    return body

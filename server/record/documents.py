@@ -12,7 +12,7 @@ from server.backends.base import Log, MeetingStore
 from server.domain.errors import AdminError
 from server.domain.events import Event
 from server.domain.meetings import Meeting
-from server.record import digest, exports, figures, summary
+from server.record import digest, document_export, exports, figures, summary
 from server.record.facts import Facts, facts_from_logs, load, read_room
 from server.record.word import MEDIA_TYPE as DOCX
 
@@ -112,3 +112,25 @@ async def report(store: Store, meeting_id: str, name: str, fmt: str) -> bytes:
     meeting = await _meeting(store, meeting_id)
     facts = facts_from_logs(meeting, await load(store, meeting))
     return render_report(name, fmt, facts)
+
+
+def render_document(facts: Facts, doc_id: int, fmt: str, view: str = "full") -> bytes:
+    """A rolling document: ``fmt`` one of ``document_export.FORMATS``; ``view`` ``full`` (status
+    and history of each proposal) or ``text`` (the current text alone)."""
+    found = facts.document(doc_id)
+    if found is None:
+        known = ", ".join(str(d.doc.id) for d in facts.documents) or "none yet"
+        raise AdminError(f"no rolling document {doc_id} in this meeting (documents: {known})")
+    if fmt not in document_export.FORMATS:
+        raise AdminError(f"a document exports as: {', '.join(document_export.FORMATS)}")
+    if view not in document_export.VIEWS:
+        raise AdminError(f"view is one of: {', '.join(document_export.VIEWS)}")
+    return document_export.render(facts, found, fmt, view)
+
+
+async def document(
+    store: Store, meeting_id: str, doc_id: int, fmt: str, view: str = "full"
+) -> bytes:
+    meeting = await _meeting(store, meeting_id)
+    facts = facts_from_logs(meeting, await load(store, meeting))
+    return render_document(facts, doc_id, fmt, view)

@@ -15,9 +15,11 @@ from datetime import datetime, tzinfo
 from server.backends.base import Log, read_all
 from server.domain.agenda import agenda_room
 from server.domain.events import JSON, Event
-from server.domain.floor import Who
+from server.domain.floor import About, Who
 from server.domain.keys import room_key
 from server.domain.meetings import Meeting, time_zone
+from server.record import document_facts
+from server.record.document_facts import DocumentFacts
 
 # The chair marks an intervention as a presentation with a note that begins with this word
 # (the speakers' list has no kind for it; see docs/record.md).
@@ -50,6 +52,7 @@ class Intervention:
     reason: str = ""
     lines: int = 0  # transcript lines attributed to it
     paused_at: int | None = None
+    about: About | None = None  # the proposal it was about
 
     @property
     def waited_ms(self) -> int | None:
@@ -83,6 +86,8 @@ class Intervention:
             "limit_ms": self.limit_ms,
             "reason": self.reason,
             "lines": self.lines,
+            "doc": self.about.doc if self.about else None,
+            "proposal": self.about.proposal if self.about else None,
         }
 
 
@@ -159,6 +164,7 @@ class Group:
     topic: str = ""
     item: int | None = None
     parent: str | None = None
+    led_as: str = "convener"  # "chair": the record says "chaired by"
     opened: int | None = None
     closed: int | None = None
     report: str = ""
@@ -199,6 +205,7 @@ class Facts:
     groups: list[Group] = field(default_factory=list)
     adoptions: list[Adoption] = field(default_factory=list)
     rooms: list[RoomFacts] = field(default_factory=list)
+    documents: list[DocumentFacts] = field(default_factory=list)
     first: int | None = None
     as_of: int = 0
 
@@ -234,6 +241,17 @@ class Facts:
     def group(self, room_id: str) -> Group | None:
         return next((g for g in self.groups if g.room == room_id), None)
 
+    def document(self, doc_id: int) -> DocumentFacts | None:
+        return next((d for d in self.documents if d.doc.id == doc_id), None)
+
+    def on_proposal(self, doc_id: int, proposal: str) -> list[Intervention]:
+        """The interventions about a proposal, in the order they began."""
+        return [
+            i
+            for i in self.interventions
+            if i.about is not None and (i.about.doc, i.about.proposal) == (doc_id, proposal)
+        ]
+
 
 # -- loading ---------------------------------------------------------------------------------------
 async def read_room(log: Log, meeting_id: str, room_id: str) -> list[Event]:
@@ -255,9 +273,12 @@ def project(meeting: Meeting, logs: dict[str, list[Event]]) -> Facts:
     ordered = sorted(logs, key=lambda r: r != facts.agenda_room)
     for room_id in ordered:
         _Room(facts, room_id).apply_all(logs[room_id])
+    facts.documents = document_facts.project(facts.agenda_room, logs)
     for room in meeting.rooms:
         if room.kind in ("breakout", "adhoc") and facts.group(room.id) is None:
-            facts.groups.append(Group(room.id, room.name, room.kind, room.convener, room.topic))
+            facts.groups.append(
+                Group(room.id, room.name, room.kind, room.convener, room.topic, led_as=room.led_as)
+            )
     facts.groups.sort(key=lambda g: (g.opened if g.opened is not None else facts.as_of, g.room))
     facts.interventions.sort(key=lambda i: (i.began, ordered.index(i.room), i.id))
     facts.requests.sort(key=lambda r: (r.ts, ordered.index(r.room), r.id))
@@ -339,6 +360,7 @@ class _Room:
             ts,
             d.get("limit_ms"),
             self.current_item,
+            about=About.from_data(d),
         )
         request = self.entries.get(intervention.entry)
         if request is not None:
@@ -460,12 +482,13 @@ class _Room:
                 meta.kind if meta else "breakout",
                 meta.convener if meta else "",
                 meta.topic if meta else "",
+                led_as=meta.led_as if meta else "convener",
             )
             self.facts.groups.append(group)
         return group
 
     def _describe(self, group: Group, d: JSON) -> None:
-        for name in ("name", "kind", "convener", "topic"):
+        for name in ("name", "kind", "convener", "topic", "led_as"):
             if isinstance(d.get(name), str) and d[name]:
                 setattr(group, name, d[name])
         if isinstance(d.get("item"), int):

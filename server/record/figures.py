@@ -13,7 +13,7 @@ from typing import Any
 
 from server.domain.events import JSON
 from server.domain.floor import Who
-from server.record import charts
+from server.record import charts, document_figures
 from server.record.facts import Facts, Intervention, Request
 from server.record.markup import (
     REPORT_STYLE,
@@ -30,12 +30,16 @@ from server.record.markup import (
 UNSTATED = "(not stated)"
 
 
+# The chair speaking as the Chair is counted apart: no delegation's and no group's time.
+CHAIR = "Chair"
+
+
 def _key_group(who: Who) -> str:
-    return who.group or UNSTATED
+    return CHAIR if who.chair else who.group or UNSTATED
 
 
 def _key_delegation(who: Who) -> str:
-    return who.party or UNSTATED
+    return CHAIR if who.chair else who.party or UNSTATED
 
 
 def _key_presence(who: Who) -> str:
@@ -152,6 +156,7 @@ def figures(facts: Facts) -> JSON:
         "timezone": facts.meeting.timezone,
         "as_of": facts.as_of,
         "scopes": scopes,
+        "documents": [document_figures.figures(facts, d) for d in facts.documents],
     }
 
 
@@ -233,6 +238,8 @@ def _tables(scope: JSON) -> list[tuple[str, tuple[str, ...], list[list[str]], in
 def to_markdown(facts: Facts, f: JSON) -> str:
     out = [f"# Participation figures: {md_escape(f['title'])}", ""]
     out += [f"Times are in {md_escape(f['timezone'])}.", ""]
+    for d in f.get("documents", []):
+        out += document_figures.to_markdown(d)
     for scope in f["scopes"]:
         heading = "##" if scope["scope"] == "meeting" else "###"
         prefix = {"day": "Day: ", "room": "Room: "}.get(scope["scope"], "")
@@ -286,6 +293,8 @@ def _charts(prefix: str, scope: JSON) -> list[str]:
 
 def html_body(facts: Facts, f: JSON, charts_too: bool = True) -> list[str]:
     body = []
+    for n, d in enumerate(f.get("documents", [])):
+        body += document_figures.html_body(f"d{n}", d, charts_too)
     for n, scope in enumerate(f["scopes"]):
         prefix = {"day": "Day: ", "room": "Room: "}.get(scope["scope"], "")
         body.append(f"<section>\n<h2>{esc(prefix + scope['label'])}</h2>")
@@ -314,7 +323,14 @@ def to_html(facts: Facts, f: JSON) -> str:
 def chart_svgs(f: JSON, scope_index: int = 0) -> dict[str, str]:
     """The charts of one scope as standalone SVG documents, by name (for the console page)."""
     scope: Any = f["scopes"][scope_index]
-    return {
+    out = {
         name: charts.bar_chart(f"s{scope_index}-{name}", title, rows, fmt)
         for name, title, rows, fmt in _chart_specs(scope)
     }
+    if scope_index == 0:  # the rolling documents are the whole meeting's
+        for n, d in enumerate(f.get("documents", [])):
+            for name, title, rows in document_figures.chart_specs(d):
+                out[f"doc{n}-{name}"] = charts.bar_chart(
+                    f"s0-doc{n}-{name}", title, rows, lambda v: str(int(v))
+                )
+    return out

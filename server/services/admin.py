@@ -78,23 +78,66 @@ async def create_meeting(
     return meeting, keys
 
 
+# Roles whose links are per room, and the kinds of room each may be for.
+ROOM_ROLES = {"captioner": ("plenary", "breakout", "adhoc"), "convener": ("breakout", "adhoc")}
+REISSUED = ("chair", "captioner", "secretariat", "convener")
+
+
+def _room_for(meeting: Meeting, role: str, room: str | None) -> str | None:
+    if role not in ROOM_ROLES:
+        return None
+    found = meeting.room(room) if room is not None else None
+    allowed = ROOM_ROLES[role]
+    if found is None or found.kind not in allowed:
+        names = ", ".join(r.id for r in meeting.rooms if r.kind in allowed) or "none yet"
+        what = "captioner's" if role == "captioner" else "group's"
+        raise AdminError(f"give the {what} room with --room (one of: {names})")
+    return found.id
+
+
+def _label(role: str, meeting: Meeting, room: str | None) -> str:
+    found = meeting.room(room) if room is not None else None
+    name = found.name if found is not None else room
+    return {
+        "chair": "Chair",
+        "captioner": f"Captioner, {name}",
+        "convener": f"Convener, {name}",
+        "secretariat": "Secretariat",
+    }[role]
+
+
+def issue_link(meeting: Meeting, role: str, room: str | None, label: str = "") -> dict[str, str]:
+    """Issue one more link of a role (unsaved): a secretariat member's, a group's convener's."""
+    if role not in ("secretariat", "convener"):
+        raise AdminError("new links are made for 'secretariat' or 'convener'")
+    room_id = _room_for(meeting, role, room)
+    label = label.strip()[:MAX_LABEL_CHARS] or _label(role, meeting, room_id)
+    key = auth.issue(meeting, role, room_id, label=label)  # type: ignore[arg-type]
+    return {f"{role}:{room_id}" if room_id else role: key}
+
+
+async def add_link(
+    backend: MeetingStore, meeting_id: str, role: str, room: str | None, label: str = ""
+) -> dict[str, str]:
+    _, keys = await update_meeting(backend, meeting_id, lambda m: issue_link(m, role, room, label))
+    return keys
+
+
 async def reissue(
     backend: MeetingStore, meeting_id: str, role: str, room: str | None
 ) -> dict[str, str]:
-    """Revoke every key of a role (in a room, for captioners) and issue a new one."""
-    if role not in ("chair", "captioner"):
-        raise AdminError("links can be re-issued for 'chair' or 'captioner'")
+    """Revoke every key of a role (in a room, for captioners and conveners) and issue one new
+    one."""
+    if role not in REISSUED:
+        raise AdminError(f"links can be re-issued for {', '.join(repr(r) for r in REISSUED)}")
 
     def change(meeting: Meeting) -> dict[str, str]:
-        if role == "captioner" and (room is None or meeting.room(room) is None):
-            names = ", ".join(r.id for r in meeting.rooms)
-            raise AdminError(f"give the captioner's room with --room (one of: {names})")
+        room_id = _room_for(meeting, role, room)
         for cred in meeting.credentials:
-            if cred.role == role and (role == "chair" or cred.room == room):
+            if cred.role == role and (room_id is None or cred.room == room_id):
                 cred.revoked = True
-        if role == "chair":
-            return {"chair": auth.issue(meeting, "chair", label="Chair")}
-        return {f"captioner:{room}": auth.issue(meeting, "captioner", room, f"Captioner, {room}")}
+        key = auth.issue(meeting, role, room_id, _label(role, meeting, room_id))  # type: ignore[arg-type]
+        return {f"{role}:{room_id}" if room_id else role: key}
 
     _, keys = await update_meeting(backend, meeting_id, change)
     return keys

@@ -27,6 +27,7 @@ def summary(meeting: Meeting) -> list[dict[str, str]]:
             "kind": r.kind,
             "status": r.status,
             "convener": r.convener,
+            "led_as": r.led_as,
             "topic": r.topic,
         }
         for r in meeting.rooms

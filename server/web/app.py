@@ -23,7 +23,7 @@ from server.backends import backend_from_url
 from server.config import Settings
 from server.limits import HEARTBEAT_INTERVAL_S, ROOM_IDLE_S
 from server.metrics import METRICS
-from server.web import chair_api, ingest, meeting_api, problems, record_api
+from server.web import chair_api, documents_api, ingest, meeting_api, problems, record_api
 from server.web.context import Plenary
 from server.web.problems import Problem
 from server.web.ws import websocket_endpoint
@@ -147,6 +147,7 @@ def routes() -> list[BaseRoute]:
                 Route("/{room}", page("viewer.html")),
                 Route("/{room}/me", page("participant.html")),
                 Route("/{room}/caption", page("captioner.html")),
+                Route("/{room}/screen", page("screen.html")),
             ],
         ),
         WEBSOCKET_ROUTE,
@@ -173,8 +174,16 @@ def routes() -> list[BaseRoute]:
                 Route("/me", chair_api.me, methods=get),
                 Route("/agenda", chair_api.get_agenda, methods=get),
                 Route("/rooms", chair_api.open_group, methods=post),
+                Route("/links", documents_api.new_link, methods=post),
+                Route("/documents", documents_api.list_documents, methods=get),
+                Route("/documents", documents_api.create_document, methods=post),
+                Route("/documents/{doc:int}.{fmt}", documents_api.export_document, methods=get),
+                Route("/files", documents_api.upload_file, methods=post),
+                Route("/files/{file}", documents_api.download_file, methods=get),
+                Route("/files/{file}", documents_api.remove_file, methods=["DELETE"]),
                 # A room's.
                 Route("/{room}/floor", chair_api.get_floor, methods=get),
+                Route("/{room}/documents", documents_api.room_documents, methods=get),
                 Route("/{room}/transcript.{fmt}", meeting_api.transcript, methods=get),
                 Route("/{room}/report", chair_api.report_group, methods=post),
                 Route("/{room}/open", meeting_api.open_room, methods=post),

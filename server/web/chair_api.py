@@ -67,8 +67,12 @@ async def body_json(request: Request) -> dict[str, Any]:
 
 
 # -- participants --------------------------------------------------------------------------------
+# Who keeps the participant register and hands out personal links.
+REGISTRARS = ("chair", "secretariat")
+
+
 async def list_participants(request: Request) -> Response:
-    a = await access(request, "chair")
+    a = await access(request, *REGISTRARS)
     return JSONResponse(
         {"groups": a.meeting.groups, "participants": [_person(p) for p in a.meeting.participants]}
     )
@@ -76,7 +80,7 @@ async def list_participants(request: Request) -> Response:
 
 async def add_participants(request: Request) -> Response:
     """One participant as JSON, or many as a CSV file (``Content-Type: text/csv``)."""
-    a = await access(request, "chair")
+    a = await access(request, *REGISTRARS)
     meeting = a.meeting
     room = request.query_params.get("room") or agenda_room(meeting)
     if meeting.room(room) is None:
@@ -109,7 +113,7 @@ async def add_participants(request: Request) -> Response:
 
 
 async def new_link(request: Request) -> Response:
-    a = await access(request, "chair")
+    a = await access(request, *REGISTRARS)
     pid = request.path_params["participant"]
     _, done = await admin.update_meeting(
         a.px.backend, a.meeting.id, lambda m: participants.reissue(m, pid)
@@ -144,7 +148,7 @@ async def get_floor(request: Request) -> Response:
     state = runtime.state
     now = now_ms()
     shown = state.floor.to_dict(now)
-    if a.grant.role != "chair":
+    if not (a.grant.may_run(room.id) or a.grant.may_manage()):
         del shown["totals"]
     current = state.agenda.current
     return JSONResponse(
@@ -182,9 +186,13 @@ async def open_group(request: Request) -> Response:
 
 
 async def report_group(request: Request) -> Response:
-    a = await access(request, "chair")
-    body = await body_json(request)
+    """The chair, or the group's own convener, closes it on its report."""
+    a = await access(request, "chair", "convener")
     room_id = request.path_params["room"]
+    if not a.grant.may_run(room_id):
+        raise Problem(403, "forbidden", "a convener's link reports only its own group")
+    body = await body_json(request)
     report = body.get("report")
-    await groups.report_group(a.px.rooms, a.meeting, room_id, report, a.grant.label or "Chair")
+    by = a.grant.label or a.grant.role.capitalize()
+    await groups.report_group(a.px.rooms, a.meeting, room_id, report, by)
     return JSONResponse({"room": room_id, "status": "closed"})

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.backends.base import read_all
+from server.domain import document
 from server.domain.agenda import STATUSES
 from server.domain.floor import KINDS, PRESENCES
 from server.domain.keys import room_key
@@ -39,7 +40,10 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
 
 async def meeting_info(request: Request) -> Response:
     a = await access(request)
-    return JSONResponse({**meeting_summary(a.meeting), "role": a.grant.role})
+    # A convener's link is for one room (link_room); the pages offer that room only.
+    return JSONResponse(
+        {**meeting_summary(a.meeting), "role": a.grant.role, "link_room": a.grant.room}
+    )
 
 
 def attachment(body: bytes | str, media_type: str, filename: str) -> Response:
@@ -91,9 +95,16 @@ async def close_room(request: Request) -> Response:
 
 
 async def vocabulary(request: Request) -> Response:
-    """How requests' kinds, presences and agenda statuses are named: one definition, the
-    server's (server/domain/floor.py, server/domain/agenda.py), for every page."""
+    """How requests' kinds, presences, agenda statuses and proposals' kinds and statuses are
+    named: one definition, the server's (server/domain/floor.py, agenda.py, document.py), for
+    every page."""
     return JSONResponse(
-        {"kinds": KINDS, "presences": PRESENCES, "statuses": STATUSES},
+        {
+            "kinds": KINDS,
+            "presences": PRESENCES,
+            "statuses": STATUSES,
+            "proposal_kinds": document.KINDS,
+            "proposal_statuses": document.STATUSES,
+        },
         headers={"cache-control": "max-age=300"},
     )

@@ -24,7 +24,12 @@ class Problem(Exception):
     person, and for 503 and 429 when to try again."""
 
     def __init__(
-        self, status: int, code: str, message: str, retry_after: float | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        retry_after: float | None = None,
+        details: list[dict[str, object]] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -33,6 +38,7 @@ class Problem(Exception):
         if retry_after is None and status == 503:
             retry_after = RETRY_AFTER_S
         self.retry_after = retry_after
+        self.details = details  # e.g. every bad line of an uploaded file: {"line", "error"}
 
 
 def problem_of(exc: Exception) -> Problem:
@@ -40,10 +46,10 @@ def problem_of(exc: Exception) -> Problem:
     if isinstance(exc, Problem):
         return exc
     if isinstance(exc, Invalid):
-        return Problem(400, exc.code, exc.message)
+        return Problem(400, exc.code, exc.message, details=exc.details)
     if isinstance(exc, CommandRejected):
         status = 403 if exc.code == "forbidden" else 404 if exc.code.startswith("no_") else 409
-        return Problem(status, exc.code, exc.message)
+        return Problem(status, exc.code, exc.message, details=exc.details)
     if isinstance(exc, BackendUnavailable):
         return Problem(503, "unavailable", f"the record is unavailable right now; retry ({exc})")
     if isinstance(exc, Conflict | AdminError):
@@ -57,7 +63,9 @@ def respond(request: Request, problem: Problem) -> Response:
         headers["Retry-After"] = str(max(1, round(problem.retry_after)))
     if request.url.path.startswith(PLAIN_TEXT_PATHS):
         return PlainTextResponse(problem.message + "\n", problem.status, headers=headers)
-    body = {"error": problem.message, "code": problem.code}
+    body: dict[str, object] = {"error": problem.message, "code": problem.code}
+    if problem.details is not None:
+        body["details"] = problem.details
     return JSONResponse(body, problem.status, headers=headers)
 
 

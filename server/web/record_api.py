@@ -1,7 +1,7 @@
 """HTTP for the meeting record: the digest, participation figures and charts, the draft chair's
 summary, search, and whole-meeting transcript exports.
 
-Reports and search are for the chair (``Authorization: Bearer KEY`` with the chair's key). The
+Reports and search are for the chair and the secretariat (``Authorization: Bearer KEY``). The
 transcript export of the whole meeting is what each room's export already is: readable by anyone
 who may view the meeting.
 """
@@ -32,8 +32,8 @@ from server.web.access import Access, access
 from server.web.meeting_api import attachment
 from server.web.problems import Problem
 
-# Who may read reports and search.
-RECORD_ROLES = ("chair",)
+# Who may read reports and search: the chair and the secretariat.
+RECORD_ROLES = ("chair", "secretariat")
 
 
 async def _staff(request: Request) -> Access:
