@@ -1,5 +1,9 @@
 // The chair's console (/m/{meeting}/chair?room=…#key=…): runs one room's speakers' list and
-// clock, the agenda, participants and their links, and break-out groups.
+// clock, the agenda, the rolling document, participants and their links, and break-out groups.
+// The same page serves the scoped links: a convener's runs its one group's room (its list, its
+// share of the document, its report); the secretariat's keeps participants, documents and the
+// record without running the floor. The server checks every command; the page only leaves out
+// what the link cannot do.
 //
 // Nothing here keeps its own version of the list: every view is drawn from the projection of
 // the room's log (floor-view.js), and every action is a command the server decides against its
@@ -8,6 +12,7 @@
 // is always the list in the record.
 
 import { RoomConnection, State, fragmentParam, randomId, store } from "./client.js";
+import { DocumentPanel } from "./document-panel.js";
 import { Commands, floor, h, onFloor, presence } from "./floor-view.js";
 import { KIND_LABELS, STATUS_LABELS, fmtDuration, whoLabel } from "./floor-state.js";
 
@@ -60,7 +65,30 @@ const ui = {
   groupItem: $("group-item"),
   groupLinks: $("group-links"),
   groupList: $("group-list"),
+  myRole: $("my-role"),
+  floorCard: $("floor"),
+  listHint: $("list-hint"),
+  addChair: $("add-chair"),
+  addChairLabel: $("add-chair-label"),
+  participantsCard: $("participants"),
+  groupsCard: $("groups"),
+  linksCard: $("links"),
+  secretariatLabel: $("secretariat-label"),
+  makeSecretariat: $("make-secretariat"),
+  madeLinks: $("made-links"),
+  screenLink: $("screen-link"),
+  docMessage: $("doc-message"),
+  docBody: $("doc-body"),
+  importForm: $("import-form"),
+  importFile: $("import-file"),
+  importTitle: $("import-title"),
+  importDescription: $("import-description"),
+  importPosted: $("import-posted"),
+  importErrors: $("import-errors"),
 };
+
+// What each link may do here (the server checks it again for every command).
+const ROLE_NAMES = { chair: "Chair", secretariat: "Secretariat", convener: "Convener" };
 
 const STATE_TEXT = {
   [State.CONNECTING]: "Connecting…",
@@ -78,6 +106,8 @@ let commands = null;
 let people = []; // registered participants
 let groups = []; // the meeting's stakeholder groups
 let agendaItems = []; // the agenda as the agenda room holds it (fetched when not in that room)
+let role = "chair";
+let linkRoom = null; // a convener's one room
 let focusEntry = null; // the entry to keep focus on after the list is redrawn
 let dragId = null;
 let editing = null; // the agenda item being edited
@@ -102,8 +132,48 @@ async function api(method, path, body, type = "application/json") {
   } catch {
     data = { error: `The server answered ${res.status}.` };
   }
-  if (!res.ok) throw new Error(data.error || `The server answered ${res.status}.`);
+  if (!res.ok) {
+    const err = new Error(data.error || `The server answered ${res.status}.`);
+    err.details = data.details || [];
+    throw err;
+  }
   return data;
+}
+
+function inAgendaRoom() {
+  return room === agendaRoom();
+}
+
+/** Run this room's floor and discussion: the chair, or this group's convener. */
+function canRun() {
+  return role === "chair" || (role === "convener" && room === linkRoom);
+}
+
+/** Keep documents and participants: the chair and the secretariat. */
+function canManage() {
+  return role === "chair" || role === "secretariat";
+}
+
+/** Change proposals here: who keeps the document in the plenary, who runs a group's share. */
+function canEdit() {
+  return inAgendaRoom() ? canManage() : canRun();
+}
+
+function applyRole() {
+  document.body.dataset.role = role;
+  const here = meeting.rooms.find((r) => r.id === linkRoom);
+  ui.myRole.textContent = role === "convener" && here ? `Convener of ${here.name}` : ROLE_NAMES[role] || role;
+  ui.floorCard.hidden = !canRun();
+  ui.addForm.hidden = !canRun();
+  ui.listHint.hidden = !canRun();
+  ui.addChairLabel.hidden = role !== "chair";
+  ui.registerForm.hidden = !canManage();
+  ui.csvForm.hidden = !canManage();
+  ui.groupForm.hidden = role !== "chair";
+  ui.linksCard.hidden = role !== "chair";
+  ui.recordLink.hidden = !canManage();
+  ui.importForm.hidden = !(canManage() && inAgendaRoom());
+  ui.screenLink.href = `/m/${encodeURIComponent(meetingId)}/${encodeURIComponent(room)}/screen`;
 }
 
 /** Send a command; show what was refused, and why. Resolves with the answer frame. */
@@ -147,7 +217,6 @@ async function start() {
   }
   // The record console takes the same key from its fragment, which is never sent to the server.
   ui.recordLink.href = `/m/${encodeURIComponent(meetingId)}/record#key=${encodeURIComponent(key)}`;
-  ui.recordLink.hidden = false;
   ui.myName.value = store.get("plenary:chair-name", "");
   ui.limit.value = String(store.get(`plenary:limit:${meetingId}`, 3));
   try {
@@ -157,18 +226,24 @@ async function start() {
     ui.fatal.textContent = err.message;
     return;
   }
+  if (role === "convener") room = linkRoom;
   if (!meeting.rooms.some((r) => r.id === room)) room = agendaRoom();
+  ui.roomSelect.value = room;
+  applyRole();
   connect();
   loadParticipants();
 }
 
 async function loadMeeting() {
   const info = await api("GET", "");
-  if (info.role !== "chair") throw new Error("This is not the chair's link: it cannot run the meeting.");
+  if (!ROLE_NAMES[info.role]) throw new Error("This link is not a chair's, a convener's or the secretariat's: it cannot open the console.");
+  role = info.role;
+  linkRoom = info.link_room || null;
   meeting = { ...meeting, ...info };
   ui.title.textContent = meeting.title;
-  options(ui.roomSelect, meeting.rooms.map((r) => [r.id, r.status === "open" ? r.name : `${r.name} (closed)`]), false);
-  ui.roomSelect.value = room || agendaRoom();
+  const shown = role === "convener" ? meeting.rooms.filter((r) => r.id === linkRoom) : meeting.rooms;
+  options(ui.roomSelect, shown.map((r) => [r.id, r.status === "open" ? r.name : `${r.name} (closed)`]), false);
+  ui.roomSelect.value = room || (role === "convener" ? linkRoom : agendaRoom());
   renderGroups();
 }
 
@@ -195,9 +270,9 @@ function connect() {
         }
       },
       onWelcome(welcome) {
-        if (welcome.role !== "chair") {
+        if (!ROLE_NAMES[welcome.role]) {
           ui.fatal.hidden = false;
-          ui.fatal.textContent = "This is not the chair's link: it cannot run the meeting.";
+          ui.fatal.textContent = "This link cannot open the console.";
         }
         const here = (welcome.rooms || []).find((r) => r.id === welcome.room);
         ui.roomName.textContent = here ? here.name : welcome.room;
@@ -225,6 +300,7 @@ function connect() {
 
 ui.roomSelect.addEventListener("change", () => {
   room = ui.roomSelect.value;
+  applyRole();
   const url = new URL(location.href);
   url.searchParams.set("room", room);
   history.replaceState(null, "", url);
@@ -321,7 +397,7 @@ function renderList() {
         where,
         e.note ? h("span", { class: "muted" }, ` “${e.note}”`) : null,
         h("span", { class: "muted waited", "data-since": e.ts }, ` waiting ${fmtDuration(now - e.ts)}`)),
-      h("span", { class: "actions" },
+      !canRun() ? null : h("span", { class: "actions" },
         button("Give the floor", () => command("floor.grant", { entry: e.id, limit_s: limitSeconds() }, `${label} has the floor.`),
           { "aria-label": `Give the floor to ${label}` }),
         button("↑", () => move(e.id, -1), { "aria-label": `Move ${label} up`, disabled: i === 0 }),
@@ -395,7 +471,10 @@ ui.addForm.addEventListener("submit", async (ev) => {
   const args = { kind: presentation ? "speak" : ui.addKind.value };
   if (presentation) args.note = note ? `Presentation: ${note}` : "Presentation";
   else if (note) args.note = note;
-  if (ui.addParticipant.value) {
+  if (ui.addChair.checked) {
+    // The chair on their own list, as the Chair: no delegation's or group's time.
+    args.chair = true;
+  } else if (ui.addParticipant.value) {
     args.participant = ui.addParticipant.value;
   } else {
     args.name = ui.addName.value.trim();
@@ -410,6 +489,7 @@ ui.addForm.addEventListener("submit", async (ev) => {
     ui.addDelegation.value = "";
     ui.addNote.value = "";
     ui.addParticipant.value = "";
+    ui.addChair.checked = false;
     ui.addParticipant.dispatchEvent(new Event("change"));
   }
 });
@@ -503,9 +583,10 @@ function agendaRow(i, index, list, home, currentId) {
   li.append(h("div", { class: "row" },
     h("span", { class: "title grow" }, name, i.id === currentId ? h("strong", {}, " — current") : null),
     h("span", { class: "muted" }, STATUS_LABELS[i.status] || i.status || ""),
-    button(i.id === currentId ? "Current" : "Make current", () => command("agenda.current", { item: i.id }, `This room is on item ${name}.`),
-      { disabled: i.id === currentId, "aria-label": `Make ${name} the current item` })));
-  if (!home) return li;
+    canRun() ? button(i.id === currentId ? "Current" : "Make current", () => command("agenda.current", { item: i.id }, `This room is on item ${name}.`),
+      { disabled: i.id === currentId, "aria-label": `Make ${name} the current item` }) : null));
+  if (home) li.append(attachmentsOf(i, name));
+  if (!home || role !== "chair") return li;
   const status = h("select", { id: `status-${i.id}`, "aria-label": `Status of ${name}` },
     ...Object.entries(STATUS_LABELS).map(([value, label]) => h("option", { value }, label)));
   status.value = i.status;
@@ -521,6 +602,45 @@ function agendaRow(i, index, list, home, currentId) {
     button("↓", () => moveItem(list, index, 1), { disabled: index === list.length - 1, "aria-label": `Move ${name} down` }),
     button("Remove", () => command("agenda.remove", { item: i.id }), { disabled: i.status !== "pending" || i.id === currentId, "aria-label": `Remove ${name}` })));
   return li;
+}
+
+// -- files attached to an item ------------------------------------------------------------------------
+function attachmentsOf(i, name) {
+  const box = h("div", { class: "attachments" });
+  const files = i.attachments || [];
+  if (files.length) {
+    box.append(h("ul", { "aria-label": `Files for ${name}` }, ...files.map((f) => h("li", {},
+      h("a", { href: `/api/m/${encodeURIComponent(meetingId)}/files/${encodeURIComponent(f.file)}`, download: f.filename }, f.title),
+      h("span", { class: "muted" }, ` (${f.filename})`), " ",
+      canManage() ? button("Remove", async () => {
+        try {
+          await api("DELETE", `/files/${encodeURIComponent(f.file)}`);
+          say(`${f.title} is removed.`);
+        } catch (err) {
+          say(err.message, true);
+        }
+      }, { "aria-label": `Remove the file ${f.title}` }) : null))));
+  }
+  if (!canManage()) return box;
+  const fileInput = h("input", { id: `attach-file-${i.id}`, type: "file" });
+  const title = h("input", { id: `attach-title-${i.id}`, maxlength: "300", autocomplete: "off", placeholder: "Title" });
+  const form = h("form", { class: "row" }, h("label", { for: `attach-file-${i.id}` }, `Attach a file to ${name}`), fileInput,
+    h("label", { for: `attach-title-${i.id}`, class: "visually-hidden" }, "Title of the file"), title,
+    h("button", { type: "submit" }, "Attach"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const file = fileInput.files && fileInput.files[0];
+    if (!file) return say("Choose a file first.", true);
+    const q = new URLSearchParams({ item: String(i.id), title: title.value || file.name, filename: file.name });
+    try {
+      await api("POST", `/files?${q}`, file, file.type || "application/octet-stream");
+      say(`${title.value || file.name} is attached to ${name}.`);
+    } catch (err) {
+      say(err.message, true);
+    }
+  });
+  box.append(form);
+  return box;
 }
 
 function moveItem(list, index, delta) {
@@ -584,10 +704,10 @@ function renderParticipants() {
     return h("tr", {},
       h("td", {}, p.name), h("td", {}, p.delegation), h("td", {}, p.group), h("td", {}, where),
       h("td", {},
-        button("Add to the list", () => command("floor.add", { participant: p.id, kind: "speak" }, `${p.name} is on the list.`),
-          { "aria-label": `Add ${p.name} to the speakers' list` }),
+        canRun() ? button("Add to the list", () => command("floor.add", { participant: p.id, kind: "speak" }, `${p.name} is on the list.`),
+          { "aria-label": `Add ${p.name} to the speakers' list` }) : null,
         " ",
-        button("New link", () => newLink(p), { "aria-label": `Make a new personal link for ${p.name}` })));
+        canManage() ? button("New link", () => newLink(p), { "aria-label": `Make a new personal link for ${p.name}` }) : null));
   }));
 }
 
@@ -649,11 +769,14 @@ function renderGroups() {
       h("span", { class: "title grow" }, r.name, r.status === "closed" ? h("span", { class: "muted" }, " (closed)") : null),
       r.convener ? h("span", {}, `Convener: ${r.convener}`) : null,
       r.topic ? h("span", { class: "muted" }, r.topic) : null,
-      button("Run its list", () => {
+      role === "chair" ? button("Run its list", () => {
         ui.roomSelect.value = r.id;
         ui.roomSelect.dispatchEvent(new Event("change"));
-      }, { "aria-label": `Run the speakers' list of ${r.name}` })));
-    if (r.status === "open") {
+      }, { "aria-label": `Run the speakers' list of ${r.name}` }) : null,
+      role === "chair" && r.status === "open" ? button("Make a convener link", () => makeLink("convener", r.id, r.name),
+        { "aria-label": `Make a convener link for ${r.name}` }) : null));
+    const mayReport = role === "chair" || (role === "convener" && r.id === linkRoom);
+    if (r.status === "open" && mayReport) {
       const report = h("textarea", { id: `report-${r.id}`, maxlength: "4000", "aria-label": `Report of ${r.name}`, placeholder: "What the group reports back" });
       li.append(report, h("div", { class: "row" }, button("Close the group on this report", async () => {
         try {
@@ -669,6 +792,20 @@ function renderGroups() {
   }));
   if (!list.length) ui.groupList.append(h("li", { class: "muted" }, "No groups yet."));
 }
+
+async function makeLink(linkRole, forRoom, name) {
+  try {
+    const data = await api("POST", "/links", { role: linkRole, room: forRoom, label: linkRole === "secretariat" ? ui.secretariatLabel.value : "" });
+    const target = linkRole === "convener" ? ui.groupLinks : ui.madeLinks;
+    target.replaceChildren(h("h3", {}, linkRole === "convener" ? `Convener link for ${name}` : "Secretariat link"),
+      h("p", { class: "muted" }, "A secret shown only now: give it to that person only."), h("code", {}, data.link));
+    say(linkRole === "convener" ? `A convener link for ${name} is made.` : "A secretariat link is made.");
+  } catch (err) {
+    say(err.message, true);
+  }
+}
+
+ui.makeSecretariat.addEventListener("click", () => makeLink("secretariat", null, ""));
 
 ui.groupForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -692,7 +829,48 @@ ui.groupForm.addEventListener("submit", async (ev) => {
 });
 
 // -- drawing ---------------------------------------------------------------------------------------------------
+// -- the rolling document ------------------------------------------------------------------------------
+const documentsPanel = new DocumentPanel({
+  root: ui.docBody,
+  message: ui.docMessage,
+  api,
+  command,
+  context: () => ({
+    meeting: meetingId,
+    room,
+    home: inAgendaRoom(),
+    canEdit: canEdit(),
+    canRun: canRun(),
+    isChair: role === "chair",
+    groups: meeting.rooms.filter((r) => r.kind !== "plenary"),
+  }),
+});
+
+const IMPORT_TYPES = { csv: "text/csv", md: "text/markdown", markdown: "text/markdown" };
+
+ui.importForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const file = ui.importFile.files && ui.importFile.files[0];
+  if (!file) return;
+  const type = IMPORT_TYPES[file.name.split(".").pop().toLowerCase()] || file.type;
+  const q = new URLSearchParams();
+  if (ui.importTitle.value.trim()) q.set("title", ui.importTitle.value.trim());
+  if (ui.importDescription.value.trim()) q.set("description", ui.importDescription.value.trim());
+  if (ui.importPosted.value) q.set("posted", ui.importPosted.value);
+  ui.importErrors.replaceChildren();
+  try {
+    const data = await api("POST", `/documents?${q}`, await file.text(), type);
+    documentsPanel.chosen = data.doc;
+    documentsPanel.say(`Imported ${data.proposals} proposals from ${file.name}.`);
+    ui.importFile.value = "";
+  } catch (err) {
+    documentsPanel.say(err.message, true);
+    ui.importErrors.replaceChildren(...(err.details || []).map((d) => h("li", {}, d.line ? `Line ${d.line}: ${d.error}` : d.error)));
+  }
+});
+
 onFloor((frames) => {
+  documentsPanel.frames(frames);
   renderFloorControls();
   renderList();
   renderTotals();

@@ -4,7 +4,7 @@
 // entry went and what the new order is, so nothing here decides anything: it carries out what
 // the record says. Event schemas: docs/events.md.
 
-export { KIND_ASKING, KIND_LABELS, STATUS_LABELS } from "./vocabulary.js";
+export { KIND_ASKING, KIND_LABELS, PROPOSAL_KINDS, PROPOSAL_STATUSES, STATUS_LABELS } from "./vocabulary.js";
 
 // The countdown turns to a warning in the last 30 seconds, or the last quarter of a short limit.
 const WARN_MS = 30_000;
@@ -79,7 +79,45 @@ function withoutEntry(list, id) {
   return list.filter((e) => e.id !== id);
 }
 
+/** A change to a proposal, applied to the one under discussion when it is that one. */
+function onProposal(s, d, change) {
+  if (s.proposal && s.proposal.doc === d.doc && s.proposal.id === d.proposal) change(s.proposal);
+}
+
 const HANDLERS = {
+  // The proposal of a rolling document under discussion in this room (docs/events.md): its
+  // doc.current event carries its text, and later changes to it in this room update it.
+  "doc.current"(s, seq, ts, d) {
+    s.proposal = typeof d.proposal === "string" && typeof d.doc === "number"
+      ? {
+        doc: d.doc,
+        id: d.proposal,
+        category: String(d.category ?? ""),
+        kind: String(d.kind ?? "unsorted"),
+        status: String(d.status ?? "under_discussion"),
+        text: String(d.text ?? ""),
+        since: ts,
+      }
+      : null;
+  },
+  "doc.revised"(s, seq, ts, d) {
+    onProposal(s, d, (p) => { p.text = String(d.text ?? p.text); });
+  },
+  "doc.split"(s, seq, ts, d) {
+    onProposal(s, d, (p) => { p.text = String(d.text ?? p.text); });
+  },
+  "doc.merged"(s, seq, ts, d) {
+    onProposal(s, d, (p) => { p.text = String(d.text ?? p.text); });
+  },
+  "doc.kind"(s, seq, ts, d) {
+    onProposal(s, d, (p) => { p.kind = String(d.kind ?? p.kind); });
+  },
+  "doc.status"(s, seq, ts, d) {
+    onProposal(s, d, (p) => { p.status = String(d.status ?? p.status); });
+  },
+  "doc.moved"(s, seq, ts, d) {
+    onProposal(s, d, (p) => { p.category = String(d.category ?? p.category); });
+  },
   "floor.requested"(s, seq, ts, d) {
     const entry = { id: seq, kind: String(d.kind), who: who(d.who), note: String(d.note ?? ""), ts };
     s.waiting.splice(clampIndex(d.at, s.waiting.length), 0, entry);
@@ -244,6 +282,7 @@ export class FloorState {
     this.last = null;
     this.totals = { delegation: new Map(), group: new Map() };
     this.item = null; // the item this room is on: {id, number, title, since}
+    this.proposal = null; // the proposal under discussion: {doc, id, category, kind, status, text, since}
     this.items = []; // the agenda (only in the agenda room's log)
     this.adopted = null;
     this.amended = false;

@@ -9,7 +9,7 @@
 // in the welcome), so every page shows the same time left; between events it ticks locally.
 // Everything anyone typed is inserted as text (textContent), never as markup.
 
-import { FloorState, KIND_LABELS, PresenceBook, clock, whoLabel } from "./floor-state.js";
+import { FloorState, KIND_LABELS, PROPOSAL_KINDS, PROPOSAL_STATUSES, PresenceBook, clock, whoLabel } from "./floor-state.js";
 
 export const floor = new FloorState();
 export const presence = new PresenceBook();
@@ -72,12 +72,42 @@ function frameOf(event) {
   return d && typeof d === "object" ? d : null;
 }
 
+let meetingId = "";
+
 window.addEventListener("plenary:welcome", (event) => {
   const welcome = frameOf(event);
   if (!welcome) return;
   floor.welcome(welcome);
+  if (welcome.meeting && typeof welcome.meeting.id === "string") meetingId = welcome.meeting.id;
   schedule({ type: "welcome" });
 });
+
+/** Headers for the meeting's HTTP API: the link's key (from the fragment) or the viewer
+ * passcode this tab was given, if any. */
+export function apiHeaders(meeting = meetingId) {
+  const key = new URLSearchParams(location.hash.replace(/^#/, "")).get("key");
+  if (key) return { authorization: `Bearer ${key}` };
+  try {
+    const passcode = sessionStorage.getItem(`plenary:passcode:${meeting}`);
+    if (passcode) return { "x-plenary-passcode": passcode };
+  } catch {
+    /* no stored passcode */
+  }
+  return {};
+}
+
+/** Save a file the API serves, sending the headers a plain link cannot carry. */
+export async function downloadFile(url, filename) {
+  const res = await fetch(url, { headers: apiHeaders() });
+  if (!res.ok) throw new Error(`The server answered ${res.status}.`);
+  const blob = await res.blob();
+  const href = URL.createObjectURL(blob);
+  const a = h("a", { href, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 60_000);
+}
 
 window.addEventListener("plenary:frame", (event) => {
   const frame = frameOf(event);
@@ -105,11 +135,82 @@ function build(section) {
   const queue = h("ol", { class: "fs-queue" });
   const closed = h("p", { class: "fs-closed", hidden: true });
   const announce = h("p", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
+  const proposal = h("div", { class: "fs-proposal", hidden: true });
+  const files = h("div", { class: "fs-files", hidden: true });
   const wrap = h("div", { class: "fs-grid" },
-    h("div", { class: "fs-now" }, item, speaker, timer),
+    h("div", { class: "fs-now" }, item, proposal, speaker, timer, files),
     h("div", { class: "fs-waiting" }, queueTitle, queue, closed));
   section.replaceChildren(heading, wrap, announce);
-  return { section, item, speaker, timer, queueTitle, queue, closed, announce };
+  return { section, item, speaker, timer, queueTitle, queue, closed, announce, proposal, files };
+}
+
+// -- the proposal under discussion, and the current item's files -----------------------------
+/** "A.3" with its kind and status: "A.3 (recommendation, under discussion)". */
+export function proposalLabel(p) {
+  const kind = p.kind && p.kind !== "unsorted" ? `${PROPOSAL_KINDS[p.kind] || p.kind}, ` : "";
+  return `${p.id} (${kind}${PROPOSAL_STATUSES[p.status] || p.status})`;
+}
+
+function renderProposal() {
+  const p = floor.proposal;
+  ui.proposal.hidden = !p;
+  if (!p) {
+    ui.proposal.replaceChildren();
+    return;
+  }
+  ui.proposal.replaceChildren(
+    h("p", { class: "fs-proposal-head" }, h("span", { class: "fs-label" }, "Under discussion: "),
+      h("strong", { class: "fs-proposal-id" }, p.id), " ",
+      h("span", { class: "fs-proposal-meta" }, proposalLabel(p).slice(p.id.length + 1))),
+    h("p", { class: "fs-proposal-text" }, p.text));
+}
+
+let filesFor = undefined; // the item whose files were fetched last
+let files = [];
+
+async function loadFiles(force = false) {
+  const itemId = floor.item ? floor.item.id : null;
+  if (!meetingId || (!force && itemId === filesFor)) return;
+  filesFor = itemId;
+  if (itemId === null) {
+    files = [];
+    renderFiles();
+    return;
+  }
+  try {
+    const res = await fetch(`/api/m/${encodeURIComponent(meetingId)}/agenda`, { headers: apiHeaders() });
+    if (!res.ok) return;
+    const agenda = await res.json();
+    const item = (agenda.items || []).find((i) => i.item === itemId);
+    files = item && Array.isArray(item.attachments) ? item.attachments : [];
+  } catch {
+    files = [];
+  }
+  renderFiles();
+}
+
+function sizeLabel(bytes) {
+  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+function renderFiles() {
+  if (!ui) return;
+  ui.files.hidden = files.length === 0;
+  const list = h("ul", { class: "fs-file-list" });
+  for (const f of files) {
+    const url = `/api/m/${encodeURIComponent(meetingId)}/files/${encodeURIComponent(f.file)}`;
+    const ext = f.filename.includes(".") ? f.filename.split(".").pop().toUpperCase() : "file";
+    const a = h("a", { href: url, download: f.filename }, f.title);
+    a.addEventListener("click", (ev) => {
+      // A plain link carries no key or passcode: fetch with them when the meeting needs one.
+      if (Object.keys(apiHeaders()).length === 0) return;
+      ev.preventDefault();
+      downloadFile(url, f.filename).catch(() => {});
+    });
+    list.append(h("li", {}, a, h("span", { class: "muted" }, ` (${ext}, ${sizeLabel(f.size)})`)));
+  }
+  ui.files.replaceChildren(h("p", { class: "fs-label" }, "Documents for this item:"), list);
 }
 
 function say(text) {
@@ -129,6 +230,9 @@ function render(frames) {
 
   ui.item.replaceChildren(h("span", { class: "fs-label" }, "Agenda item: "),
     floor.item ? `${floor.item.number ? `${floor.item.number}. ` : ""}${floor.item.title}` : "none announced");
+  renderProposal();
+  const filesChanged = frames.some((f) => f.type === "agenda.attached" || f.type === "agenda.detached");
+  loadFiles(filesChanged || frames.some((f) => f.type === "welcome"));
 
   const cur = floor.current;
   if (cur) {
@@ -158,6 +262,10 @@ function render(frames) {
   for (const frame of frames) {
     if (frame.type === "floor.granted" && floor.now() - frame.ts < FRESH_MS && cur && cur.id === frame.seq) {
       say(`${whoLabel(cur.who)} has the floor.`);
+    }
+    const p = floor.proposal;
+    if (frame.type === "doc.current" && floor.now() - frame.ts < FRESH_MS && p && p.since === frame.ts) {
+      say(`Now under discussion: proposal ${p.id}.`);
     }
   }
 }

@@ -4,7 +4,7 @@
 // sound if you allowed it (browsers let a page play sound only after a click on it).
 
 import { RoomConnection, State, fragmentParam, randomId, roomFromPath } from "./client.js";
-import { Commands, beep, floor, h, onFloor, unlockSound } from "./floor-view.js";
+import { Commands, apiHeaders, beep, floor, h, onFloor, unlockSound } from "./floor-view.js";
 import { KIND_ASKING, KIND_LABELS } from "./floor-state.js";
 import { RoomSwitcher } from "./rooms.js";
 
@@ -28,6 +28,8 @@ const ui = {
   status: $("status"),
   sound: $("sound"),
   transcript: $("transcript-link"),
+  about: $("about"),
+  aboutRow: $("about-row"),
 };
 
 const STATE_TEXT = {
@@ -150,6 +152,10 @@ async function ask(kind) {
   unlockSound();
   const args = { kind };
   if (kind === "point_of_order" && ui.pooNote.value.trim()) args.note = ui.pooNote.value.trim();
+  if (ui.about.value) {
+    const [doc, proposal] = ui.about.value.split("|");
+    Object.assign(args, { doc: Number(doc), proposal });
+  }
   status("Sending…");
   const answer = await commands.send("floor.request", args);
   if (answer.type === "error") return status(answer.message, true);
@@ -246,5 +252,41 @@ function setTitle() {
   document.title = turn === "floor" ? `▶ You have the floor — ${base}` : turn === "next" ? `You are next — ${base}` : base;
 }
 
-onFloor(render);
+// -- the proposals a request may name ------------------------------------------------------------
+let proposalsSeq = -1;
+
+async function loadProposals() {
+  if (!where) return;
+  try {
+    const res = await fetch(`/api/m/${encodeURIComponent(where.meeting)}/${encodeURIComponent(where.room)}/documents`,
+      { headers: apiHeaders(where.meeting) });
+    if (!res.ok) return;
+    const data = await res.json();
+    proposalsSeq = data.seq;
+    const chosen = ui.about.value;
+    const options = [];
+    for (const doc of data.docs || []) {
+      for (const p of doc.proposals || []) {
+        if (p.merged_into) continue;
+        const text = p.text.length > 80 ? `${p.text.slice(0, 79)}…` : p.text;
+        options.push(h("option", { value: `${doc.doc}|${p.proposal}` }, `${p.proposal}: ${text}`));
+      }
+    }
+    ui.about.replaceChildren(h("option", { value: "" }, "— none in particular —"), ...options);
+    if ([...ui.about.options].some((o) => o.value === chosen)) ui.about.value = chosen;
+    ui.aboutRow.hidden = options.length === 0;
+  } catch {
+    /* the request works without naming a proposal */
+  }
+}
+
+let proposalsTimer = null;
+onFloor((frames) => {
+  render();
+  const changed = frames.some((f) => f.type === "welcome" || (f.type.startsWith("doc.") && f.seq > proposalsSeq));
+  if (!changed) return;
+  // A burst of changes (an import, an endorsement) is read once.
+  clearTimeout(proposalsTimer);
+  proposalsTimer = setTimeout(loadProposals, 200);
+});
 start();

@@ -3,7 +3,7 @@
 // every request carries the key from the URL fragment (#meeting=…&key=…), which browsers never
 // send to the server. Everything anyone typed is inserted as text, never as markup.
 
-import { KIND_NOUNS, PRESENCE_LABELS, STATUS_NAMES } from "./vocabulary.js";
+import { KIND_NOUNS, PRESENCE_LABELS, PROPOSAL_KINDS, PROPOSAL_STATUSES, STATUS_NAMES } from "./vocabulary.js";
 
 const params = new URLSearchParams(location.hash.slice(1));
 const pathMeeting = location.pathname.match(/^\/m\/([a-z0-9]+)\/record/);
@@ -278,6 +278,50 @@ async function loadDigest() {
   d.groups.forEach((g) => gl.append(el("li", {}, groupLine(g))));
   if (!d.groups.length) gl.append(el("li", {}, "None."));
   root.append(gl);
+  for (const doc of d.documents || []) root.append(documentSection(doc));
+}
+
+// -- the rolling document in the digest ---------------------------------------------------------
+function proposalHead(p) {
+  if (!p.active) return `${p.proposal}, merged into ${p.merged_into}`;
+  return `${p.proposal}, ${PROPOSAL_KINDS[p.kind] || p.kind}, ${PROPOSAL_STATUSES[p.status] || p.status}`;
+}
+
+function documentSection(doc) {
+  const section = el("section", { class: "document", "aria-labelledby": `doc-${doc.doc}` });
+  section.append(el("h3", { id: `doc-${doc.doc}` }, `Rolling document: ${doc.title}`));
+  if (doc.description) section.append(el("p", {}, doc.description));
+  for (const c of doc.categories) {
+    section.append(el("h4", {}, c.label));
+    for (const p of c.proposals) {
+      const article = el("article", { class: "proposal", id: `proposal-${p.proposal}` });
+      article.append(el("h5", {}, proposalHead(p)));
+      if (p.active) {
+        if (p.text_before !== p.text_after) {
+          article.append(el("p", {}, `Text before: ${p.text_before}`));
+          article.append(el("p", {}, `Text after: ${p.text_after}`));
+        } else {
+          article.append(el("p", {}, `Text: ${p.text_after}`));
+        }
+      }
+      if (p.submitted_by.length) article.append(el("p", {}, `Submitted by: ${p.submitted_by.map((x) => x.name).join("; ")}`));
+      if (p.groups.length) article.append(el("p", {}, `Worked on in: ${p.groups.join(", ")}`));
+      if (p.interventions.length) {
+        article.append(table(`Spoke on ${p.proposal}, in order`,
+          ["#", "Time", "Name", "Delegation", "Group", "Where", "Room", "Speaking"],
+          p.interventions.map((i, n) => [String(n + 1), clock(i.began), i.name, i.delegation, i.group,
+            i.where, i.room_name, duration(i.spoken_ms)]), 1));
+      } else {
+        article.append(el("p", {}, "Nobody took the floor on it."));
+      }
+      const history = el("ol", { class: "history", "aria-label": `History of ${p.proposal}` });
+      p.history.forEach((h) => history.append(el("li", {}, h.said)));
+      article.append(history);
+      section.append(article);
+    }
+    if (!c.proposals.length) section.append(el("p", {}, "No proposals."));
+  }
+  return section;
 }
 
 // -- figures -----------------------------------------------------------------------------------
@@ -355,7 +399,20 @@ async function loadSummary() {
   $("summary-note").textContent = s.note;
   const list = $("summary");
   list.replaceChildren();
-  for (const p of s.paragraphs) list.append(el("li", {}, p.text));
+  const notes = [];
+  for (const p of s.paragraphs) {
+    const li = el("li", {}, p.text);
+    for (const n of p.footnotes || []) {
+      li.append(el("sup", {}, String(n.mark)));
+      notes.push(n);
+    }
+    list.append(li);
+  }
+  if (notes.length) {
+    const foot = el("ol", { class: "footnotes", "aria-label": "Notes" });
+    for (const n of notes) foot.append(el("li", { value: String(n.mark) }, n.text));
+    list.after(foot);
+  }
   const links = el("p", { class: "no-print" });
   links.append(downloadButton("Download for Word (.docx)", "/record/summary.docx", "summary.docx"));
   links.append(downloadButton("Markdown", "/record/summary.md", "summary.md"));
@@ -388,6 +445,16 @@ async function loadExports() {
   for (const [label, fmt] of formats) {
     const li = el("li", {}, `${label}: `);
     li.append(downloadButton("whole meeting", `/transcript.${fmt}`, `transcript.${fmt}`));
+    list.append(li);
+  }
+  const docs = await getJson("/documents");
+  for (const d of docs.documents) {
+    const li = el("li", {}, `Rolling document “${d.title}”: `);
+    for (const [label, fmt, view] of [["Word, with status and history", "docx", ""], ["HTML", "html", ""],
+      ["Markdown", "md", ""], ["current text only (Word)", "docx", "text"]]) {
+      const suffix = view ? "-text" : "";
+      li.append(downloadButton(label, `/documents/${d.doc}.${fmt}${view ? "?view=text" : ""}`, `document-${d.doc}${suffix}.${fmt}`), " ");
+    }
     list.append(li);
   }
 }

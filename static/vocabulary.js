@@ -20,3 +20,7 @@ export const STATUS_NAMES = Object.freeze({ ...vocabulary.statuses });
 /** "Under discussion", …, for a status on its own (a label, an option). */
 export const STATUS_LABELS = Object.freeze(Object.fromEntries(
   Object.entries(vocabulary.statuses).map(([key, name]) => [key, capitalised(name)])));
+/** "not yet sorted", "recommendation", "statement": a proposal's kind. */
+export const PROPOSAL_KINDS = Object.freeze({ ...vocabulary.proposal_kinds });
+/** "not yet discussed", "agreed", "divergent views", …: what became of a proposal. */
+export const PROPOSAL_STATUSES = Object.freeze({ ...vocabulary.proposal_statuses });

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.domain import agenda, document, floor
+from server.domain import agenda, document_events, floor
 from server.domain.agenda import Agenda
 from server.domain.document import Documents
 from server.domain.errors import CommandRejected
@@ -144,5 +144,5 @@ _HANDLERS: dict[str, Callable[[RoomState, int, int, JSON], None]] = {
     "room.opened": _on_opened,
     **{t: _part(lambda s: s.floor, h) for t, h in floor.HANDLERS.items()},
     **{t: _part(lambda s: s.agenda, h) for t, h in agenda.HANDLERS.items()},
-    **{t: _part(lambda s: s.docs, h) for t, h in document.HANDLERS.items()},
+    **{t: _part(lambda s: s.docs, h) for t, h in document_events.HANDLERS.items()},
 }

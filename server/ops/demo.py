@@ -1,17 +1,23 @@
 """A scripted meeting replayed live through the real paths, for newcomers, tests and benchmarks.
 
 The meeting is the third meeting of the CSTD Working Group on Enhanced Cooperation (the seed
-meeting): opening and agenda adoption, briefings by the ITU, the IGF secretariat and Brazil, the
-correspondence group's presentation and Dr. Yokozawa's analysis, an ad-hoc group chaired by
-Mr. Reddy (India) on the structure of the report, two break-out groups convened in parallel by Peru
-and Mexico on categories A and B, plenary on categories C and D with part of D and all of E not
-discussed, and the way forward.
+meeting): the secretariat imports the rolling document before the meeting (draft recommendations
+in categories A to E, as the seed's footnote names them) and attaches the correspondence group's
+spreadsheet to its item; the Chair opens with a presentation of their own; briefings by the ITU,
+the IGF secretariat and Brazil, the correspondence group's presentation and Dr. Yokozawa's
+analysis, an ad-hoc group chaired by Mr. Reddy (India) on the structure of the report, two
+break-out groups convened in parallel by Peru and Mexico, tasked to separate the draft
+recommendations from the statements under categories A and B (each convener sorts and splits its
+share from its own link and reports it back), the plenary endorsing their work, the plenary on
+the proposals of A and B as submitted and of C and D, some agreed and some with divergent views,
+part of D and all of E not discussed, and the way forward.
 
 Nothing is written to the record directly. A captioner types into the plenary over the websocket
 (keystroke edits, then commits) and the break-out groups' captioners post to the Zoom-compatible
-caption endpoint; the chair runs the agenda and the speakers' list with websocket commands and
-opens and closes groups over HTTP; remote participants ask for the floor from their own links.
-Speaking times and waits are therefore real, compressed by ``speed``.
+caption endpoint; the chair runs the agenda, the speakers' list and the rolling document with
+websocket commands and opens groups over HTTP; the conveners run their groups from their own
+links; remote participants ask for the floor from their own links. Speaking times and waits are
+therefore real, compressed by ``speed``.
 
 ``plenary demo`` serves, prints the links and replays; the script plays in about a minute.
 """
@@ -134,6 +140,104 @@ GROUPS = {
     "b": {"name": "Break-out group B", "kind": "breakout", "convener": "Mexico",
           "topic": "Category B: Public policy issues and possible mechanisms"},
 }  # fmt: skip
+# What the two break-out groups were asked to do with their share, as the seed says it.
+TASK = "to separate the draft recommendations from the statements"
+SHARES = {"a": ["A"], "b": ["B"]}
+
+# The rolling document, as the secretariat posted it before the meeting: a Markdown outline with
+# the five categories of the Chair's temporary draft framework (the seed's footnote).
+DOCUMENT_TITLE = "Rolling document of draft recommendations"
+DOCUMENT_DESCRIPTION = (
+    "draft recommendations which the Chair and the secretariat had received in response to the "
+    "Chair's call for inputs of 14 November 2013"
+)
+DOCUMENT_POSTED = "2014-02-17"
+CATEGORIES = {
+    "A": "Implementation of the Tunis Agenda",
+    "B": "Public policy issues and possible mechanisms",
+    "C": "Role of stakeholders",
+    "D": "Developing countries",
+    "E": "Barriers for participation in enhanced cooperation",
+}
+PROPOSALS = {
+    "A": [
+        ("Strengthen the implementation of paragraphs 69 to 71 of the Tunis Agenda on enhanced "
+         "cooperation.", "Brazil; Egypt"),
+        ("We recall that enhanced cooperation has not yet been fully implemented. The CSTD should "
+         "review progress on enhanced cooperation every two years.",
+         "Sweden; Digital Rights Coalition"),
+        ("We note the diversity of views on the meaning of enhanced cooperation.", "Mexico"),
+        ("Governments should consult all stakeholders when they develop international public "
+         "policy on the internet.", "Global Telecom Association"),
+    ],
+    "B": [
+        ("Map the international public policy issues pertaining to the internet, building on the "
+         "correspondence group's spreadsheet.", "Japan; Correspondence group"),
+        ("We welcome the work of the correspondence group. Establish a clearing house of the "
+         "mechanisms that address each issue.", "Peru; Internet Society"),
+        ("Consider a new mechanism for the public policy issues that no existing body "
+         "addresses.", "India"),
+    ],
+    "C": [
+        ("Recognise the respective roles and responsibilities of all stakeholders as set out in "
+         "the Tunis Agenda.", "Brazil"),
+        ("All stakeholders should take part in enhanced cooperation on an equal footing.",
+         "Digital Rights Coalition; Open Networks Institute"),
+        ("Governments have the lead role in international public policy on the internet.",
+         "Egypt"),
+    ],
+    "D": [
+        ("Capacity building for developing countries must be central to enhanced cooperation.",
+         "Mexico; Peru"),
+        ("Support remote participation so that developing countries can take part.",
+         "Open Networks Institute"),
+        ("Establish a fund for the participation of developing countries.", "India"),
+        ("Promote local content and infrastructure in developing countries.", "Egypt"),
+    ],
+    "E": [
+        ("Identify the barriers that keep stakeholders from taking part.",
+         "Digital Rights Coalition"),
+        ("Publish every document of enhanced cooperation in the six UN languages.",
+         "Egypt; Brazil"),
+    ],
+}  # fmt: skip
+# What each break-out group's convener does with its share: sort, split, revise.
+SORTING: dict[str, dict[str, Any]] = {
+    "a": {"kinds": {"A.1": "recommendation", "A.3": "statement", "A.4": "recommendation"},
+          "split": ("A.2", ["We recall that enhanced cooperation has not yet been fully "
+                            "implemented.",
+                            "The CSTD should review progress on enhanced cooperation every two "
+                            "years."], ["statement", "recommendation"])},
+    "b": {"kinds": {"B.1": "recommendation", "B.3": "recommendation"},
+          "split": ("B.2", ["We welcome the work of the correspondence group.",
+                            "Establish a clearing house of the mechanisms that address each "
+                            "issue."], ["statement", "recommendation"]),
+          "revise": ("B.1", "Map the international public policy issues pertaining to the "
+                            "internet and the mechanisms that address them, building on the "
+                            "correspondence group's spreadsheet.")},
+}  # fmt: skip
+# The correspondence group's spreadsheet, attached to its agenda item (a few of its rows).
+SPREADSHEET = (
+    "area,issue,existing mechanisms\n"
+    "1,Internationalised domain names,ICANN; ITU\n"
+    "2,Cybersecurity,ITU; UNODC; regional CERTs\n"
+    "3,Privacy and data protection,Council of Europe; OECD\n"
+    "24,Capacity building,UNESCO; ITU-D; IGF\n"
+)
+
+
+def document_markdown() -> str:
+    """The rolling document as the secretariat's Markdown outline."""
+    out = [f"# {DOCUMENT_TITLE}", "", "Draft recommendations in the categories of the Chair's "
+           "temporary draft framework.", ""]  # fmt: skip
+    for letter, title in CATEGORIES.items():
+        out += [f"## {letter}. {title}", ""]
+        for n, (text, by) in enumerate(PROPOSALS[letter], 1):
+            out.append(f"- {letter}.{n} {text} (Submitted by: {by})")
+        out.append("")
+    return "\n".join(out)
+
+
 REPORTS = {
     "adhoc": "Proposed structure: introduction, mandate and working methods, the mapping of "
     "international public policy issues, recommendations, annexes.",
@@ -237,7 +341,10 @@ class Demo:
     items: dict[str, int] = field(default_factory=dict)
     participants: dict[str, str] = field(default_factory=dict)  # person key -> participant id
     personal: dict[str, str] = field(default_factory=dict)  # person key -> link key
-    chairs: dict[str, Connection] = field(default_factory=dict)  # room -> chair connection
+    chairs: dict[str, Connection] = field(default_factory=dict)  # room -> who runs it
+    secretariat_key: str = ""
+    convener_keys: dict[str, str] = field(default_factory=dict)  # group room -> key
+    group_rooms: dict[str, str] = field(default_factory=dict)  # group room -> GROUPS key
     remote: dict[str, Connection] = field(default_factory=dict)  # person key -> connection
     captioner: Connection | None = None
     caption_urls: dict[str, str] = field(default_factory=dict)  # group room -> caption URL
@@ -250,11 +357,14 @@ class Demo:
     async def pause(self, beats: float = 1.0) -> None:
         await asyncio.sleep(beats * BEAT_S / self.speed)
 
-    async def api(self, method: str, path: str, body: Any = None, kind: str = "json") -> Any:
+    async def api(
+        self, method: str, path: str, body: Any = None, kind: str = "json", key: str | None = None
+    ) -> Any:
         data = None if body is None else (json.dumps(body) if kind == "json" else body).encode()
-        media = "application/json" if kind == "json" else "text/csv; charset=utf-8"
+        media = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+                 "md": "text/markdown; charset=utf-8"}[kind]  # fmt: skip
         url = self.base + path
-        return await asyncio.to_thread(_http, method, url, self.chair_key, data, media)
+        return await asyncio.to_thread(_http, method, url, key or self.chair_key, data, media)
 
     # -- the captioner -----------------------------------------------------------------------
     async def say(self, text: str, speaker: str = "", room: str = "plenary") -> None:
@@ -281,8 +391,9 @@ class Demo:
             await self.say(line, "Chair", room)
 
     # -- the chair ---------------------------------------------------------------------------
-    async def cmd(self, op: str, room: str = "plenary", **args: Any) -> int | None:
-        return await self.chairs[room].cmd(op, **args)
+    async def cmd(self, op: str, where: str = "plenary", **args: Any) -> int | None:
+        """A command in a room (``where``), from whoever runs it: the chair, or the convener."""
+        return await self.chairs[where].cmd(op, **args)
 
     async def take_up(self, item: str, room: str = "plenary") -> None:
         await self.cmd("agenda.current", room, item=self.items[item])
@@ -293,14 +404,18 @@ class Demo:
         status = STATUSES.get(item, "concluded")
         await self.cmd("agenda.status", item=self.items[item], status=status)
 
-    async def ask(self, person: str, kind: str = "speak", note: str = "") -> int:
+    async def ask(
+        self, person: str, kind: str = "speak", note: str = "", proposal: str | None = None
+    ) -> int:
         """A remote participant asks from their own link; someone in the room raises their
-        flag and the chair adds them. Returns the entry's id."""
+        flag and the chair adds them. Returns the entry's id. A request may name the proposal
+        it is about."""
+        about = {"proposal": proposal} if proposal else {}
         if BY_KEY[person].presence == "remote":
-            seq = await self.remote[person].cmd("floor.request", kind=kind, note=note)
+            seq = await self.remote[person].cmd("floor.request", kind=kind, note=note, **about)
         else:
             seq = await self.cmd(
-                "floor.add", participant=self.participants[person], kind=kind, note=note
+                "floor.add", participant=self.participants[person], kind=kind, note=note, **about
             )
         assert seq is not None
         return seq
@@ -328,24 +443,47 @@ class Demo:
 
     # -- groups ------------------------------------------------------------------------------
     async def open_group(self, name: str, item: str) -> str:
-        answer = await self.api(
-            "POST", f"/api/m/{self.meeting}/rooms", {**GROUPS[name], "item": self.items[item]}
-        )
+        """Open a group (a break-out group with its share of the rolling document). Its
+        convener runs it from their own link; the chair runs an ad-hoc group."""
+        spec: dict[str, Any] = {**GROUPS[name], "item": self.items[item]}
+        if name in SHARES:
+            spec["task"] = {"categories": SHARES[name], "task": TASK}
+        answer = await self.api("POST", f"/api/m/{self.meeting}/rooms", spec)
         room: str = answer["room"]
+        self.group_rooms[room] = name
         self.caption_urls[room] = (
             answer["caption_api"]
             + "&name="
             + urllib.parse.quote(f"Captioner, {GROUPS[name]['name']}")
         )
-        self.chairs[room] = await Connection.open(
-            self.base_ws, self.meeting, room, self.chair_key, "Chair"
-        )
+        key, who = self.chair_key, "Chair"
+        if name in SHARES:
+            link = await self.api(
+                "POST", f"/api/m/{self.meeting}/links", {"role": "convener", "room": room}
+            )
+            key, who = _key(link["link"]), str(GROUPS[name]["convener"])
+            self.convener_keys[room] = key
+        self.chairs[room] = await Connection.open(self.base_ws, self.meeting, room, key, who)
         self.log(f"  {GROUPS[name]['name']} opened: {self.base}/m/{self.meeting}/{room}")
         return room
 
     async def report_group(self, name: str, room: str) -> None:
-        await self.api("POST", f"/api/m/{self.meeting}/{room}/report", {"report": REPORTS[name]})
+        """The group reports back (its convener, from their link, when it has one)."""
+        await self.api(
+            "POST",
+            f"/api/m/{self.meeting}/{room}/report",
+            {"report": REPORTS[name]},
+            key=self.convener_keys.get(room),
+        )
         await self.chairs.pop(room).close()
+
+    # -- the rolling document ------------------------------------------------------------------
+    async def discuss(self, proposal: str, status: str, *speakers: tuple[str, str]) -> None:
+        """Put a proposal under discussion, hear who asks about it, record what became of it."""
+        await self.cmd("doc.current", proposal=proposal)
+        for person, line in speakers:
+            await self.speak(await self.ask(person, proposal=proposal), line)
+        await self.cmd("doc.status", proposals=[proposal], status=status)
 
 
 async def create(backend: Backend) -> tuple[str, dict[str, str]]:
@@ -356,8 +494,8 @@ async def create(backend: Backend) -> tuple[str, dict[str, str]]:
 
 async def create_meeting(backend: Backend) -> tuple[Meeting, dict[str, str]]:
     """The seed meeting, with nothing recorded yet: what a first start of the server creates,
-    and what the demo replays into."""
-    return await admin.create_meeting(
+    and what the demo replays into. Its keys include a secretariat link's."""
+    meeting, keys = await admin.create_meeting(
         backend,
         TITLE,
         ["Plenary"],
@@ -367,6 +505,10 @@ async def create_meeting(backend: Backend) -> tuple[Meeting, dict[str, str]]:
         venue=VENUE,
         chaired_by=CHAIRED_BY,
     )
+    keys |= await admin.add_link(backend, meeting.id, "secretariat", None)
+    updated = await backend.load_meeting(meeting.id)
+    assert updated is not None
+    return updated, keys
 
 
 async def replay(
@@ -379,6 +521,9 @@ async def replay(
 ) -> Demo:
     """Replay the script against the server at ``base``; returns when the meeting is over."""
     demo = Demo(base, meeting_id, keys["chair"], max(speed, 0.01), log)
+    demo.secretariat_key = keys.get("secretariat") or _key(
+        (await demo.api("POST", f"/api/m/{meeting_id}/links", {"role": "secretariat"}))["link"]
+    )
     registered = await demo.api(
         "POST",
         f"/api/m/{meeting_id}/participants",
@@ -389,6 +534,11 @@ async def replay(
     for person, row in zip(PEOPLE, registered["participants"], strict=True):
         demo.participants[person.key] = row["id"]
         demo.personal[person.key] = _key(row["link"])
+    # Before the meeting: the secretariat posts the rolling document (its submitters are found
+    # in the participant register where they are registered).
+    query = urllib.parse.urlencode({"description": DOCUMENT_DESCRIPTION, "posted": DOCUMENT_POSTED})
+    await demo.api("POST", f"/api/m/{meeting_id}/documents?{query}", document_markdown(),
+                   kind="md", key=demo.secretariat_key)  # fmt: skip
     demo.chairs["plenary"] = await Connection.open(
         demo.base_ws, meeting_id, "plenary", demo.chair_key, "Chair"
     )
@@ -418,13 +568,23 @@ async def opening(d: Demo) -> None:
         seq = await d.cmd("agenda.add", number=item.number, title=item.title, parent=parent)
         assert seq is not None
         d.items[item.key] = parents[item.key] = seq
+    query = urllib.parse.urlencode({"item": d.items["cg"], "filename": "cg-mapping.csv",
+                                    "title": "Correspondence group: mapping of international "
+                                    "public policy issues"})  # fmt: skip
+    await d.api("POST", f"/api/m/{d.meeting}/files?{query}", SPREADSHEET, kind="csv",
+                key=d.secretariat_key)  # fmt: skip
     await d.take_up("opening")
     await d.chair_says(
         "Good morning, distinguished delegates, and welcome to the third meeting of the Working "
         "Group on Enhanced Cooperation.",
         "Remote participation and a live transcript are available for this meeting.",
-        "Let me summarise the first and second meetings and outline the agenda before you.",
     )
+    # The Chair's own presentation, from the Chair's place on the list: no delegation's time.
+    own = await d.cmd("floor.add", chair=True, note="Presentation: the first and second "
+                      "meetings of the WGEC and the agenda for the third meeting")  # fmt: skip
+    assert own is not None
+    await d.speak(own, "Let me summarise the first and second meetings and outline the agenda "
+                  "before you.")  # fmt: skip
     egypt = await d.ask("egypt")
     await d.speak(egypt, "Thank you, Chair. We support the agenda and the way forward you "
                   "suggest.")  # fmt: skip
@@ -497,10 +657,19 @@ async def report_structure(d: Demo) -> None:
 
 
 async def _breakout(d: Demo, name: str, people: list[str], lines: list[str]) -> None:
+    """A break-out group run by its convener: the floor, then its share sorted and split."""
     room = await d.open_group(name, "ab")
     for person, line in zip(people, lines, strict=True):
         entry = await d.ask_in(room, person)
         await d.speak(entry, line, room=room)
+    work = SORTING[name]
+    for proposal, kind in work["kinds"].items():
+        await d.cmd("doc.kind", room, proposal=proposal, kind=kind)
+    proposal, parts, kinds = work["split"]
+    await d.cmd("doc.split", room, proposal=proposal, parts=parts, kinds=kinds)
+    if "revise" in work:
+        proposal, text = work["revise"]
+        await d.cmd("doc.revise", room, proposal=proposal, text=text)
     await d.report_group(name, room)
 
 
@@ -514,16 +683,32 @@ async def breakouts(d: Demo) -> None:
                        "statements under categories A and B.")  # fmt: skip
     await asyncio.gather(
         _breakout(d, "a", ["peru", "egypt"],
-                  ["Under category A we keep the recommendations and move the statements to an "
-                   "annex.", "Egypt agrees with that approach."]),
+                  ["Under category A we keep the recommendations and mark the statements.",
+                   "Egypt agrees with that approach."]),
         _breakout(d, "b", ["mexico", "sweden"],
-                  ["Under category B we have separated eleven recommendations.",
+                  ["Under category B we have separated the recommendations.",
                    "Sweden supports the list."]),
     )  # fmt: skip
     await d.chair_says("Both groups have reported. May I take it that the plenary endorses "
                        "their work?")  # fmt: skip
+    for name in ("a", "b"):
+        room = next(r for r, g in d.group_rooms.items() if g == name)
+        await d.cmd("doc.endorse", room=room)
     peru = await d.ask("peru")
     await d.speak(peru, "Peru thanks the participants of break-out group A.")
+    d.log("The plenary on categories A and B, as the groups submitted them")
+    await d.chair_says("We take up the proposals under categories A and B as the groups "
+                       "submitted them.")  # fmt: skip
+    await d.discuss("A.1", "agreed", ("egypt", "Egypt supports A.1."))
+    await d.discuss("A.4", "divergent", ("business", "The private sector supports A.4."),
+                    ("egypt", "Egypt cannot accept A.4 as drafted."))  # fmt: skip
+    await d.discuss("A.5", "agreed")
+    await d.cmd("doc.status", proposals=["A.2", "A.3"], status="agreed")
+    await d.discuss("B.1", "agreed", ("academic", "The mapping should stay open to updates."))
+    await d.discuss("B.3", "divergent", ("reddy", "India supports a new mechanism."),
+                    ("sweden", "Sweden sees no need for a new mechanism."))  # fmt: skip
+    await d.cmd("doc.status", proposals=["B.2", "B.4"], status="agreed")
+    await d.cmd("doc.current", proposal=None)
     await d.conclude("ab")
     await d.pause()
 
@@ -532,27 +717,35 @@ async def categories_c_d(d: Demo) -> None:
     d.log("Plenary on categories C and D; part of D and all of E not discussed")
     await d.take_up("c")
     await d.chair_says("We continue with category C, the role of stakeholders.")
-    for person, line in [
-        ("civil", "Civil society asks for equal footing for all stakeholders."),
-        ("brazil", "Brazil supports a reference to the respective roles of stakeholders."),
-        ("business", "The private sector supports the multi-stakeholder model."),
-        ("egypt", "Egypt sees divergence on the role of governments."),
-    ]:
-        await d.speak(await d.ask(person), line)
+    await d.discuss("C.1", "agreed",
+                    ("brazil", "Brazil supports a reference to the respective roles of "
+                     "stakeholders."),
+                    ("business", "The private sector supports the multi-stakeholder "
+                     "model."))  # fmt: skip
+    await d.discuss("C.2", "divergent",
+                    ("civil", "Civil society asks for equal footing for all stakeholders."),
+                    ("egypt", "Egypt sees divergence on the role of governments."))  # fmt: skip
+    await d.discuss("C.3", "divergent")
     await d.conclude("c")
     await d.take_up("d")
     await d.chair_says("Category D: developing countries.")
-    mexico = await d.ask("mexico")
-    academic = await d.ask("academic")
+    await d.cmd("doc.current", proposal="D.1")
+    mexico = await d.ask("mexico", proposal="D.1")
+    academic = await d.ask("academic", proposal="D.2")
     sweden = await d.ask("sweden")
     civil = await d.ask("civil")
     await d.speak(mexico, "Capacity building must be central in category D.")
+    await d.cmd("doc.status", proposals=["D.1"], status="agreed")
+    await d.cmd("doc.current", proposal="D.2")
     await d.speak(academic, "Research networks in developing countries need support to take "
                   "part.")  # fmt: skip
     await d.cmd("floor.remove", entry=sweden)
     await d.chair_says("We have run out of time for category D; the remaining speakers will be "
                        "heard at our next meeting.")  # fmt: skip
     await d.cmd("floor.close", points_of_order=True)
+    await d.cmd("doc.status", proposals=["D.2"], status="partly_discussed")
+    await d.cmd("doc.status", proposals=["D.3", "D.4", "E.1", "E.2"], status="not_discussed")
+    await d.cmd("doc.current", proposal=None)
     await d.conclude("d")
     await d.conclude("e")
     assert civil  # still waiting: a request that never got the floor

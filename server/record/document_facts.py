@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from server.domain import document
+from server.domain import document_events
 from server.domain.document import Change, Document, Documents, Proposal
 from server.domain.events import Event
 
@@ -63,6 +63,6 @@ def project(agenda_room: str | None, logs: dict[str, list[Event]]) -> list[Docum
 
 def _apply(docs: Documents, events: Iterable[Event]) -> None:
     for ev in events:
-        handler = document.HANDLERS.get(ev.type)
+        handler = document_events.HANDLERS.get(ev.type)
         if handler is not None and isinstance(ev.data, dict):
             handler(docs, ev.seq, ev.ts, ev.data)

@@ -181,12 +181,13 @@ def _discussion(facts: Facts, item: Item) -> str:
     parties = {i.who.party for i in spoken}
     named = all(i.who.delegation for i in spoken)
     whom = "delegations" if named else "delegations and participants"
-    text = f"{plural(len(spoken), 'intervention was', 'interventions were')} made"
+    verb = "intervention was" if len(spoken) == 1 else "interventions were"
+    text = f"{count_word(len(spoken))} {verb} made"
     one = "delegation" if named else "participant"
-    text += f" from {len(parties)} {whom}" if len(parties) > 1 else f" from one {one}"
+    text += f" from {count_word(len(parties))} {whom}" if len(parties) > 1 else f" from one {one}"
     remote = sum(i.who.presence == "remote" for i in spoken)
     if remote:
-        text += f", {remote} of them remotely" if len(spoken) > 1 else ", remotely"
+        text += f", {count_word(remote)} of them remotely" if len(spoken) > 1 else ", remotely"
     rooms = sorted({facts.room_name(i.room) for i in spoken})
     if len(rooms) > 1:
         text += f", in {series(rooms)}"

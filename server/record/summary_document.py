@@ -67,11 +67,16 @@ def _origin(facts: Facts, d: DocumentFacts) -> Paragraph:
     text += "."
     if doc.description:
         text += f" It consolidated the {doc.description.strip().rstrip('.')}."
-    active = [p for p in doc.ordered(active_only=True)]
+    # As it was posted: the proposals recorded with it, in the same append (the same time).
+    posted_with = [
+        p
+        for p in doc.ordered()
+        if p.history and p.history[0].type == "doc.proposed" and p.history[0].ts == doc.created
+    ]
     categories = doc.categories
     if categories:
         text += (
-            f" It grouped {plural(len(active), 'proposal', 'proposals')} in "
+            f" It grouped {plural(len(posted_with), 'proposal', 'proposals')} in "
             f"{count_word(len(categories))} {'category' if len(categories) == 1 else 'categories'}."
         )
     return Paragraph(
@@ -122,7 +127,10 @@ def _categories(letters: list[str]) -> str:
 
 
 def _groups(facts: Facts, d: DocumentFacts) -> Paragraph | None:
-    tasks = d.doc.tasks
+    # In the document's order of categories, whichever group was tasked first.
+    order = {c.letter: n for n, c in enumerate(d.doc.categories)}
+    tasks = sorted(d.doc.tasks, key=lambda t: min((order.get(c, 99) for c in t.categories),
+                                                  default=99))  # fmt: skip
     if not tasks:
         return None
     sources = [(d.room, t.seq) for t in tasks]

@@ -1,7 +1,8 @@
-"""The scripted demo meeting, replayed through the real paths (websocket captioner, chair and
-participants; caption HTTP for the groups), and the draft chair's summary made from its record:
-every agenda item, group and outcome of the script is there, and nothing the record does not
-hold."""
+"""The scripted demo meeting, replayed through the real paths (websocket captioner, chair,
+conveners and participants; caption HTTP for the groups), and the draft chair's summary made
+from its record: every agenda item, group and outcome of the script is there, the rolling
+document's work is told as the seed's paragraphs 5 to 7 tell it (each statement traced to the
+events it came from), and nothing the record does not hold."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from pathlib import Path
 import docx
 import pytest
 
+from server.domain.events import Event
 from server.ops import demo
 from server.record import digest, figures, summary
-from server.record.facts import gather, load
+from server.record.facts import Facts, gather, load
+from server.record.prose import Paragraph
 from tests.conftest import LiveServer
 from tests.support import ROOT, free_port
 
@@ -44,16 +47,35 @@ async def test_the_summary_holds_the_script_and_nothing_else(
     text = summary.to_markdown(facts, paragraphs)
     body = " ".join(p.text for p in paragraphs)
 
-    assert paragraphs[0].text.startswith(f"The {demo.TITLE} met at {demo.VENUE} ")
+    # The meeting's configured days, not the days the replay ran on.
+    assert paragraphs[0].text.startswith(
+        f"The {demo.TITLE} was held at {demo.VENUE} from 24 to 28 February 2014."
+    )
+    for day in re.findall(r"\b\d{1,2} [A-Z][a-z]+ \d{4}\b", body):
+        assert day in {"28 February 2014", "17 February 2014", "14 November 2013"}, day
     assert f"It was chaired by {demo.CHAIRED_BY}." in paragraphs[0].text
+    # The Chair's own presentation is the Chair's, and counted for no delegation.
+    assert (
+        "The Chair opened the meeting with a presentation on the first and second meetings of "
+        "the WGEC and the agenda for the third meeting."
+    ) in body
+    # Durations in words, and never a parenthesis inside another.
+    assert "met for less than a minute" in body or "met for 1 minute" in body
+    assert not re.search(r"\b\d+ (s|min|h)\b", body)
+    for p in paragraphs:
+        depth = 0
+        for ch in p.text:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            assert depth in (0, 1), p.text
     for item in demo.AGENDA:  # every item of the agenda, as adopted
         assert f"{item.number}. {item.title}" in paragraphs[1].text, item.title
     for key, outcome in demo.OUTCOMES.items():
         assert outcome.rstrip(".") in body, key
     for key, group in demo.GROUPS.items():
-        assert f"{group['name']}, convened by {group['convener']}, on {group['topic']}" in body
+        led = "chaired" if group["kind"] == "adhoc" else "convened"
+        assert f"{group['name']}, {led} by {group['convener']}, on {group['topic']}" in body
         assert demo.REPORTS[key].rstrip(".") in body
-    assert "2 break-out groups met in parallel" in body
+    assert "Under item 5.1, Categories A and B, two break-out groups met in parallel" in body
     for who, subject in [
         ("Representative of the ITU", "preparations for the WSIS+10 High Level Event"),
         ("Representative of the IGF Secretariat", "the Ninth Annual Internet Governance Forum"),
@@ -68,12 +90,12 @@ async def test_the_summary_holds_the_script_and_nothing_else(
         "discussed."
     )
     way = next(p for p in paragraphs if "Way forward" in p.text and p.topic == "item")
-    assert paragraphs.index(way) == len(paragraphs) - 2  # the way forward comes last
+    assert paragraphs.index(way) == len(paragraphs) - 1  # the way forward comes last
 
     # Nothing the record does not hold: every quotation is an outcome or a report of the
     # script, every person named is one of its participants or its chair, every item one of its
     # items.
-    recorded = set(demo.OUTCOMES.values()) | set(demo.REPORTS.values())
+    recorded = set(demo.OUTCOMES.values()) | set(demo.REPORTS.values()) | {demo.DOCUMENT_TITLE}
     for quoted in re.findall("“([^”]*)”", text):
         assert quoted in recorded, quoted
     people = {p.name for p in demo.PEOPLE} | {"Mr. Reddy (India)", demo.CHAIRED_BY}
@@ -88,9 +110,110 @@ async def test_the_summary_holds_the_script_and_nothing_else(
 
     document = docx.Document(io.BytesIO(summary.to_docx(facts, paragraphs)))
     numbered = [p.text for p in document.paragraphs if p.style.name == "List Number"]
-    assert numbered == [p.text for p in paragraphs]
-    # One replay per backend is enough for both checks: it is the slow part.
+    assert [n.rstrip("0123456789") for n in numbered] == [p.text for p in paragraphs]
+    # One replay per backend is enough for all the checks: it is the slow part.
+    logs = await load(backend, meeting)
+    check_rolling_document(facts, paragraphs, logs, text)
     await check_paths(live, meeting_id)
+
+
+def _event(logs: dict[str, list[Event]], room: str, seq: int) -> Event:
+    return next(e for e in logs[room] if e.seq == seq)
+
+
+def _sources(p: Paragraph, logs: dict[str, list[Event]]) -> list[Event]:
+    return [_event(logs, room, seq) for room, seq in p.sources]
+
+
+def check_rolling_document(
+    facts: Facts, paragraphs: list[Paragraph], logs: dict[str, list[Event]], markdown: str
+) -> None:
+    """What the seed's paragraphs 5 to 7 say, drafted from the events, and traced to them."""
+    origin = next(p for p in paragraphs if p.topic == "document")
+    groups = next(p for p in paragraphs if p.topic == "document_groups")
+    plenary = next(p for p in paragraphs if p.topic == "document_plenary")
+    assert paragraphs.index(origin) + 1 == paragraphs.index(groups)
+    assert paragraphs.index(groups) + 1 == paragraphs.index(plenary)
+
+    # 5: the document's origin, and its categories as a footnote, as the seed's.
+    footnote = ", ".join(f"{k}. {v}" for k, v in demo.CATEGORIES.items())
+    assert origin.footnotes == [footnote]
+    assert f"[^1]: {footnote}" in markdown
+    assert origin.text.startswith(
+        f"The WGEC worked on a rolling document, “{demo.DOCUMENT_TITLE}”, which was posted on "
+        "17 February 2014, before the meeting."
+    )
+    assert f"It consolidated the {demo.DOCUMENT_DESCRIPTION}." in origin.text
+    posted = sum(len(v) for v in demo.PROPOSALS.values())
+    assert f"It grouped {posted} proposals in five categories." in origin.text
+    (created,) = _sources(origin, logs)
+    assert created.type == "doc.created"
+    assert [(c["letter"], c["title"]) for c in created.data["categories"]] == list(
+        demo.CATEGORIES.items()
+    )
+    imported = [e for e in logs["plenary"] if e.type == "doc.proposed" and e.ts == created.ts]
+    assert len(imported) == posted
+
+    # 6: the groups' task, and its endorsement.
+    assert groups.text.startswith(
+        "There were two break-out groups, convened by Peru and Mexico, which were tasked to "
+        "separate the draft recommendations from the statements under categories A and B of "
+        "the rolling document."
+    )
+    assert "The plenary endorsed the work carried out in those break-out groups." in groups.text
+    events = _sources(groups, logs)
+    tasked = [e for e in events if e.type == "doc.tasked"]
+    assert sorted(e.data["categories"] for e in tasked) == [["A"], ["B"]]
+    assert {e.data["task"] for e in tasked} == {demo.TASK}
+    assert sorted(e.data["room"] for e in events if e.type == "doc.endorsed") == sorted(
+        e.data["room"] for e in tasked
+    )
+
+    # 7: which categories were taken up, the counts by status, what was not discussed.
+    assert (
+        "The WGEC continued to work on the rolling document in plenary, tackling the proposals "
+        "under categories A and B, as submitted by the two break-out groups, as well as "
+        "categories C and D."
+    ) in plenary.text
+    events = _sources(plenary, logs)
+    discussed = {e.data["proposal"][0] for e in events if e.type == "doc.current"}
+    assert discussed == {"A", "B", "C", "D"}
+    final: dict[str, str] = {}
+    for e in logs["plenary"]:
+        if e.type == "doc.status":
+            final[e.data["proposal"]] = e.data["status"]
+    cited = {(e.data["proposal"], e.data["status"]) for e in events if e.type == "doc.status"}
+    for status, phrase in (("agreed", "Agreement was reached on"),
+                           ("divergent", "divergent views persisted on")):  # fmt: skip
+        ids = sorted(p for p, s in final.items() if s == status)
+        found = re.search(rf"{phrase} (\d+) proposals \(([^)]*)\)", plenary.text, re.I)
+        assert found, (phrase, plenary.text)
+        assert int(found.group(1)) == len(ids)
+        assert sorted(found.group(2).split(", ")) == ids
+        assert {(p, status) for p in ids} <= cited  # each count traced to its status events
+    assert "1 proposal (D.2) was partly discussed" in plenary.text
+    assert plenary.text.endswith(
+        "Part of the proposals under category D (D.3, D.4) and all the proposals under "
+        "category E were not discussed."
+    )
+    left = {p for p, s in final.items() if s == "not_discussed"}
+    assert left == {"D.3", "D.4", "E.1", "E.2"}
+    assert {(p, "not_discussed") for p in left} <= cited
+
+    # The break-out groups' own logs hold their work: each convener sorted and split its share.
+    for room in (e.data["room"] for e in tasked):
+        own = [e for e in logs[room] if e.type.startswith("doc.")]
+        assert own[0].type == "doc.share" and own[-1].type == "doc.reported"
+        assert {e.data["by"] for e in own if e.type in ("doc.kind", "doc.split")} <= {
+            "Peru",
+            "Mexico",
+        }
+        assert any(e.type == "doc.split" for e in own)
+    d = digest.digest(facts)
+    (doc,) = d["documents"]
+    a5 = next(p for c in doc["categories"] for p in c["proposals"] if p["proposal"] == "A.5")
+    assert a5["split_from"] == "A.2" and a5["groups"] == ["Break-out group A"]
+    assert a5["status"] == "agreed"
 
 
 async def check_paths(live: LiveServer, meeting_id: str) -> None:
@@ -98,6 +221,7 @@ async def check_paths(live: LiveServer, meeting_id: str) -> None:
     meeting = await backend.load_meeting(meeting_id)
     assert meeting is not None
     assert [r.kind for r in meeting.rooms] == ["plenary", "adhoc", "breakout", "breakout"]
+    assert [r.led_as for r in meeting.rooms[1:]] == ["chair", "convener", "convener"]
     assert all(r.status == "closed" for r in meeting.rooms[1:])
     logs = await load(backend, meeting)
     plenary_lines = [e for e in logs["plenary"] if e.type == "line"]
@@ -124,7 +248,21 @@ async def check_paths(live: LiveServer, meeting_id: str) -> None:
     assert ("Representative of Sweden", "removed") in never
     assert ("Mr. T. Nakamura", "withdrawn") in never
     kinds = {r["key"]: r["count"] for r in whole["by_kind"]}
-    assert kinds["presentation"] == 5 and kinds["point_of_order"] == 1
+    assert kinds["presentation"] == 6 and kinds["point_of_order"] == 1
+    # The Chair's presentation is the Chair's: no delegation's or government's time.
+    groups = {r["key"]: r["interventions"] for r in whole["by_group"]}
+    assert groups["Chair"] == 1
+    (document,) = f["documents"]
+    by_status = {r["key"]: r["count"] for r in document["by_status"]}
+    assert by_status["agreed"] == 9 and by_status["not_discussed"] == 4
+    # Requests that named a proposal count for it.
+    on = {r["proposal"]: r["interventions"] for r in document["interventions"]}
+    assert on["D.1"] == 1 and on["C.2"] == 2
+    # The correspondence group's spreadsheet is attached to its item and served.
+    plenary = live.plenary.rooms
+    runtime = await plenary.get(meeting_id, "plenary")
+    (files,) = [i.attachments for i in runtime.state.agenda.items if i.attachments]
+    assert files[0].filename == "cg-mapping.csv" and files[0].content_type == "text/csv"
 
 
 def test_plenary_demo_serves_and_replays(tmp_path: Path) -> None:
