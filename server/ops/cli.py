@@ -162,11 +162,39 @@ def cmd_meeting_reissue(args: argparse.Namespace) -> int:
 
     result = _with_backend(settings, work)
     print("The old link no longer works. New link:")
+    _print_new_links(result)
+    return 0
+
+
+def _print_new_links(result: links.MeetingLinks) -> None:
     if result.chair:
         print(f"  chair console      {result.chair}")
+    if result.secretariat:
+        print(f"  secretariat        {result.secretariat}")
     for r in result.rooms:
         if r.captioner:
             print(f"  captioner          {r.captioner}\n  caption API        {r.caption_api}")
+        if r.convener:
+            print(f"  convener, {r.name}: {r.convener}")
+
+
+def cmd_meeting_link(args: argparse.Namespace) -> int:
+    """One more scoped link: a secretariat member's, or a group's convener's."""
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> links.MeetingLinks:
+        keys = await admin.add_link(backend, args.meeting, args.role, args.room, args.label or "")
+        meeting = await backend.load_meeting(args.meeting)
+        assert meeting is not None
+        return links.build(settings.base_url(), meeting, keys)
+
+    result = _with_backend(settings, work)
+    if args.json:
+        url = result.secretariat or next(r.convener for r in result.rooms if r.convener)
+        print(json.dumps({"role": args.role, "room": args.room, "link": url}, indent=2))
+        return 0
+    print("New link (a secret: give it to that person only):")
+    _print_new_links(result)
     return 0
 
 
@@ -211,6 +239,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     settings = _settings(args)
     fmt = args.format or ("docx" if args.output and args.output.endswith(".docx") else "md")
     body = _with_backend(settings, lambda b: documents.report(b, args.meeting, args.name, fmt))
+    _write(body, args.output)
+    return 0
+
+
+def cmd_document_export(args: argparse.Namespace) -> int:
+    from server.record import documents
+
+    settings = _settings(args)
+    fmt = args.format or (args.output.rpartition(".")[2] if args.output else "md")
+    view = "text" if args.current_text else "full"
+    body = _with_backend(
+        settings, lambda b: documents.document(b, args.meeting, args.doc, fmt, view)
+    )
     _write(body, args.output)
     return 0
 
@@ -462,10 +503,22 @@ def build_parser() -> argparse.ArgumentParser:
         "reissue", help="revoke a chair or captioner link and issue a new one"
     )
     reissue.add_argument("meeting")
-    reissue.add_argument("role", choices=["chair", "captioner"])
-    reissue.add_argument("--room", help="the captioner's room")
+    reissue.add_argument("role", choices=list(admin.REISSUED))
+    reissue.add_argument("--room", help="the captioner's or the convener's room")
     _store_flags(reissue)
     reissue.set_defaults(func=cmd_meeting_reissue)
+    link = msub.add_parser(
+        "link",
+        help="make a secretariat link (participants, documents, the record; not the floor) "
+        "or a group's convener link (that group's room only)",
+    )
+    link.add_argument("meeting")
+    link.add_argument("role", choices=["secretariat", "convener"])
+    link.add_argument("--room", help="the group's room, for a convener")
+    link.add_argument("--label", help="how the record names whoever uses it")
+    link.add_argument("--json", action="store_true", help="print a JSON object")
+    _store_flags(link)
+    link.set_defaults(func=cmd_meeting_link)
 
     push = sub.add_parser("push", help="push standard input, line by line, to a caption URL")
     push.add_argument("url", help="the room's caption API URL (with its key)")
@@ -492,6 +545,21 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output", "-o", help="file to write (default: standard output)")
     _store_flags(report)
     report.set_defaults(func=cmd_report)
+
+    document = sub.add_parser("document", help="export a rolling document")
+    dsub = document.add_subparsers(dest="action", required=True)
+    dexport = dsub.add_parser(
+        "export", help="a rolling document with each proposal's status and history"
+    )
+    dexport.add_argument("meeting")
+    dexport.add_argument("doc", type=int, help="the document's id (GET /api/m/MEETING/documents)")
+    dexport.add_argument("--format", "-f", choices=["md", "html", "docx"])
+    dexport.add_argument(
+        "--current-text", action="store_true", help="the current text alone, no history"
+    )
+    dexport.add_argument("--output", "-o", help="file to write (default: standard output)")
+    _store_flags(dexport)
+    dexport.set_defaults(func=cmd_document_export)
 
     demo = sub.add_parser(
         "demo", help="serve and replay a scripted meeting live, then leave it running to explore"

@@ -162,8 +162,9 @@ async def download_file(request: Request) -> Response:
         media_type=meta.content_type,
         headers={
             "content-disposition": content_disposition(meta.filename),
-            # Never rendered as a page, whatever it holds and whatever a browser guesses.
-            "x-content-type-options": "nosniff",
+            # Never rendered as a page, whatever it holds (``nosniff`` is on every answer, from
+            # the app's security headers): a sandbox with nothing allowed, should a browser
+            # ever open it inline.
             "content-security-policy": "sandbox; default-src 'none'",
             "cache-control": "private, max-age=3600",
         },

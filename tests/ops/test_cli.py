@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,6 +125,58 @@ def test_reissue_revokes_the_old_link(server: ServerProcess) -> None:
         "meeting", "reissue", doc["meeting"], "captioner", "--data-dir", str(server.data_dir)
     )
     assert bad.returncode == 2 and "--room" in bad.stderr
+
+
+def test_meeting_link_makes_scoped_links_that_work(server: ServerProcess) -> None:
+    doc = create(server)
+    flags = ["--data-dir", str(server.data_dir), "--public-url", server.base]
+    out = plenary("meeting", "link", doc["meeting"], "secretariat", "--json", *flags)
+    assert out.returncode == 0, out.stderr
+    link = json.loads(out.stdout)["link"]
+    assert link.startswith(f"{server.base}/m/{doc['meeting']}/chair#key=")
+    request = urllib.request.Request(
+        f"{server.base}/api/m/{doc['meeting']}",
+        headers={"authorization": f"Bearer {link.split('#key=')[1]}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert json.loads(response.read())["role"] == "secretariat"
+    # A convener's link is for a group's room; the command says which rooms there are.
+    refused = plenary("meeting", "link", doc["meeting"], "convener", *flags)
+    assert refused.returncode == 2 and "--room" in refused.stderr
+    again = plenary("meeting", "reissue", doc["meeting"], "secretariat", *flags)
+    assert again.returncode == 0 and "secretariat" in again.stdout
+    with pytest.raises(urllib.error.HTTPError) as revoked:
+        urllib.request.urlopen(request, timeout=5)
+    revoked.value.close()
+    assert revoked.value.code == 401
+
+
+def test_document_export_from_the_command_line(server: ServerProcess, tmp_path: Path) -> None:
+    import docx
+
+    doc = create(server)
+    chair = doc["chair"].split("#key=")[1]
+    outline = "# Compilation\n\n## A. One\n- A first proposal.\n- A second one.\n"
+    request = urllib.request.Request(
+        f"{server.base}/api/m/{doc['meeting']}/documents",
+        data=outline.encode(),
+        headers={"authorization": f"Bearer {chair}", "content-type": "text/markdown"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        doc_id = json.loads(response.read())["doc"]
+    target = tmp_path / "doc.docx"
+    out = plenary("document", "export", doc["meeting"], str(doc_id), "-o", str(target),
+                  "--data-dir", str(server.data_dir))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    texts = [p.text for p in docx.Document(str(target)).paragraphs]
+    assert "Compilation" in texts and "A.2 (not yet sorted, not yet discussed)" in texts
+    current = plenary("document", "export", doc["meeting"], str(doc_id), "-f", "md",
+                      "--current-text", "--data-dir", str(server.data_dir))  # fmt: skip
+    assert "**A.1** A first proposal." in current.stdout and "History" not in current.stdout
+    missing = plenary("document", "export", doc["meeting"], "999", "-f", "md",
+                      "--data-dir", str(server.data_dir))  # fmt: skip
+    assert missing.returncode == 2 and "no rolling document 999" in missing.stderr
 
 
 class FlakyProxy:

@@ -26,7 +26,9 @@ def plenary(*args: str) -> subprocess.CompletedProcess[str]:
 
 async def everything(
     url: str,
-) -> tuple[list[tuple[str, int, str]], dict[str, list[bytes]], dict[str, int]]:
+) -> tuple[
+    list[tuple[str, int, str]], dict[str, list[bytes]], dict[str, int], dict[str, bytes | None]
+]:
     backend = backend_from_url(url)
     await backend.start()
     try:
@@ -38,7 +40,12 @@ async def everything(
                 events += page
             frames[room] = [e.frame for e in events]
         cursors = {room: await backend.cursor(room, "zoom:k") for room in frames}
-        return meetings, frames, cursors
+        files = {
+            f"{m}/{f}": await backend.get_file(m, f)
+            for m, _, _ in meetings
+            for f in await backend.list_files(m)
+        }
+        return meetings, frames, cursors, files
     finally:
         await backend.close()
 
@@ -57,6 +64,8 @@ async def fill(backend: Backend) -> None:
     await backend.append(
         room_key(meeting.id, "break-out-a"), [Draft("room.closed", "break-out-a", {"by": "Chair"})]
     )
+    # An attached file's bytes move with the record.
+    await backend.put_file(meeting.id, "spreadsheet1", b"PK\x03\x04" + bytes(range(256)) * 40)
 
 
 async def test_embedded_to_redis_and_back_is_identical(
@@ -82,9 +91,11 @@ async def test_embedded_to_redis_and_back_is_identical(
     in_redis = await everything(redis_url)
     returned = await everything(second)
     assert original == in_redis == returned
-    meetings, frames, cursors = original
+    meetings, frames, cursors, files = original
     assert len(meetings) == 1 and sum(len(f) for f in frames.values()) == 1502
     assert sorted(cursors.values()) == [0, 1500]
+    assert [len(v or b"") for v in files.values()] == [4 + 256 * 40]
+    assert "1 files" in to_redis.stdout
 
     # Running it again verifies instead of copying twice.
     again = plenary("migrate", first, redis_url)
