@@ -245,6 +245,8 @@ async function loadMeeting() {
   options(ui.roomSelect, shown.map((r) => [r.id, r.status === "open" ? r.name : `${r.name} (closed)`]), false);
   ui.roomSelect.value = room || (role === "convener" ? linkRoom : agendaRoom());
   renderGroups();
+  // The document card offers the open groups a share can go to.
+  if (typeof documentsPanel !== "undefined") documentsPanel.render();
 }
 
 function connect() {
@@ -396,6 +398,7 @@ function renderList() {
         h("span", { class: e.kind === "point_of_order" ? "tag poo" : "tag" }, KIND_LABELS[e.kind] || e.kind), " ",
         where,
         e.note ? h("span", { class: "muted" }, ` “${e.note}”`) : null,
+        e.about ? h("span", { class: "tag" }, ` on ${e.about.proposal}`) : null,
         h("span", { class: "muted waited", "data-since": e.ts }, ` waiting ${fmtDuration(now - e.ts)}`)),
       !canRun() ? null : h("span", { class: "actions" },
         button("Give the floor", () => command("floor.grant", { entry: e.id, limit_s: limitSeconds() }, `${label} has the floor.`),
@@ -798,7 +801,8 @@ async function makeLink(linkRole, forRoom, name) {
     const data = await api("POST", "/links", { role: linkRole, room: forRoom, label: linkRole === "secretariat" ? ui.secretariatLabel.value : "" });
     const target = linkRole === "convener" ? ui.groupLinks : ui.madeLinks;
     target.replaceChildren(h("h3", {}, linkRole === "convener" ? `Convener link for ${name}` : "Secretariat link"),
-      h("p", { class: "muted" }, "A secret shown only now: give it to that person only."), h("code", {}, data.link));
+      h("p", { class: "muted" }, "A secret shown only now: give it to that person only."),
+      h("code", { id: linkRole === "convener" ? "new-convener-link" : "new-secretariat-link" }, data.link));
     say(linkRole === "convener" ? `A convener link for ${name} is made.` : "A secretariat link is made.");
   } catch (err) {
     say(err.message, true);

@@ -6,6 +6,9 @@
 
 export { KIND_ASKING, KIND_LABELS, PROPOSAL_KINDS, PROPOSAL_STATUSES, STATUS_LABELS } from "./vocabulary.js";
 
+// Recorded events that change what pages read from the server rather than project here.
+const FOLLOWED = ["doc.", "agenda."];
+
 // The countdown turns to a warning in the last 30 seconds, or the last quarter of a short limit.
 const WARN_MS = 30_000;
 
@@ -70,6 +73,11 @@ function who(d) {
   };
 }
 
+/** The proposal a request or an intervention is about: {doc, proposal}, or null. */
+function about(d) {
+  return typeof d.doc === "number" && typeof d.proposal === "string" ? { doc: d.doc, proposal: d.proposal } : null;
+}
+
 function clampIndex(at, length) {
   const n = Number.isInteger(at) ? at : length;
   return Math.max(0, Math.min(n, length));
@@ -119,7 +127,7 @@ const HANDLERS = {
     onProposal(s, d, (p) => { p.category = String(d.category ?? p.category); });
   },
   "floor.requested"(s, seq, ts, d) {
-    const entry = { id: seq, kind: String(d.kind), who: who(d.who), note: String(d.note ?? ""), ts };
+    const entry = { id: seq, kind: String(d.kind), who: who(d.who), note: String(d.note ?? ""), ts, about: about(d) };
     s.waiting.splice(clampIndex(d.at, s.waiting.length), 0, entry);
   },
   "floor.withdrawn"(s, seq, ts, d) {
@@ -151,6 +159,7 @@ const HANDLERS = {
       limitMs: typeof d.limit_ms === "number" ? d.limit_ms : null,
       pausedMs: 0,
       pausedSince: null,
+      about: about(d),
     };
   },
   "floor.paused"(s, seq, ts) {
@@ -313,7 +322,9 @@ export class FloorState {
     if (frame.seq <= this.seq) return false;
     this.seq = frame.seq;
     const handler = HANDLERS[frame.type];
-    if (!handler) return false;
+    // Events of the document and the agenda this projection does not hold are still news to
+    // the pages that read them afresh (the console's document, an item's files).
+    if (!handler) return FOLLOWED.some((prefix) => frame.type.startsWith(prefix));
     handler(this, frame.seq, frame.ts, frame.data && typeof frame.data === "object" ? frame.data : {});
     return true;
   }

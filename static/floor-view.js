@@ -253,7 +253,8 @@ function render(frames) {
   ui.queue.replaceChildren(...floor.waiting.map((e) => h("li", { class: `fs-entry kind-${e.kind}` },
     h("span", { class: "fs-delegation-name" }, e.who.delegation || e.who.name),
     e.who.delegation ? h("span", { class: "fs-person" }, ` — ${e.who.name}`) : null,
-    e.kind !== "speak" ? h("span", { class: "fs-kind" }, ` (${KIND_LABELS[e.kind] || e.kind})`) : null)));
+    e.kind !== "speak" ? h("span", { class: "fs-kind" }, ` (${KIND_LABELS[e.kind] || e.kind})`) : null,
+    e.about ? h("span", { class: "fs-kind" }, ` on ${e.about.proposal}`) : null)));
   ui.closed.hidden = !floor.closed;
   ui.closed.textContent = floor.closed
     ? `The list is closed${floor.pooWhenClosed ? " (points of order are still taken)" : ""}.`

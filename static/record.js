@@ -368,12 +368,32 @@ async function showScope(index) {
   const waitHead = ["", "Given the floor", "Median wait", "Mean wait", "Longest wait"];
   root.append(table("Waiting for the floor, in the room and remote", waitHead, waitRows(scope.waiting.by_presence, true), 4));
   root.append(table("Waiting for the floor, by stakeholder group", waitHead, waitRows(scope.waiting.by_group), 4));
+  if (index === 0) for (const doc of figureData.documents || []) documentTables(root, doc);
   if (scope.not_granted.length) {
     root.append(table("Requests that never got the floor",
       ["Asked", "Name", "Delegation", "Group", "Where", "Kind", "Outcome"],
       scope.not_granted.map((r) => [clock(r.ts), r.who.name, r.who.delegation, r.who.group,
         PRESENCE[r.who.presence] || r.who.presence, KINDS[r.kind] || r.kind,
         r.status === "waiting" ? "still waiting" : r.status])));
+  }
+}
+
+/** A rolling document's figures: proposals by category and status, interventions per proposal
+ * by stakeholder group (the charts above show the same). */
+function documentTables(root, doc) {
+  const statuses = Object.keys(PROPOSAL_STATUSES).filter((k) => doc.by_category.some((c) => c.statuses[k]));
+  root.append(table(`Proposals by category and status: ${doc.title}`,
+    ["Category", ...statuses.map((k) => PROPOSAL_STATUSES[k]), "Total"],
+    doc.by_category.map((c) => [`${c.category}. ${c.title}`, ...statuses.map((k) => String(c.statuses[k])), String(c.total)]),
+    statuses.length + 1));
+  const groups = [...new Set(doc.interventions.flatMap((r) => r.by_group.map((g) => g.key)))].sort();
+  const rows = doc.interventions.filter((r) => r.interventions).map((r) => {
+    const counts = Object.fromEntries(r.by_group.map((g) => [g.key, g.interventions]));
+    return [r.proposal, ...groups.map((g) => String(counts[g] || 0)), String(r.interventions), duration(r.speaking_ms)];
+  });
+  if (rows.length) {
+    root.append(table(`Interventions per proposal, by stakeholder group: ${doc.title}`,
+      ["Proposal", ...groups, "Interventions", "Speaking time"], rows, groups.length + 2));
   }
 }
 

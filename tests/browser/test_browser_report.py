@@ -78,7 +78,10 @@ def test_the_console_searches_and_shows_every_report(
     page.click("#tab-figures")
     page.wait_for_selector("#figures figure img")
     images = page.locator("#figures figure img")
-    assert images.count() == 4
+    # Participation (4) and the rolling document: by status, by category, per proposal.
+    assert images.count() == 7
+    expect(page.locator("#figures table caption", has_text="Proposals by category and status")
+           ).to_be_visible()  # fmt: skip
     for n in range(images.count()):
         alt = images.nth(n).get_attribute("alt") or ""
         assert ": " in alt and len(alt) > 20  # the chart's own description of every value

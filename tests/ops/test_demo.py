@@ -214,6 +214,14 @@ def check_rolling_document(
     a5 = next(p for c in doc["categories"] for p in c["proposals"] if p["proposal"] == "A.5")
     assert a5["split_from"] == "A.2" and a5["groups"] == ["Break-out group A"]
     assert a5["status"] == "agreed"
+    c2 = next(p for c in doc["categories"] for p in c["proposals"] if p["proposal"] == "C.2")
+    # Who spoke on it, in order, for how long, from the floor or remotely.
+    assert [(i["name"], i["where"]) for i in c2["interventions"]] == [
+        ("Ms. L. Haddad", "remotely"),
+        ("Representative of Egypt", "from the floor"),
+    ]
+    assert all(i["spoken_ms"] > 0 for i in c2["interventions"])
+    assert c2["text_before"] == c2["text_after"] == demo.PROPOSALS["C"][1][0]
 
 
 async def check_paths(live: LiveServer, meeting_id: str) -> None:
