@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 from playwright.sync_api import expect
 
@@ -103,8 +104,15 @@ def test_the_console_searches_and_shows_every_report(
 
     page.click("#tab-exports")
     with page.expect_download() as download:
-        page.locator("#exports li", has_text="Markdown").locator("button").click()
+        page.locator("#exports li", has_text="Markdown: whole meeting").locator("button").click()
     assert download.value.suggested_filename == f"{links.id}-transcript.md"
+    # The rolling document, with each proposal's status and history, read back as Word.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Word, with status and history").click()
+    saved = tmp_path / "document.docx"
+    download.value.save_as(saved)
+    texts = [p.text for p in docx.Document(str(saved)).paragraphs]
+    assert demo.DOCUMENT_TITLE in texts and "A.5 (recommendation, agreed)" in texts
 
     # Tabs work from the keyboard.
     page.focus("#tab-exports")
