@@ -27,6 +27,7 @@ from server.limits import (
     MAX_LABEL_CHARS,
     MAX_MERGED,
     MAX_PROPOSAL_CHARS,
+    MAX_PROPOSALS,
     MAX_SPLIT_PARTS,
     MAX_SUBMITTERS,
 )
@@ -65,7 +66,7 @@ def _pids(args: Args) -> list[str]:
     if "proposals" not in args:
         return [_pid(args)]
     value = args["proposals"]
-    if not isinstance(value, list) or not value or len(value) > MAX_SPLIT_PARTS * MAX_MERGED:
+    if not isinstance(value, list) or not value or len(value) > MAX_PROPOSALS:
         raise Invalid("bad_field", "'proposals' must be a list of proposal ids")
     ids = [_pid({"proposal": v}) for v in value]
     if len(set(ids)) != len(ids):

@@ -21,7 +21,7 @@ from server.web.access import access, plenary
 from server.web.problems import Problem
 
 
-def _base(request: Request) -> str:
+def link_base(request: Request) -> str:
     # Links are made for the address the chair is using, which works for the people they
     # hand them to (set PLENARY_PUBLIC_URL when that is not the case, e.g. behind a proxy).
     px = plenary(request)
@@ -102,7 +102,7 @@ async def add_participants(request: Request) -> Response:
     _, done = await admin.update_meeting(
         a.px.backend, meeting.id, lambda m: participants.register(m, people)
     )
-    base = _base(request)
+    base = link_base(request)
     return JSONResponse(
         {
             "participants": [
@@ -120,7 +120,7 @@ async def new_link(request: Request) -> Response:
         a.px.backend, a.meeting.id, lambda m: participants.reissue(m, pid)
     )
     room = agenda_room(a.meeting)
-    link = personal_url(_base(request), a.meeting.id, room, done.key)
+    link = personal_url(link_base(request), a.meeting.id, room, done.key)
     return JSONResponse({**_person(done.participant), "link": link})
 
 
@@ -169,7 +169,7 @@ async def open_group(request: Request) -> Response:
     a = await access(request, "chair")
     body = await body_json(request)
     opened = await groups.open_group(a.px.rooms, a.meeting, body, a.grant.label or "Chair")
-    base = _base(request)
+    base = link_base(request)
     room = opened.room
     meeting_id = a.meeting.id
     return JSONResponse(

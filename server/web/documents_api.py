@@ -27,7 +27,7 @@ from server.record import document_export
 from server.record.documents import render_document
 from server.services import admin, attachments, document_commands, documents
 from server.web.access import access
-from server.web.chair_api import _base, body_json, body_text
+from server.web.chair_api import body_json, body_text, link_base
 from server.web.meeting_api import attachment
 from server.web.problems import Problem
 
@@ -200,6 +200,6 @@ async def new_link(request: Request) -> Response:
         {
             "role": role,
             "room": room_id,
-            "link": console_url(_base(request), a.meeting.id, key, room_id),
+            "link": console_url(link_base(request), a.meeting.id, key, room_id),
         }
     )

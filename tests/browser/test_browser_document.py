@@ -100,10 +100,14 @@ def test_the_chair_puts_a_proposal_under_discussion_and_every_page_shows_it(
     viewer = pages.new(site.links.viewer_url("plenary"))
     me = pages.new(site.people[0]["link"])
     screen = pages.new(site.url("/plenary/screen"))
+    captioner = pages.new(site.links.captioner_url("plenary"))
+    captioner.locator("#name").fill("Ann")
+    captioner.get_by_role("button", name="Start captioning").click()
     expect(me.locator("#conn-state")).to_have_text("Connected")
+    expect(captioner.locator("#conn-state")).to_have_text(re.compile("Connected|Live"))
     chair.get_by_role("button", name="Put A.2 under discussion").click()
     text = "We note the work done so far. Review progress every two years."
-    for page in (viewer, me, chair):
+    for page in (viewer, me, chair, captioner):
         box = page.locator("#floor-status .fs-proposal")
         expect(box).to_contain_text("Under discussion: A.2")
         expect(box).to_contain_text("under discussion")

@@ -304,6 +304,48 @@ async def test_concurrent_chair_commands_on_two_processes_record_one_event(
     await viewer.close()
 
 
+async def test_the_rolling_document_across_processes(
+    deployment: Deployment, meeting: tuple[Meeting, dict[str, str]]
+) -> None:
+    """Imported on one process, put under discussion from another; two chairs on two processes
+    revising the same version: one is recorded, the other is told what it says now; a file
+    uploaded to one process is served by the other (its bytes are in Redis)."""
+    a, b = deployment.processes[:2]
+    m, keys = meeting
+    headers = {"Authorization": f"Bearer {keys['chair']}"}
+    outline = "# Compilation\n\n## A. One\n- A first proposal.\n- A second one.\n"
+    async with httpx.AsyncClient(timeout=10) as http:
+        made = await http.post(f"{a.base}/api/m/{m.id}/documents", content=outline.encode(),
+                               headers={**headers, "content-type": "text/markdown"})  # fmt: skip
+        assert made.status_code == 201, made.text
+        viewer = await Client.connect(b.base_ws, m.id, "plenary")
+        one = await Client.connect(a.base_ws, m.id, "plenary", key=keys["chair"], client="c1")
+        two = await Client.connect(b.base_ws, m.id, "plenary", key=keys["chair"], client="c2")
+        await two.send(type="cmd", n=1, op="doc.current", args={"proposal": "A.2"})
+        ack = await two.recv_type("ack")
+        current = next(e for e in await viewer.events_until(ack["seq"]) if e["seq"] == ack["seq"])
+        assert current["type"] == "doc.current" and current["data"]["text"] == "A second one."
+        state = (await http.get(f"{a.base}/api/m/{m.id}/plenary/documents")).json()
+        rev = next(p["rev"] for p in state["docs"][0]["proposals"] if p["proposal"] == "A.1")
+        for n, client in ((1, one), (2, two)):
+            args = {"proposal": "A.1", "text": f"Chair {n}'s text.", "rev": rev}
+            await client.send(type="cmd", n=n + 1, op="doc.revise", args=args)
+        answers = [await one.recv_type("ack", "error"), await two.recv_type("ack", "error")]
+        assert sorted(f["type"] for f in answers) == ["ack", "error"]
+        refused = next(f for f in answers if f["type"] == "error")
+        assert refused["code"] == "stale" and "s text." in refused["message"]
+        await one.send(type="cmd", n=9, op="agenda.add", args={"title": "Correspondence group"})
+        item = (await one.recv_type("ack"))["seq"]
+        up = await http.post(f"{a.base}/api/m/{m.id}/files?item={item}&filename=cg.csv",
+                             content=b"area,issue\n1,IDNs\n", headers=headers)  # fmt: skip
+        assert up.status_code == 201, up.text
+        served = await http.get(f"{b.base}{up.json()['url']}")
+        assert served.status_code == 200 and served.content == b"area,issue\n1,IDNs\n"
+        assert served.headers["content-type"].startswith("text/csv")
+        for client in (viewer, one, two):
+            await client.close()
+
+
 async def test_sigkill_of_a_process_under_load_loses_nothing(
     deployment: Deployment, meeting: tuple[Meeting, dict[str, str]]
 ) -> None:
