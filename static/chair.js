@@ -534,13 +534,13 @@ function renderAgenda() {
   const list = items();
   const body = [];
   const currentId = floor.item ? floor.item.id : null;
-  if (home) {
+  if (home && role === "chair") {
     const state = floor.adopted === null ? "Not adopted yet." : floor.amended ? "Adopted, and amended since." : "Adopted.";
     body.push(h("div", { class: "row" }, h("span", {}, state),
       button(floor.adopted === null ? "Adopt the agenda" : "Adopt as amended", () => command("agenda.adopt", {}, "The agenda is adopted."),
         { disabled: !list.length || (floor.adopted !== null && !floor.amended) }),
       button("On no item", () => command("agenda.current", { item: null }), { disabled: currentId === null })));
-  } else {
+  } else if (!home) {
     body.push(h("p", { class: "muted" }, `The agenda is edited in the ${agendaRoom()} room; here you choose which item this room is on.`),
       h("div", { class: "row" }, button("Reload the agenda", loadAgenda), button("On no item", () => command("agenda.current", { item: null }), { disabled: currentId === null })));
   }
@@ -548,7 +548,7 @@ function renderAgenda() {
   list.forEach((i, index) => ol.append(agendaRow(i, index, list, home, currentId)));
   if (!list.length) ol.append(h("li", { class: "muted" }, "No items yet."));
   body.push(ol);
-  if (home) body.push(addItemForm(list));
+  if (home && role === "chair") body.push(addItemForm(list));
   // Keep what the chair is typing (and where) when another chair's change redraws the agenda.
   const active = document.activeElement && ui.agendaBody.contains(document.activeElement) ? document.activeElement : null;
   const typing = active && active.id && "value" in active && active.tagName !== "SELECT" ? active.value : null;

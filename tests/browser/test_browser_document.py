@@ -215,3 +215,48 @@ def test_a_convener_sorts_the_groups_share_reports_and_the_plenary_endorses(
     expect(section.locator("#proposal-A\\.1 ol.history")).to_contain_text(
         "sorted as recommendation (was not yet sorted)"
     )
+
+
+def test_the_secretariat_attaches_a_file_that_viewers_download(
+    site: Site, pages: Pages, tmp_path: Path
+) -> None:
+    chair = pages.new(site.chair)
+    expect(chair.locator("#conn-state")).to_have_text("Connected")
+    chair.locator("#new-item-number").fill("3")
+    chair.locator("#new-item-title").fill("Correspondence group")
+    chair.get_by_role("button", name="Add the item").click()
+    chair.get_by_role("button", name="Make 3. Correspondence group the current item").click()
+    chair.locator("#secretariat-label").fill("Ms. Secretary")
+    chair.get_by_role("button", name="Make a secretariat link").click()
+    link = chair.locator("#new-secretariat-link")
+    expect(link).to_contain_text("#key=")
+
+    secretary = pages.new(link.text_content() or "")
+    expect(secretary.locator("#conn-state")).to_have_text("Connected")
+    expect(secretary.locator("#my-role")).to_have_text("Secretariat")
+    # The register, the documents and the record; not the floor.
+    expect(secretary.locator("#floor")).to_be_hidden()
+    expect(secretary.locator("#add-form")).to_be_hidden()
+    expect(secretary.locator("#register-form")).to_be_visible()
+    expect(secretary.locator("#import-form")).to_be_visible()
+    expect(secretary.locator("#record-link")).to_be_visible()
+    expect(secretary.get_by_role("button", name=re.compile("under discussion"))).to_have_count(0)
+    expect(secretary.get_by_role("button", name="Adopt the agenda")).to_have_count(0)
+    sheet = tmp_path / "cg-mapping.csv"
+    sheet.write_bytes(b"area,issue\n1,Internationalised domain names\n")
+    secretary.get_by_label("Attach a file to 3. Correspondence group").set_input_files(str(sheet))
+    secretary.get_by_label("Title of the file").first.fill("The correspondence group's mapping")
+    # (The file input is a button too, named by its label: the submit button by its exact name.)
+    secretary.get_by_role("button", name="Attach", exact=True).click()
+    expect(secretary.locator("#message")).to_contain_text("is attached")
+
+    viewer = pages.new(site.links.viewer_url("plenary"))
+    files = viewer.locator("#floor-status .fs-files")
+    expect(files).to_contain_text("Documents for this item:")
+    expect(files).to_contain_text("The correspondence group's mapping (CSV")
+    with viewer.expect_download() as download:
+        files.get_by_role("link", name="The correspondence group's mapping").click()
+    assert download.value.suggested_filename == "cg-mapping.csv"
+    saved = tmp_path / "got.csv"
+    download.value.save_as(saved)
+    assert saved.read_bytes() == sheet.read_bytes()
