@@ -329,8 +329,8 @@ def merge(
     others are retired (their ids are never given again)."""
     doc = require_doc(state, doc_id)
     _check_room_for(state, doc)
-    if len(pids) < 2:
-        raise Invalid("bad_field", "name at least two proposals to merge")
+    if len(pids) < 2 or len(set(pids)) != len(pids):
+        raise Invalid("bad_field", "name at least two different proposals to merge")
     found = [_editable(state, doc, pid, revs.get(pid)) for pid in pids]
     current = state.docs.current
     for q in found[1:]:

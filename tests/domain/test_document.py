@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.domain import document_rules as rules
 from server.domain.document import Submitter
@@ -322,3 +324,68 @@ def test_every_change_is_attributed_to_who_where_and_the_agenda_item() -> None:
     for _, type_, data in log.events:
         if type_.startswith("doc."):
             assert data["by"] and data["item"] == item
+
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["propose", "split", "merge", "move", "revise", "kind", "status"]),
+        st.sampled_from(["A", "B", "C"]),
+        st.integers(0, 12),
+        st.integers(0, 12),
+    ),
+    max_size=40,
+)
+
+
+@given(OPS)
+def test_ids_are_never_given_twice_and_a_replay_gives_the_same_document(
+    ops: list[tuple[str, str, int, int]],
+) -> None:
+    log = Log("plenary")
+    doc_id = make_doc(log)
+    doc = log.state.docs.docs[doc_id]
+    given_ids = set(doc.proposals)
+    for op, letter, x, y in ops:
+        ids = sorted(doc.proposals)
+        pid, other = ids[x % len(ids)], ids[y % len(ids)]
+        decide = {
+            "propose": lambda: rules.propose(log.state, doc_id, NewProposal(letter, "new"),
+                                             by="Chair", now=0),
+            "split": lambda: rules.split(log.state, doc_id, pid, ["one", "two"], [], None,
+                                         by="Chair", now=0),
+            "merge": lambda: rules.merge(log.state, doc_id, [pid, other], "merged", {},
+                                         by="Chair", now=0),
+            "move": lambda: rules.move(log.state, doc_id, pid, letter, None, by="Chair", now=0),
+            "revise": lambda: rules.revise(log.state, doc_id, pid, f"text {x}", None,
+                                           by="Chair", now=0),
+            "kind": lambda: rules.set_kind(log.state, doc_id, [pid], "statement", by="Chair",
+                                           now=0),
+            "status": lambda: rules.set_status(log.state, doc_id, [pid], "agreed", by="Chair",
+                                               now=0),
+        }[op]  # fmt: skip
+        try:
+            drafts = decide()
+        except (CommandRejected, Invalid):
+            continue
+        before = set(doc.proposals)
+        log.record(drafts)
+        new = set(doc.proposals) - before
+        assert not new & given_ids, (op, new)  # a new id is one never given before
+        given_ids |= new
+        for p in doc.proposals.values():
+            # A retired proposal leads, through what it was merged into, to one that lives on.
+            seen_chain = {p.id}
+            while p.merged_into is not None:
+                p = doc.proposals[p.merged_into]
+                assert p.id not in seen_chain
+                seen_chain.add(p.id)
+    # Every category's counter is past every number it gave.
+    for c in doc.categories:
+        numbers = [int(p.id.split(".")[1]) for p in doc.proposals.values()
+                   if p.id.startswith(c.letter + ".")]  # fmt: skip
+        assert c.next > max(numbers, default=0)
+    # The projection only carries out what events say: a replay of the log is the same document.
+    again = RoomState("plenary")
+    for n, (seq, type_, data) in enumerate(log.events):
+        again.apply(seq, type_, log.ts - (len(log.events) - 1 - n) * 1000, data)
+    assert again.docs.to_dict() == log.state.docs.to_dict()
