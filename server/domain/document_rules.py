@@ -9,7 +9,8 @@ changed the proposal, as the room's projection gives it): when the proposal has 
 the change is refused with what it now says, so nobody overwrites an edit they never saw.
 
 Every event records who acted (``by``) and the agenda item the room was on (``item``); the room
-is the event's own.
+is the event's own. What groups do with a share of a document is in
+server/domain/share_rules.py.
 """
 
 from __future__ import annotations
@@ -31,12 +32,7 @@ from server.domain.errors import CommandRejected, Invalid
 from server.domain.events import JSON, Draft
 from server.domain.floor import About
 from server.domain.state import RoomState
-from server.limits import (
-    MAX_CATEGORIES,
-    MAX_DOCUMENTS,
-    MAX_PROPOSALS,
-    MAX_SHARE_PROPOSALS,
-)
+from server.limits import MAX_CATEGORIES, MAX_DOCUMENTS, MAX_PROPOSALS
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +51,8 @@ def _base(state: RoomState, by: str) -> JSON:
     return {"by": by, "item": current.item if current is not None else None}
 
 
-def _draft(state: RoomState, type_: str, data: JSON, by: str, now: int) -> Draft:
+def draft(state: RoomState, type_: str, data: JSON, by: str, now: int) -> Draft:
+    """A document event of this room: ``data`` with who acted and the item the room is on."""
     return state.draft(type_, {**data, **_base(state, by)}, now)
 
 
@@ -108,7 +105,7 @@ def _active(doc: Document, proposal_id: str) -> Proposal:
     return p
 
 
-def _with_group(task: Task, p: Proposal) -> CommandRejected:
+def with_group(task: Task, p: Proposal) -> CommandRejected:
     if task.version is None:
         return CommandRejected(
             "with_group",
@@ -127,7 +124,7 @@ def _editable(state: RoomState, doc: Document, proposal_id: str, rev: int | None
     p = _active(doc, proposal_id)
     task = doc.lock(p)
     if task is not None:
-        raise _with_group(task, p)
+        raise with_group(task, p)
     if rev is not None and rev != p.rev:
         last = p.history[-1] if p.history else None
         who = f" by {last.by}" if last is not None and last.by else ""
@@ -140,7 +137,7 @@ def _editable(state: RoomState, doc: Document, proposal_id: str, rev: int | None
     return p
 
 
-def _may_number(doc: Document, letter: str) -> None:
+def may_number(doc: Document, letter: str) -> None:
     """New ids in a category come from its counter: not while a group holds the category."""
     if doc.category(letter) is None:
         letters = ", ".join(c.letter for c in doc.categories) or "none yet"
@@ -156,7 +153,7 @@ def _may_number(doc: Document, letter: str) -> None:
         )
 
 
-def _check_room_for(state: RoomState, doc: Document) -> None:
+def check_room(state: RoomState, doc: Document) -> None:
     state.require_open()
     if doc.share is not None and doc.share.reported is not None:
         raise CommandRejected("reported", "this group has reported its version back")
@@ -201,7 +198,7 @@ def create(
         "posted": posted,
         "categories": [{"letter": letter, "title": t} for letter, t in categories],
     }
-    drafts = [_draft(state, "doc.created", data, by, now)]
+    drafts = [draft(state, "doc.created", data, by, now)]
     letters = {letter for letter, _ in categories}
     taken = {p.id for p in proposals if p.id is not None}
     counters = {letter: 1 for letter in letters}
@@ -217,7 +214,7 @@ def create(
         else:
             pid = make_id(p.category, counters[p.category])
             counters[p.category] += 1
-        drafts.append(_draft(state, "doc.proposed", _proposed(doc_id, pid, p), by, now))
+        drafts.append(draft(state, "doc.proposed", _proposed(doc_id, pid, p), by, now))
     return drafts
 
 
@@ -237,7 +234,7 @@ def add_category(
 ) -> list[Draft]:
     """Add a category at the end, or retitle one."""
     doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
+    check_room(state, doc)
     if doc.share is not None:
         raise CommandRejected("not_here", "categories are the plenary's: add them there")
     existing = doc.category(letter)
@@ -246,19 +243,19 @@ def add_category(
     elif existing.title == title:
         return []
     data: JSON = {"doc": doc_id, "letter": letter, "title": title, "at": len(doc.categories)}
-    return [_draft(state, "doc.category", data, by, now)]
+    return [draft(state, "doc.category", data, by, now)]
 
 
 def propose(state: RoomState, doc_id: int, p: NewProposal, *, by: str, now: int) -> list[Draft]:
     doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
-    _may_number(doc, p.category)
+    check_room(state, doc)
+    may_number(doc, p.category)
     if len(doc.proposals) >= MAX_PROPOSALS:
         raise CommandRejected("too_many", f"a document has at most {MAX_PROPOSALS} proposals")
     category = doc.category(p.category)
     assert category is not None
     pid = make_id(p.category, category.next)
-    return [_draft(state, "doc.proposed", _proposed(doc_id, pid, p), by, now)]
+    return [draft(state, "doc.proposed", _proposed(doc_id, pid, p), by, now)]
 
 
 # -- changing proposals ----------------------------------------------------------------------------
@@ -266,12 +263,12 @@ def revise(
     state: RoomState, doc_id: int, pid: str, text: str, rev: int | None, *, by: str, now: int
 ) -> list[Draft]:
     doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
+    check_room(state, doc)
     p = _editable(state, doc, pid, rev)
     if p.text == text:
         return []
     data: JSON = {"doc": doc_id, "proposal": pid, "text": text, "was": p.text}
-    return [_draft(state, "doc.revised", data, by, now)]
+    return [draft(state, "doc.revised", data, by, now)]
 
 
 def split(
@@ -288,14 +285,14 @@ def split(
     """Split a proposal: its first part keeps its id, each other part gets the category's next
     number. ``kinds``: the kind of each part (empty: each keeps the proposal's)."""
     doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
+    check_room(state, doc)
     p = _editable(state, doc, pid, rev)
     if len(parts) < 2:
         raise Invalid("bad_field", "a split needs at least two parts")
     if kinds and len(kinds) != len(parts):
         raise Invalid("bad_field", "give one kind per part, or none")
     if doc.share is None:
-        _may_number(doc, p.category)
+        may_number(doc, p.category)
     if len(doc.proposals) + len(parts) - 1 > MAX_PROPOSALS:
         raise CommandRejected("too_many", f"a document has at most {MAX_PROPOSALS} proposals")
     category = doc.category(p.category)
@@ -308,10 +305,10 @@ def split(
             "kind": kinds[n] if kinds else p.kind,
         })  # fmt: skip
     data: JSON = {"doc": doc_id, "proposal": pid, "text": parts[0], "was": p.text, "parts": out}
-    drafts = [_draft(state, "doc.split", data, by, now)]
+    drafts = [draft(state, "doc.split", data, by, now)]
     if kinds and kinds[0] != p.kind:
         kind: JSON = {"doc": doc_id, "proposal": pid, "kind": kinds[0], "was": p.kind}
-        drafts.append(_draft(state, "doc.kind", kind, by, now))
+        drafts.append(draft(state, "doc.kind", kind, by, now))
     return drafts
 
 
@@ -328,7 +325,7 @@ def merge(
     """Merge proposals into the first of them, which keeps its id and takes ``text``; the
     others are retired (their ids are never given again)."""
     doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
+    check_room(state, doc)
     if len(pids) < 2 or len(set(pids)) != len(pids):
         raise Invalid("bad_field", "name at least two different proposals to merge")
     found = [_editable(state, doc, pid, revs.get(pid)) for pid in pids]
@@ -348,7 +345,7 @@ def merge(
         "was": into.text,
         "merged": [q.id for q in found[1:]],
     }
-    return [_draft(state, "doc.merged", data, by, now)]
+    return [draft(state, "doc.merged", data, by, now)]
 
 
 def move(
@@ -356,18 +353,18 @@ def move(
 ) -> list[Draft]:
     """Re-categorise a proposal. Its id does not change: it is how the record knows it."""
     doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
+    check_room(state, doc)
     p = _editable(state, doc, pid, rev)
     if p.category == category:
         return []
     if doc.share is None:
-        _may_number(doc, category)
+        may_number(doc, category)
     elif doc.category(category) is None:
         raise CommandRejected(
             "no_such_category", f"category {category!r} is not part of this group's share"
         )
     data: JSON = {"doc": doc_id, "proposal": pid, "category": category, "was": p.category}
-    return [_draft(state, "doc.moved", data, by, now)]
+    return [draft(state, "doc.moved", data, by, now)]
 
 
 def set_kind(
@@ -376,13 +373,13 @@ def set_kind(
     if kind not in KINDS:
         raise Invalid("bad_field", f"kind must be one of: {', '.join(KINDS)}")
     doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
+    check_room(state, doc)
     drafts = []
     for pid in pids:
         p = _editable(state, doc, pid, None)
         if p.kind != kind:
             data: JSON = {"doc": doc_id, "proposal": pid, "kind": kind, "was": p.kind}
-            drafts.append(_draft(state, "doc.kind", data, by, now))
+            drafts.append(draft(state, "doc.kind", data, by, now))
     return drafts
 
 
@@ -393,13 +390,13 @@ def set_status(
     if status not in STATUSES:
         raise Invalid("bad_field", f"status must be one of: {', '.join(STATUSES)}")
     doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
+    check_room(state, doc)
     drafts = []
     for pid in pids:
         p = _editable(state, doc, pid, None)
         if p.status != status:
             data: JSON = {"doc": doc_id, "proposal": pid, "status": status, "was": p.status}
-            drafts.append(_draft(state, "doc.status", data, by, now))
+            drafts.append(draft(state, "doc.status", data, by, now))
     return drafts
 
 
@@ -415,200 +412,17 @@ def set_current(
             return []
         data: JSON = {"doc": None, "proposal": None, "category": "", "kind": "", "status": "",
                       "text": ""}  # fmt: skip
-        return [_draft(state, "doc.current", data, by, now)]
+        return [draft(state, "doc.current", data, by, now)]
     doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
+    check_room(state, doc)
     p = _editable(state, doc, pid, None)
     if current is not None and (current.doc, current.proposal) == (doc_id, pid):
         return []
     status = "under_discussion" if p.status == "not_yet_discussed" else p.status
     data = {"doc": doc_id, "proposal": pid, "category": p.category, "kind": p.kind,
             "status": status, "text": p.text}  # fmt: skip
-    drafts = [_draft(state, "doc.current", data, by, now)]
+    drafts = [draft(state, "doc.current", data, by, now)]
     if status != p.status:
         changed: JSON = {"doc": doc_id, "proposal": pid, "status": status, "was": p.status}
-        drafts.append(_draft(state, "doc.status", changed, by, now))
+        drafts.append(draft(state, "doc.status", changed, by, now))
     return drafts
-
-
-# -- groups: tasking, the share, the report, the plenary's answer ----------------------------------
-def task(
-    state: RoomState,
-    doc_id: int,
-    room: str,
-    name: str,
-    categories: Sequence[str],
-    what: str,
-    *,
-    by: str,
-    now: int,
-) -> list[Draft]:
-    """Send a group (``room``) its share of the document: whole categories (agenda room)."""
-    doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
-    if doc.share is not None:
-        raise CommandRejected("not_here", "a group's share cannot be shared again")
-    if not categories:
-        raise Invalid("bad_field", "name the categories the group is tasked with")
-    held = [t for t in doc.tasks if t.open and t.room == room]
-    if held:
-        same = held[0].categories == list(categories)
-        if same:
-            return []  # already tasked with exactly these: a retried request records nothing
-        raise CommandRejected("tasked", f"{held[0].name} already holds a share of this document")
-    for letter in categories:
-        _may_number(doc, letter)
-    current = state.docs.current
-    proposals = [p for letter in categories for p in doc.in_category(letter)]
-    for p in proposals:
-        if current is not None and current.doc == doc_id and current.proposal == p.id:
-            raise CommandRejected(
-                "under_discussion",
-                f"{p.id} is under discussion here: take up another proposal (or none) first",
-            )
-    if len(proposals) > MAX_SHARE_PROPOSALS:
-        raise CommandRejected(
-            "too_many", f"a group's share holds at most {MAX_SHARE_PROPOSALS} proposals"
-        )
-    share: JSON = {
-        "categories": [c.to_dict() for c in doc.categories if c.letter in categories],
-        "proposals": [p.snapshot() for p in proposals],
-    }
-    data: JSON = {
-        "doc": doc_id,
-        "room": room,
-        "name": name,
-        "categories": list(categories),
-        "task": what,
-        "share": share,
-    }
-    return [_draft(state, "doc.tasked", data, by, now)]
-
-
-def share(
-    group: RoomState, parent: RoomState, tasked_seq: int, *, by: str, now: int
-) -> list[Draft]:
-    """The group's own copy of its share, from the ``doc.tasked`` event in the agenda room
-    (``parent``): the first document event of the group's log. Nothing when it is there."""
-    group.require_open()
-    task_ = None
-    doc = None
-    for d in parent.docs.docs.values():
-        task_ = next((t for t in d.tasks if t.seq == tasked_seq), None)
-        if task_ is not None:
-            doc = d
-            break
-    if task_ is None or doc is None:
-        raise CommandRejected("no_such_task", "that task is not recorded in the plenary")
-    if doc.id in group.docs.docs:
-        return []
-    recorded = task_.share
-    data: JSON = {
-        "doc": doc.id,
-        "title": doc.title,
-        "description": doc.description,
-        "posted": doc.posted,
-        "parent": parent.room,
-        "tasked": tasked_seq,
-        "task": task_.task,
-        "categories": recorded.get("categories", []),
-        "proposals": recorded.get("proposals", []),
-    }
-    return [_draft(group, "doc.share", data, by, now)]
-
-
-def report(group: RoomState, *, by: str, now: int) -> list[Draft]:
-    """The group's version of each share it holds, for its report (before it closes)."""
-    drafts = []
-    for doc in group.docs.docs.values():
-        if doc.share is None or doc.share.reported is not None:
-            continue
-        version: JSON = {
-            "categories": [c.to_dict() for c in doc.categories],
-            "proposals": [p.snapshot() for p in doc.ordered()],
-        }
-        drafts.append(_draft(group, "doc.reported", {"doc": doc.id, "version": version}, by, now))
-    return drafts
-
-
-def returned(plenary: RoomState, group: RoomState, name: str, *, by: str, now: int) -> list[Draft]:
-    """The agenda room's copy of a group's reported version: what the plenary can endorse or
-    take up. Nothing when it is already there (a retried report)."""
-    drafts = []
-    for doc in group.docs.docs.values():
-        if doc.share is None or doc.share.reported is None:
-            continue
-        mine = plenary.docs.doc(doc.id)
-        task_ = next(
-            (t for t in (mine.tasks if mine else []) if t.room == group.room and t.open), None
-        )
-        if task_ is None or task_.version is not None:
-            continue
-        version: JSON = {
-            "categories": [c.to_dict() for c in doc.categories],
-            "proposals": [p.snapshot() for p in doc.ordered()],
-        }
-        data: JSON = {"doc": doc.id, "room": group.room, "name": name, "version": version}
-        drafts.append(_draft(plenary, "doc.returned", data, by, now))
-    return drafts
-
-
-def _returned_task(doc: Document, room: str) -> Task:
-    task_ = next((t for t in reversed(doc.tasks) if t.room == room), None)
-    if task_ is None:
-        raise CommandRejected("no_such_task", f"no group in room {room!r} holds a share of it")
-    if not task_.open:
-        raise CommandRejected(
-            "settled", f"{task_.name}'s share is settled ({task_.ended.replace('_', ' ')})"
-        )
-    if task_.version is None:
-        raise CommandRejected("not_reported", f"{task_.name} has not reported its version yet")
-    return task_
-
-
-def endorse(state: RoomState, doc_id: int, room: str, *, by: str, now: int) -> list[Draft]:
-    """The plenary endorses a group's work: one event that applies its whole version."""
-    doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
-    task_ = _returned_task(doc, room)
-    assert task_.version is not None
-    version: JSON = {
-        "categories": [{"letter": k, "next": v} for k, v in task_.version.categories.items()],
-        "proposals": [task_.version.proposals[pid] for pid in task_.version.pending],
-    }
-    data: JSON = {"doc": doc_id, "room": room, "name": task_.name, "version": version}
-    return [_draft(state, "doc.endorsed", data, by, now)]
-
-
-def take_up(
-    state: RoomState, doc_id: int, room: str, pid: str, *, by: str, now: int
-) -> list[Draft]:
-    """Apply a group's version of one proposal (the plenary takes its work up one by one)."""
-    doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
-    task_ = _returned_task(doc, room)
-    assert task_.version is not None
-    if pid not in task_.version.pending:
-        raise CommandRejected(
-            "no_such_proposal",
-            f"{pid} is not among {task_.name}'s proposals waiting to be taken up",
-        )
-    data: JSON = {
-        "doc": doc_id,
-        "room": room,
-        "name": task_.name,
-        "proposal": pid,
-        "version": task_.version.proposals[pid],
-    }
-    return [_draft(state, "doc.taken_up", data, by, now)]
-
-
-def withdraw_task(state: RoomState, doc_id: int, room: str, *, by: str, now: int) -> list[Draft]:
-    """Set a group's share aside: the plenary may change its proposals again; nothing of the
-    group's version (if any) is applied."""
-    doc = require_doc(state, doc_id)
-    _check_room_for(state, doc)
-    task_ = next((t for t in doc.tasks if t.room == room and t.open), None)
-    if task_ is None:
-        return []
-    return [_draft(state, "doc.task_withdrawn", {"doc": doc_id, "room": room}, by, now)]

@@ -5,13 +5,13 @@ keep the document (create it, add and change proposals, record statuses), and th
 runs the discussion (which proposal is under discussion) and deals with groups (tasking them,
 endorsing or taking up their version). In a group's room the chair or that group's convener
 works on its share and runs its discussion. Each op runs its rule
-(server/domain/document_rules.py) through ``RoomRuntime.execute``, like the floor's. Ops and
-arguments: docs/chair.md.
+(server/domain/document_rules.py, share_rules.py) through ``RoomRuntime.execute``, like the
+floor's. Ops and arguments: docs/chair.md.
 """
 
 from __future__ import annotations
 
-from server.domain import document_import, document_rules
+from server.domain import document_import, document_rules, share_rules
 from server.domain.agenda import agenda_room
 from server.domain.document import KINDS, STATUSES, Submitter
 from server.domain.errors import CommandRejected, Invalid
@@ -345,7 +345,7 @@ async def doc_withdraw_task(ctx: CommandContext, args: Args) -> list[Event]:
     doc, room = _doc(args), _room(args)
     return await run(
         ctx,
-        lambda s, now: document_rules.withdraw_task(
+        lambda s, now: share_rules.withdraw_task(
             s, document_rules.which_doc(s, doc), room, by=by(ctx), now=now
         ),
     )
@@ -359,7 +359,7 @@ async def doc_endorse(ctx: CommandContext, args: Args) -> list[Event]:
     doc, room = _doc(args), _room(args)
     return await run(
         ctx,
-        lambda s, now: document_rules.endorse(
+        lambda s, now: share_rules.endorse(
             s, document_rules.which_doc(s, doc), room, by=by(ctx), now=now
         ),
     )
@@ -373,7 +373,7 @@ async def doc_take_up(ctx: CommandContext, args: Args) -> list[Event]:
     doc, room, pid = _doc(args), _room(args), _pid(args)
     return await run(
         ctx,
-        lambda s, now: document_rules.take_up(
+        lambda s, now: share_rules.take_up(
             s, document_rules.which_doc(s, doc), room, pid, by=by(ctx), now=now
         ),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from server.domain import document_import, document_rules
+from server.domain import document_import, document_rules, share_rules
 from server.domain.agenda import agenda_room
 from server.domain.errors import CommandRejected
 from server.domain.events import Draft, Event, now_ms
@@ -89,7 +89,7 @@ async def task_group(
     def decide(state: RoomState) -> list[Draft]:
         doc = document_rules.which_doc(state, doc_id)
         chosen[:] = [doc]
-        return document_rules.task(
+        return share_rules.task(
             state, doc, room.id, room.name, categories, what, by=by, now=now_ms()
         )
 
@@ -99,9 +99,7 @@ async def task_group(
     if task is None:
         return events
     group = await rooms.get(meeting.id, room.id)
-    await group.execute(
-        lambda s: document_rules.share(s, home.state, task.seq, by=by, now=now_ms())
-    )
+    await group.execute(lambda s: share_rules.share(s, home.state, task.seq, by=by, now=now_ms()))
     return events
 
 
@@ -110,4 +108,4 @@ async def return_version(rooms: Rooms, meeting: Meeting, group: RoomRuntime, by:
     home = await plenary(rooms, meeting)
     room = meeting.room(group.room_id)
     name = room.name if room is not None else group.room_id
-    await home.execute(lambda s: document_rules.returned(s, group.state, name, by=by, now=now_ms()))
+    await home.execute(lambda s: share_rules.returned(s, group.state, name, by=by, now=now_ms()))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.domain import auth, document_rules, floor_rules
+from server.domain import auth, document_rules, floor_rules, share_rules
 from server.domain.agenda import Item, agenda_room
 from server.domain.errors import CommandRejected, Invalid
 from server.domain.events import JSON, Draft, now_ms
@@ -66,7 +66,7 @@ async def open_group(rooms: Rooms, meeting: Meeting, args: JSON, by: str) -> Ope
         # another group holds) refuses the whole request before the room opens.
         doc, letters, what = tasked
         chosen = document_rules.which_doc(plenary.state, doc)
-        document_rules.task(plenary.state, chosen, "", name, letters, what, by=by, now=0)
+        share_rules.task(plenary.state, chosen, "", name, letters, what, by=by, now=0)
 
     def add(m: Meeting) -> OpenedGroup:
         # Two open rooms of one name would confuse every switcher; and a request sent twice
@@ -153,7 +153,7 @@ async def report_group(
         drafts = []
         if state.floor.current is not None:
             drafts += floor_rules.end(state, None, by=by, now=now, reason="room_closed")
-        drafts += document_rules.report(state, by=by, now=now)
+        drafts += share_rules.report(state, by=by, now=now)
         drafts.append(Draft("room.closed", state.room, {"by": by, "report": text}, now))
         return drafts
 

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.domain import document_rules as rules
+from server.domain import share_rules as shares
 from server.domain.document import Submitter
 from server.domain.document_rules import NewProposal
 from server.domain.errors import CommandRejected, Invalid
@@ -170,7 +171,7 @@ def group_flow(plenary: Log, group: Log, doc_id: int) -> int:
     """Task the group with A, copy the share, work in the group, report, return. Returns the
     tasked seq."""
     (tasked,) = plenary.record(
-        rules.task(
+        shares.task(
             plenary.state,
             doc_id,
             group.state.room,
@@ -181,7 +182,7 @@ def group_flow(plenary: Log, group: Log, doc_id: int) -> int:
             now=0,
         )
     )
-    group.record(rules.share(group.state, plenary.state, tasked, by="Chair", now=0))
+    group.record(shares.share(group.state, plenary.state, tasked, by="Chair", now=0))
     return tasked
 
 
@@ -204,19 +205,19 @@ def test_a_group_works_on_its_share_and_the_plenary_endorses_it_in_one_event() -
         assert refused.value.code == "with_group"
     # Another group cannot take A at the same time.
     with pytest.raises(CommandRejected):
-        rules.task(plenary.state, doc_id, "break-out-b", "B", ["A"], "", by="Chair", now=0)
+        shares.task(plenary.state, doc_id, "break-out-b", "B", ["A"], "", by="Chair", now=0)
     # The convener sorts and splits.
     group.record(rules.set_kind(group.state, doc_id, ["A.1"], "recommendation", by="Peru", now=0))
     group.record(rules.split(group.state, doc_id, "A.2", ["We note the work done so far.",
                                                            "Create a review mechanism."],
                              ["statement", "recommendation"], None, by="Peru", now=0))  # fmt: skip
     assert "A.3" in share.proposals
-    group.record(rules.report(group.state, by="Peru", now=0))
-    plenary.record(rules.returned(plenary.state, group.state, "Break-out group A", by="Peru",
+    group.record(shares.report(group.state, by="Peru", now=0))
+    plenary.record(shares.returned(plenary.state, group.state, "Break-out group A", by="Peru",
                                   now=0))  # fmt: skip
     # A retried report records nothing more.
-    assert rules.returned(plenary.state, group.state, "Break-out group A", by="Peru", now=0) == []
-    drafts = rules.endorse(plenary.state, doc_id, "break-out-a", by="Chair", now=0)
+    assert shares.returned(plenary.state, group.state, "Break-out group A", by="Peru", now=0) == []
+    drafts = shares.endorse(plenary.state, doc_id, "break-out-a", by="Chair", now=0)
     assert [d.type for d in drafts] == ["doc.endorsed"]
     plenary.record(drafts)
     doc = plenary.state.docs.docs[doc_id]
@@ -235,7 +236,7 @@ def test_a_group_works_on_its_share_and_the_plenary_endorses_it_in_one_event() -
                                  now=0))  # fmt: skip
     assert "A.4" in doc.proposals
     with pytest.raises(CommandRejected) as refused:
-        rules.endorse(plenary.state, doc_id, "break-out-a", by="Chair", now=0)
+        shares.endorse(plenary.state, doc_id, "break-out-a", by="Chair", now=0)
     assert refused.value.code == "settled"
 
 
@@ -248,13 +249,13 @@ def test_the_plenary_can_take_a_groups_version_up_proposal_by_proposal() -> None
     group.record(rules.revise(group.state, doc_id, "A.2", "The group's A.2.", None, by="Peru",
                               now=0))  # fmt: skip
     with pytest.raises(CommandRejected) as refused:
-        rules.endorse(plenary.state, doc_id, "break-out-a", by="Chair", now=0)
+        shares.endorse(plenary.state, doc_id, "break-out-a", by="Chair", now=0)
     assert refused.value.code == "not_reported"
-    group.record(rules.report(group.state, by="Peru", now=0))
-    plenary.record(rules.returned(plenary.state, group.state, "Break-out group A", by="Peru",
+    group.record(shares.report(group.state, by="Peru", now=0))
+    plenary.record(shares.returned(plenary.state, group.state, "Break-out group A", by="Peru",
                                   now=0))  # fmt: skip
     doc = plenary.state.docs.docs[doc_id]
-    plenary.record(rules.take_up(plenary.state, doc_id, "break-out-a", "A.1", by="Chair", now=0))
+    plenary.record(shares.take_up(plenary.state, doc_id, "break-out-a", "A.1", by="Chair", now=0))
     assert doc.proposals["A.1"].text == "The group's A.1."
     # A.1 is the plenary's again; A.2 waits for its turn.
     plenary.record(rules.set_current(plenary.state, doc_id, "A.1", by="Chair", now=0))
@@ -262,8 +263,8 @@ def test_the_plenary_can_take_a_groups_version_up_proposal_by_proposal() -> None
         rules.set_current(plenary.state, doc_id, "A.2", by="Chair", now=0)
     assert "take up" in refused.value.message
     with pytest.raises(CommandRejected):
-        rules.take_up(plenary.state, doc_id, "break-out-a", "A.1", by="Chair", now=0)
-    plenary.record(rules.take_up(plenary.state, doc_id, "break-out-a", "A.2", by="Chair", now=0))
+        shares.take_up(plenary.state, doc_id, "break-out-a", "A.1", by="Chair", now=0)
+    plenary.record(shares.take_up(plenary.state, doc_id, "break-out-a", "A.2", by="Chair", now=0))
     assert doc.tasks[0].ended == "taken_up"
 
 
@@ -277,7 +278,7 @@ def test_the_group_cannot_change_its_share_after_reporting_and_categories_stay_t
         rules.add_category(group.state, doc_id, "F", "x", by="Peru", now=0)
     with pytest.raises(CommandRejected):
         rules.move(group.state, doc_id, "A.1", "B", None, by="Peru", now=0)
-    group.record(rules.report(group.state, by="Peru", now=0))
+    group.record(shares.report(group.state, by="Peru", now=0))
     with pytest.raises(CommandRejected) as refused:
         rules.revise(group.state, doc_id, "A.1", "late", None, by="Peru", now=0)
     assert refused.value.code == "reported"
@@ -287,11 +288,11 @@ def test_a_withdrawn_task_frees_the_category_and_applies_nothing() -> None:
     plenary, group = Log("plenary"), Log("break-out-a")
     doc_id = make_doc(plenary)
     group_flow(plenary, group, doc_id)
-    plenary.record(rules.withdraw_task(plenary.state, doc_id, "break-out-a", by="Chair", now=0))
+    plenary.record(shares.withdraw_task(plenary.state, doc_id, "break-out-a", by="Chair", now=0))
     plenary.record(rules.revise(plenary.state, doc_id, "A.1", "Plenary's.", None, by="Chair",
                                 now=0))  # fmt: skip
-    group.record(rules.report(group.state, by="Peru", now=0))
-    assert rules.returned(plenary.state, group.state, "Break-out group A", by="Peru", now=0) == []
+    group.record(shares.report(group.state, by="Peru", now=0))
+    assert shares.returned(plenary.state, group.state, "Break-out group A", by="Peru", now=0) == []
 
 
 def test_proposal_under_discussion_is_not_tasked_away_or_merged_away() -> None:
@@ -299,7 +300,7 @@ def test_proposal_under_discussion_is_not_tasked_away_or_merged_away() -> None:
     doc_id = make_doc(log)
     log.record(rules.set_current(log.state, doc_id, "A.2", by="Chair", now=0))
     with pytest.raises(CommandRejected):
-        rules.task(log.state, doc_id, "g", "G", ["A"], "", by="Chair", now=0)
+        shares.task(log.state, doc_id, "g", "G", ["A"], "", by="Chair", now=0)
     with pytest.raises(CommandRejected):
         rules.merge(log.state, doc_id, ["A.1", "A.2"], "x", {}, by="Chair", now=0)
 
