@@ -19,7 +19,12 @@ export function whoLabel(who) {
 
 /** The key speaking time is totalled under: the delegation, or the name when there is none. */
 export function delegationKey(who) {
-  return who.delegation || who.name;
+  return who.chair ? "Chair" : who.delegation || who.name;
+}
+
+/** The stakeholder group speaking time is totalled under: the Chair's is no group's. */
+export function groupKey(who) {
+  return who.chair ? "Chair" : who.group;
 }
 
 /** "2:05", "1:02:05"; negative durations are shown by the caller. */
@@ -70,6 +75,7 @@ function who(d) {
     delegation: String(w.delegation ?? ""),
     group: String(w.group ?? ""),
     presence: w.presence === "remote" ? "remote" : "in_room",
+    chair: w.chair === true,
   };
 }
 
@@ -178,7 +184,7 @@ const HANDLERS = {
     const w = who(d.who);
     const spoken = typeof d.spoken_ms === "number" ? d.spoken_ms : 0;
     addTotal(s.totals.delegation, delegationKey(w), spoken);
-    addTotal(s.totals.group, w.group, spoken);
+    addTotal(s.totals.group, groupKey(w), spoken);
     if (s.current && s.current.id === d.intervention) s.last = s.current;
     s.current = null;
   },
@@ -338,7 +344,7 @@ export class FloorState {
   totalsNow(kind) {
     const map = new Map(this.totals[kind]);
     if (this.current) {
-      const key = kind === "group" ? this.current.who.group : delegationKey(this.current.who);
+      const key = kind === "group" ? groupKey(this.current.who) : delegationKey(this.current.who);
       const t = map.get(key) || { ms: 0, count: 0 };
       map.set(key, { ms: t.ms + spokenMs(this.current, this.now()), count: t.count + 1 });
     }

@@ -76,8 +76,14 @@ class Who:
 
     @property
     def party(self) -> str:
-        """Who speaking time is counted for: the delegation, or the person when they have none."""
-        return self.delegation or self.name
+        """Who speaking time is counted for: the delegation, or the person when they have none
+        (the Chair speaking as the Chair: "Chair")."""
+        return "Chair" if self.chair else self.delegation or self.name
+
+    @property
+    def stakeholder_group(self) -> str:
+        """The group speaking time is counted for: "Chair" for the Chair, no group's."""
+        return "Chair" if self.chair else self.group
 
     def same_person(self, other: Who) -> bool:
         # Registered participants are known by id; people the chair added by name (no link) by
@@ -234,7 +240,7 @@ class Floor:
         if self.current is not None:
             spoken = self.current.spoken_ms(now)
             by_delegation.add(self.current.who.party, spoken)
-            by_group.add(self.current.who.group, spoken)
+            by_group.add(self.current.who.stakeholder_group, spoken)
         return {"delegation": by_delegation.to_dict(), "group": by_group.to_dict()}
 
     def to_dict(self, now: int) -> JSON:
@@ -302,7 +308,7 @@ def _ended(f: Floor, seq: int, ts: int, d: JSON) -> None:
     who = Who.from_dict(d["who"])
     spoken = int(d.get("spoken_ms", 0))
     f.by_delegation.add(who.party, spoken)
-    f.by_group.add(who.group, spoken)
+    f.by_group.add(who.stakeholder_group, spoken)
     if f.current is not None and f.current.id == d["intervention"]:
         f.last = f.current
         f.current.paused_ms = int(d.get("paused_ms", f.current.paused_ms))

@@ -160,6 +160,7 @@ async def get_floor(request: Request) -> Response:
             "open": state.open,
             "floor": shown,
             "item": current.to_dict() if current else None,
+            "proposal": state.docs.current.to_dict() if state.docs.current else None,
         }
     )
 

@@ -292,3 +292,19 @@ def test_lines_are_attributed_to_the_floor_and_the_current_item() -> None:
     assert got["participant"] == "p-ana" and got["intervention"] == granted and got["item"] == 7
     chair = attribute(s, {**line, "speaker": "Chair"})
     assert chair["speaker"] == "Chair" and "intervention" not in chair and chair["item"] == 7
+
+
+def test_the_chair_as_the_chair_is_counted_for_no_delegation_or_group() -> None:
+    s = RoomState("plenary")
+    chair = Who(None, "Chair", chair=True)
+    entry = apply(s, floor_rules.request(s, chair, "speak", "Presentation: the agenda",
+                                         by="Chair", chair=True, now=1000))[0]  # fmt: skip
+    requested = s.floor.waiting[0]
+    assert requested.who.chair and requested.who.to_dict()["chair"] is True
+    apply(s, floor_rules.grant(s, entry, None, by="Chair", now=2000))
+    apply(s, floor_rules.end(s, None, by="Chair", now=62_000))
+    totals = s.floor.totals(70_000)
+    assert totals["delegation"] == {"Chair": {"ms": 60_000, "count": 1}}
+    assert totals["group"] == {"Chair": {"ms": 60_000, "count": 1}}
+    # An ordinary participant's "chair" is never set by what they send: only this flag.
+    assert "chair" not in ANA.to_dict()
