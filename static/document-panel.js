@@ -99,7 +99,29 @@ export class DocumentPanel {
   }
 
   // -- drawing -------------------------------------------------------------------------------
+  /** True while someone is typing in the card: redrawing then would replace the field under
+   * their caret. The card is redrawn when the typing is over (focus leaves the card, or the
+   * editor is closed). */
+  typing() {
+    const active = document.activeElement;
+    if (!active || !this.root.contains(active)) return false;
+    return active.tagName === "TEXTAREA" || (active.tagName === "INPUT" && active.type !== "file");
+  }
+
   render() {
+    if (this.typing()) {
+      if (!this.waiting) {
+        this.waiting = true;
+        const later = (ev) => {
+          if (ev.relatedTarget && this.root.contains(ev.relatedTarget)) return;
+          this.root.removeEventListener("focusout", later);
+          this.waiting = false;
+          this.render();
+        };
+        this.root.addEventListener("focusout", later);
+      }
+      return;
+    }
     const ctx = this.context();
     const doc = this.doc();
     const keep = this.focusKeeper();
@@ -264,7 +286,7 @@ export class DocumentPanel {
       move.addEventListener("change", () => this.run("doc.move", { proposal: p.proposal, category: move.value, rev: p.rev },
         `${p.proposal} is under category ${move.value}.`));
       actions.append(status, kind, move,
-        button("Edit text", () => this.edit(p, "text"), { "aria-label": `Edit the text of ${p.proposal}` }),
+        button("Edit text", () => this.edit(p, "text"), { id: `edit-text-${p.proposal}`, "aria-label": `Edit the text of ${p.proposal}` }),
         button("Split", () => this.edit(p, "split"), { "aria-label": `Split ${p.proposal}` }),
         button("Merge", () => this.edit(p, "merge"), { "aria-label": `Merge another proposal into ${p.proposal}` }));
     }
@@ -293,7 +315,13 @@ export class DocumentPanel {
     const done = () => {
       this.editing = null;
       this.drafts.delete(key);
+      if (document.activeElement instanceof HTMLElement && this.root.contains(document.activeElement)) {
+        document.activeElement.blur(); // the typing is over: the card may be redrawn
+      }
       this.render();
+      // Keyboard users land back on the proposal they edited.
+      const back = document.getElementById(`edit-text-${p.proposal}`);
+      if (back) back.focus();
     };
     const box = h("div", { class: "doc-editor" });
     let other = null;
