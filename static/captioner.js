@@ -197,6 +197,10 @@ function recorded(frame) {
   const change = transcript.apply(frame);
   if (change && change.added) {
     addRecent(change.line);
+    if (change.line.by && change.line.by !== myConn) showOther(String(change.line.by), "", "");
+  } else if (change && change.open) {
+    // Captioning software over HTTP: its open line, as the record holds it.
+    showOther(change.open.by, change.open.name, cleanText(change.open.text));
   } else if (change && change.corrected) {
     const li = recentRows.get(change.line.seq);
     if (li && !li.querySelector("form")) li.replaceChildren(lineButton(change.line));

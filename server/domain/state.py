@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.domain import agenda, floor
+from server.domain import agenda, captions, floor
 from server.domain.agenda import Agenda
+from server.domain.captions import Stations
 from server.domain.errors import CommandRejected
 from server.domain.events import JSON, Draft
 from server.domain.floor import Floor
@@ -39,6 +40,7 @@ class RoomState:
     lines: dict[int, Line] = field(default_factory=dict)
     floor: Floor = field(default_factory=Floor)  # the speakers' list
     agenda: Agenda = field(default_factory=Agenda)  # items, current item
+    stations: Stations = field(default_factory=dict)  # caption stations over HTTP, by their id
 
     def apply(self, seq: int, type_: str, ts: int, data: JSON) -> None:
         if seq <= self.seq:
@@ -99,6 +101,7 @@ def _on_line(state: RoomState, seq: int, ts: int, d: JSON) -> None:
     state.lines[seq] = Line(
         seq, ts, d["text"], d.get("speaker", ""), d.get("lang", ""), d.get("captioner", "")
     )
+    captions.on_line(state.stations, seq, ts, d)
 
 
 def _on_correction(state: RoomState, seq: int, ts: int, d: JSON) -> None:
@@ -134,4 +137,5 @@ _HANDLERS: dict[str, Callable[[RoomState, int, int, JSON], None]] = {
     "room.opened": _on_opened,
     **{t: _part(lambda s: s.floor, h) for t, h in floor.HANDLERS.items()},
     **{t: _part(lambda s: s.agenda, h) for t, h in agenda.HANDLERS.items()},
+    **{t: _part(lambda s: s.stations, h) for t, h in captions.HANDLERS.items()},
 }
