@@ -43,7 +43,7 @@ _CUE_TIME = re.compile(
 )
 # Character sets a sender may declare that are Python's own transformations rather than
 # encodings of text: decoding with them would read backslashes in the text as escapes.
-_NOT_CHARSETS = frozenset({"unicode_escape", "raw_unicode_escape", "idna", "punycode"})
+_NOT_CHARSETS = frozenset({"unicode_escape", "raw_unicode_escape", "idna", "punycode", "undefined"})
 
 YOUTUBE_FORMAT = (
     "a YouTube-format caption body is one or more cues, each a line with the time in UTC "
@@ -85,7 +85,7 @@ def decode(body: bytes, content_type: str | None) -> str:
         ) from None
     try:
         text = body.decode(info.name)
-    except UnicodeDecodeError:
+    except UnicodeError:  # UnicodeDecodeError, and what some codecs raise instead
         raise Invalid(
             "bad_encoding",
             f"the body is not valid {charset[:40]} text (send UTF-8, or declare the charset: "

@@ -191,12 +191,13 @@ class RoomRuntime:
         events = await self.execute(lambda state: caption_rules.decide(state, post, now_ms()))
         if events and events[-1].type == "line.partial":
             self._own_open.add(post.station)
-        else:
+        elif events:
             self._own_open.discard(post.station)
         return events
 
     def has_open_lines(self) -> bool:
-        return any(s.open is not None for s in self.state.stations.values())
+        """Whether a caption station's open line waits for its pause here."""
+        return self.state.open and any(s.open is not None for s in self.state.stations.values())
 
     def _watch_open_lines(self) -> None:
         """Set the timer for the next open line due to be committed after a pause."""

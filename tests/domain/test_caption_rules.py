@@ -231,6 +231,7 @@ def test_bodies_are_read_in_their_charset(body: bytes, content_type: str | None,
         (b"x", "text/plain; charset=klingon", "bad_charset"),
         (b"x", "text/plain; charset=base64", "bad_charset"),
         (b"\\ud800", "text/plain; charset=unicode_escape", "bad_charset"),
+        (b"x", "text/plain; charset=undefined", "bad_charset"),
     ],
 )
 def test_bodies_that_are_not_text(body: bytes, content_type: str, code: str) -> None:

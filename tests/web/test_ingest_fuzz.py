@@ -32,7 +32,8 @@ from tests.support import ROOT, ServerProcess, free_port
 
 CHARSETS = ["utf-8", "UTF-8", "iso-8859-1", "windows-1252", "utf-16", "utf-16-le", "latin1",
             "ascii", "shift_jis", "koi8-r", "klingon", "base64", "rot13", "unicode_escape",
-            "utf-7", "", '"utf-8"', "utf-8; q=1"]  # fmt: skip
+            "utf-7", "undefined", "charmap", "utf-8-sig", "hex", "", '"utf-8"',
+            "utf-8; q=1"]  # fmt: skip
 MEDIA_TYPES = ["text/plain", "application/octet-stream", "application/x-www-form-urlencoded"]
 CONTENT_TYPES = st.one_of(
     st.none(),
