@@ -100,9 +100,15 @@ def next_deadline(state: RoomState, pause_ms: int) -> int | None:
 
 # -- the lines -------------------------------------------------------------------------------------
 def _line(
-    state: RoomState, post: Post | None, by: str, text: str, now: int, *, at: str | None = None,
+    state: RoomState,
+    post: Post | None,
+    by: str,
+    text: str,
+    now: int,
+    *,
+    at: str | None = None,
     opened: OpenLine | None = None,
-) -> Draft:  # fmt: skip
+) -> Draft:
     # A line that ends an open line is named as its first part was.
     meta = opened if opened is not None else post
     assert meta is not None
@@ -120,9 +126,15 @@ def _line(
 
 
 def _lines(
-    state: RoomState, post: Post | None, by: str, text: str, now: int, *, at: str | None = None,
+    state: RoomState,
+    post: Post | None,
+    by: str,
+    text: str,
+    now: int,
+    *,
+    at: str | None = None,
     opened: OpenLine | None = None,
-) -> list[Draft]:  # fmt: skip
+) -> list[Draft]:
     return [
         _line(state, post, by, part, now, at=at, opened=opened)
         for part in split_long(clean_text(text), MAX_LINE_CHARS)
@@ -175,8 +187,8 @@ def _zoom(state: RoomState, post: Post, opened: OpenLine | None, now: int) -> li
             opened = None
     for i, piece in enumerate(post.ended):
         head, line_at = (joined, at) if i == 0 else ("", None)
-        source = opened if i == 0 and opened is not None else None
-        out += _lines(state, post, by, head + fold(piece), now, at=line_at, opened=source)
+        first = opened if i == 0 else None
+        out += _lines(state, post, by, head + fold(piece), now, at=line_at, opened=first)
     if post.ended:
         joined, opened = "", None
     tail = fold(post.tail)
