@@ -162,6 +162,9 @@ function showState(state, detail) {
     sentLive = "";
     othersTyping.clear();
     ui.others.replaceChildren();
+  } else {
+    // Caption stations' open lines are in the record: they are still being sent.
+    for (const [by, open] of transcript.open) showOther(by, open.name, cleanText(open.text));
   }
   if (state === State.FAILED) fatal(detail);
   renderPending();

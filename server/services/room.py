@@ -215,7 +215,7 @@ class RoomRuntime:
             due.append((station.open.last_ts + pause_ms) / 1000 + grace)
         if not due or not self.state.open:
             return
-        delay = max(0.0, min(due) - time.time())
+        delay = max(0.0, min(due) - time.time()) + 0.001  # not before it is due, in ms
         loop = asyncio.get_running_loop()
         self._pause_handle = loop.call_later(delay, self._pause_due)
 
@@ -230,6 +230,9 @@ class RoomRuntime:
             await self.execute(lambda state: caption_rules.close_paused(state, now_ms(), pause_ms))
         except (BackendUnavailable, CommandRejected) as exc:
             log.warning("open caption lines in %s not committed yet: %s", self.key, exc)
+            retry = True
+        except Exception:
+            log.exception("committing open caption lines in %s failed; trying again", self.key)
             retry = True
         finally:
             self._pause_task = None

@@ -90,7 +90,7 @@ def _seq(request: Request) -> int:
     raw = request.query_params.get("seq")
     if raw is None:
         raise Problem(
-            403, "bad_seq", "missing seq: append &seq=N to the caption URL (1, 2, 3 … per POST)"
+            403, "bad_seq", "missing seq: append &seq=N to the caption URL, 1 more for each POST"
         )
     if not raw.isascii() or not raw.isdigit() or len(raw) > 16 or int(raw) > MAX_ID:
         raise Problem(403, "bad_seq", f"seq must be a whole number from 0 to {MAX_ID}")
