@@ -8,6 +8,21 @@ MAX_FRAME_BYTES = 64 * 1024
 # A caption POST carries one or a few lines; Zoom and YouTube send far less than this.
 MAX_CAPTION_BODY_BYTES = 64 * 1024
 
+# Caption software over HTTP (server/domain/caption_rules.py). Text sent without a line end is
+# the station's open line; when the station sends nothing more for this long, it is committed as
+# a line: longer than a speaker's pause for breath, short enough that nothing hangs at the end.
+CAPTION_PAUSE_S = 5.0
+# Every process that follows the room closes such a line, should the one that recorded its last
+# part have died; the others wait this much longer, so that normally one of them does it.
+CAPTION_PAUSE_GRACE_S = 2.0
+# A station's latest POSTs whose number and text are remembered to recognise a retry. Senders
+# retry a POST before they send the next one (a few may be in flight), so a retry is always
+# among the last few; an older number with new text is new text.
+CAPTION_SEQS_REMEMBERED = 64
+# Caption stations (caption URLs) one room may have: a handful of CAT stations and speech
+# engines; each is a credential in the meeting document, which every request reads.
+MAX_STATIONS_PER_ROOM = 50
+
 # One committed line. Captioners commit sentence by sentence; a line this long is a runaway paste.
 MAX_LINE_CHARS = 4000
 
@@ -209,6 +224,10 @@ PUSH_RETRY_FIRST_S = 0.2
 PUSH_RETRY_MAX_S = 5.0
 # One request that has not been answered in this long is tried again (with the same seq).
 PUSH_REQUEST_TIMEOUT_S = 10.0
+# `plenary push --names` reads "NAME: text"; a name is at most this long ("Mr. Peter Major
+# (Hungary)", "The representative of the United Kingdom"), so a sentence with a colon in it
+# ("The Chair said that the following had been agreed: …") is not taken for one.
+PUSH_NAME_MAX_CHARS = 60
 
 # The demo's clients wait this long for the server to answer a command before giving up.
 DEMO_COMMAND_TIMEOUT_S = 15.0

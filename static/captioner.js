@@ -162,6 +162,9 @@ function showState(state, detail) {
     sentLive = "";
     othersTyping.clear();
     ui.others.replaceChildren();
+  } else {
+    // Caption stations' open lines are in the record: they are still being sent.
+    for (const [by, open] of transcript.open) showOther(by, open.name, cleanText(open.text));
   }
   if (state === State.FAILED) fatal(detail);
   renderPending();
@@ -197,6 +200,10 @@ function recorded(frame) {
   const change = transcript.apply(frame);
   if (change && change.added) {
     addRecent(change.line);
+    if (change.line.by && change.line.by !== myConn) showOther(String(change.line.by), "", "");
+  } else if (change && change.open) {
+    // Captioning software over HTTP: its open line, as the record holds it.
+    showOther(change.open.by, change.open.name, cleanText(change.open.text));
   } else if (change && change.corrected) {
     const li = recentRows.get(change.line.seq);
     if (li && !li.querySelector("form")) li.replaceChildren(lineButton(change.line));

@@ -85,6 +85,11 @@ const ui = {
   importDescription: $("import-description"),
   importPosted: $("import-posted"),
   importErrors: $("import-errors"),
+  stationsCard: $("stations"),
+  stationList: $("station-list"),
+  stationForm: $("station-form"),
+  stationName: $("station-name"),
+  stationLinks: $("station-links"),
 };
 
 // What each link may do here (the server checks it again for every command).
@@ -171,6 +176,7 @@ function applyRole() {
   ui.csvForm.hidden = !canManage();
   ui.groupForm.hidden = role !== "chair";
   ui.linksCard.hidden = role !== "chair";
+  ui.stationsCard.hidden = role !== "chair";
   ui.recordLink.hidden = !canManage();
   ui.importForm.hidden = !(canManage() && inAgendaRoom());
   ui.screenLink.href = `/m/${encodeURIComponent(meetingId)}/${encodeURIComponent(room)}/screen`;
@@ -298,6 +304,7 @@ function connect() {
   commands = new Commands(conn, id);
   conn.start();
   if (room !== agendaRoom()) loadAgenda();
+  if (role === "chair") loadStations();  // the chair's alone (the server checks it too)
 }
 
 ui.roomSelect.addEventListener("change", () => {
@@ -823,10 +830,58 @@ ui.groupForm.addEventListener("submit", async (ev) => {
       h("ul", {},
         h("li", {}, "Viewers: ", h("code", {}, data.viewer)),
         h("li", {}, "Captioner page: ", h("code", {}, data.captioner)),
-        h("li", {}, "Caption API (Zoom format): ", h("code", {}, data.caption_api))));
+        h("li", {}, "Caption API (Zoom format): ", h("code", {}, data.caption_api)),
+        h("li", {}, "YouTube format: ", h("code", {}, data.youtube_api))));
     for (const field of [ui.groupName, ui.groupConvener, ui.groupTopic]) field.value = "";
     say(`${data.name} is open.`);
     await loadMeeting();
+  } catch (err) {
+    say(err.message, true);
+  }
+});
+
+// -- caption stations ----------------------------------------------------------------------------------------
+function roomPath() {
+  return `/${encodeURIComponent(room)}`;
+}
+
+async function loadStations() {
+  try {
+    const data = await api("GET", `${roomPath()}/stations`);
+    renderStations(data.stations);
+  } catch (err) {
+    say(err.message, true);
+  }
+}
+
+function renderStations(stations) {
+  ui.stationList.replaceChildren(...stations.map((s) => h("li", {}, h("div", { class: "row" },
+    h("span", { class: "title grow" }, s.name, s.revoked ? h("span", { class: "muted" }, " (revoked)") : null),
+    s.revoked ? null : button("Revoke", async () => {
+      try {
+        await api("POST", `${roomPath()}/stations/${encodeURIComponent(s.station)}/revoke`);
+        say(`${s.name} is revoked: its links no longer work.`);
+        await loadStations();
+      } catch (err) {
+        say(err.message, true);
+      }
+    }, { "aria-label": `Revoke the caption station ${s.name}` })))));
+  if (!stations.length) ui.stationList.append(h("li", { class: "muted" }, "No caption stations."));
+}
+
+ui.stationForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const s = await api("POST", `${roomPath()}/stations`, { name: ui.stationName.value });
+    ui.stationLinks.replaceChildren(h("h3", {}, `${s.name}: its links`),
+      h("p", { class: "muted" }, "Shown once: keep them secret and give them to this station only."),
+      h("ul", {},
+        h("li", {}, "Captioner page: ", h("code", {}, s.captioner)),
+        h("li", {}, "Caption API (Zoom format): ", h("code", {}, s.caption_api)),
+        h("li", {}, "YouTube format: ", h("code", {}, s.youtube_api))));
+    ui.stationName.value = "";
+    say(`${s.name} can caption this room.`);
+    await loadStations();
   } catch (err) {
     say(err.message, true);
   }

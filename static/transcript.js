@@ -2,9 +2,9 @@
 // and WebVTT files made from it. The formats are the server's (server/record/exports.py), so a file
 // downloaded from the page is the same as the export of the same lines.
 
-// Cue timing, as server/record/exports.py MAX_CUE_MS and MIN_CUE_MS.
+// Cue timing, as server/record/exports.py MAX_CUE_MS and SPREAD_MS.
 const MAX_CUE_MS = 8000;
-const MIN_CUE_MS = 1000;
+const SPREAD_MS = 2000;
 
 // The character classes of server/domain/text.py, spelled out: JavaScript's \s and Python's idea
 // of whitespace differ (U+FEFF, U+0085), and the page must keep what the record keeps.
@@ -64,19 +64,31 @@ export function clockStamp(ms, timezone) {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
+/** When a line began (ms): its `at` (a caption sender's cue time, or the first part of a line
+ * sent in parts; UTC, YYYY-MM-DDTHH:MM:SS.mmm), else when it was recorded. */
+function beganAt(at, ts) {
+  if (typeof at !== "string") return ts;
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(at) ? at : `${at}Z`);
+  return Number.isFinite(ms) ? ms : ts;
+}
+
 export class Transcript {
   constructor() {
-    /** @type {Map<number, {seq:number, ts:number, text:string, speaker:string, captioner:string, corrected:boolean, was:string}>} */
+    /** @type {Map<number, {seq:number, ts:number, begins:number, text:string, speaker:string, captioner:string, corrected:boolean, was:string}>} */
     this.lines = new Map();
+    /** @type {Map<string, {name:string, text:string}>} caption stations' open lines, by `by` */
+    this.open = new Map();
   }
 
   clear() {
     this.lines.clear();
+    this.open.clear();
   }
 
   /**
    * Apply a recorded event. Returns the line it added or changed (with `added` or `corrected`
-   * set), or null for events that do not touch the transcript.
+   * set), `{open: {by, name, text}}` when a caption station's open line grew, or null for
+   * events that do not touch the transcript.
    */
   apply(frame) {
     const data = frame.data || {};
@@ -84,6 +96,7 @@ export class Transcript {
       const line = {
         seq: frame.seq,
         ts: frame.ts,
+        begins: beganAt(data.at, frame.ts),
         text: String(data.text ?? ""),
         speaker: String(data.speaker ?? ""),
         captioner: String(data.captioner ?? ""),
@@ -92,7 +105,15 @@ export class Transcript {
         was: "",
       };
       this.lines.set(frame.seq, line);
+      if (line.by !== null) this.open.delete(String(line.by)); // it ends its open line
       return { line, added: true };
+    }
+    if (frame.type === "line.partial" && typeof data.by === "string") {
+      // Text a caption station sent without a line end, recorded: the line it is sending.
+      const before = this.open.get(data.by);
+      const open = { name: String(data.captioner ?? ""), text: (before ? before.text : "") + String(data.text ?? "") };
+      this.open.set(data.by, open);
+      return { open: { by: data.by, ...open } };
     }
     if (frame.type === "correction") {
       const line = this.lines.get(data.line);
@@ -117,12 +138,8 @@ export class Transcript {
   toWebVtt() {
     const lines = [...this.lines.values()];
     const out = ["WEBVTT", ""];
-    const origin = lines.length ? lines[0].ts : 0;
-    lines.forEach((line, i) => {
-      const start = line.ts - origin;
-      const next = i + 1 < lines.length ? lines[i + 1].ts - origin : start + MAX_CUE_MS;
-      // Until the next line starts, but long enough to read and not across a long pause.
-      const end = start + Math.min(MAX_CUE_MS, Math.max(MIN_CUE_MS, next - start));
+    cueTimes(lines).forEach(([start, end], i) => {
+      const line = lines[i];
       out.push(String(line.seq), `${stamp(start)} --> ${stamp(end)}`);
       let text = vttEscape(line.text);
       if (line.speaker) text = `<v ${vttEscape(line.speaker).replace(/>/g, "")}>${text}</v>`;
@@ -130,6 +147,30 @@ export class Transcript {
     });
     return out.join("\n");
   }
+}
+
+/** server/record/exports.py cue_times: cues in the record's order, each from when its line
+ * began, strictly increasing, each ending no later than the next begins. */
+function cueTimes(lines) {
+  if (!lines.length) return [];
+  const began = lines.map((line) => line.begins);
+  for (let i = 1; i < began.length; i++) began[i] = Math.max(began[i], began[i - 1]);
+  const starts = [];
+  for (let i = 0; i < began.length;) {
+    let j = i;
+    while (j < began.length && began[j] === began[i]) j++;
+    // Lines i..j-1 began together: spread them until the next line begins.
+    const room = j < began.length ? began[j] - began[i] : (j - i) * SPREAD_MS;
+    const slot = Math.min(SPREAD_MS, Math.floor(room / (j - i)));
+    for (let k = 0; k < j - i; k++) starts.push(began[i] + k * slot);
+    i = j;
+  }
+  for (let i = 1; i < starts.length; i++) starts[i] = Math.max(starts[i], starts[i - 1] + 1);
+  const origin = starts[0];
+  return starts.map((start, i) => {
+    const next = i + 1 < starts.length ? starts[i + 1] : start + MAX_CUE_MS;
+    return [start - origin, Math.min(next, start + MAX_CUE_MS) - origin];
+  });
 }
 
 function floorDiv(a, b) {

@@ -6,7 +6,7 @@
 
 import { RoomConnection, State, roomFromPath } from "./client.js";
 import { RoomSwitcher } from "./rooms.js";
-import { Transcript, clockTime, download, el } from "./transcript.js";
+import { Transcript, cleanText, clockTime, download, el } from "./transcript.js";
 
 // Within this many pixels of the end counts as "at the end": reading the last line while a
 // new one arrives must not stop auto-scroll.
@@ -93,6 +93,7 @@ function showState(state, detail) {
   ui.conn.dataset.state = state;
   ui.conn.textContent = STATE_TEXT[state] || state;
   if (state !== State.LIVE) clearLive();
+  else for (const [by, open] of transcript.open) setLive(by, cleanText(open.text));
   ui.passForm.hidden = state !== State.PASSCODE;
   if (state === State.PASSCODE) {
     ui.passWrong.hidden = detail !== "wrong";
@@ -123,6 +124,9 @@ function recorded(frame) {
     if (change.line.by) setLive(change.line.by, ""); // the typed line became this committed one
   } else if (change && change.corrected) {
     replaceRow(change.line);
+  } else if (change && change.open) {
+    setLive(change.open.by, cleanText(change.open.text)); // a caption station's open line
+
   } else if (frame.type === "room.closed" || frame.type === "room.opened") {
     ui.closed.hidden = frame.type === "room.opened";
   }

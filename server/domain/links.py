@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from server.domain.meetings import Meeting
+from server.domain.meetings import Credential, Meeting
 
 
 @dataclass(slots=True)
@@ -102,6 +102,43 @@ def personal_url(base: str, meeting_id: str, room_id: str, key: str) -> str:
 
 def youtube_api_url(base: str, meeting_id: str, room_id: str, key: str) -> str:
     return f"{base}/api/youtube/{meeting_id}/{room_id}?key={key}"
+
+
+@dataclass(slots=True)
+class StationLinks:
+    """A caption station: one captioner's or CAT station's own links. The key is only known when
+    the station is issued; a listing shows the rest."""
+
+    station: str  # the credential's id
+    room: str
+    name: str  # the captioner's name in the record
+    revoked: bool = False
+    captioner: str = ""
+    caption_api: str = ""
+    youtube_api: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def as_text(self) -> str:
+        out = [f"Caption station {self.name!r} (id {self.station}) of room {self.room!r}"]
+        if self.revoked:
+            out.append("  revoked")
+        if self.captioner:
+            out.append(f"  captioner page   {self.captioner}")
+            out.append(f"  caption API      {self.caption_api}")
+            out.append(f"  YouTube format   {self.youtube_api}")
+        return "\n".join(out)
+
+
+def station(base: str, meeting: Meeting, cred: Credential, key: str | None = None) -> StationLinks:
+    room = cred.room or ""
+    out = StationLinks(cred.id, room, cred.label, cred.revoked)
+    if key is not None:
+        out.captioner = captioner_url(base, meeting.id, room, key)
+        out.caption_api = caption_api_url(base, meeting.id, room, key)
+        out.youtube_api = youtube_api_url(base, meeting.id, room, key)
+    return out
 
 
 def build(base: str, meeting: Meeting, keys: dict[str, str]) -> MeetingLinks:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.domain import agenda, document_events, floor
+from server.domain import agenda, captions, document_events, floor
 from server.domain.agenda import Agenda
+from server.domain.captions import Stations
 from server.domain.document import Documents
 from server.domain.errors import CommandRejected
 from server.domain.events import JSON, Draft
@@ -41,6 +42,7 @@ class RoomState:
     floor: Floor = field(default_factory=Floor)  # the speakers' list
     agenda: Agenda = field(default_factory=Agenda)  # items, current item
     docs: Documents = field(default_factory=Documents)  # rolling documents, the proposal on
+    stations: Stations = field(default_factory=dict)  # caption stations over HTTP, by their id
 
     def __post_init__(self) -> None:
         self.docs.room = self.room  # a proposal's history says in which room it changed
@@ -109,6 +111,7 @@ def _on_line(state: RoomState, seq: int, ts: int, d: JSON) -> None:
     state.lines[seq] = Line(
         seq, ts, d["text"], d.get("speaker", ""), d.get("lang", ""), d.get("captioner", "")
     )
+    captions.on_line(state.stations, seq, ts, d)
 
 
 def _on_correction(state: RoomState, seq: int, ts: int, d: JSON) -> None:
@@ -145,4 +148,5 @@ _HANDLERS: dict[str, Callable[[RoomState, int, int, JSON], None]] = {
     **{t: _part(lambda s: s.floor, h) for t, h in floor.HANDLERS.items()},
     **{t: _part(lambda s: s.agenda, h) for t, h in agenda.HANDLERS.items()},
     **{t: _part(lambda s: s.docs, h) for t, h in document_events.HANDLERS.items()},
+    **{t: _part(lambda s: s.stations, h) for t, h in captions.HANDLERS.items()},
 }

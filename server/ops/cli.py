@@ -198,10 +198,53 @@ def cmd_meeting_link(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- caption stations ----------------------------------------------------------------------------
+def cmd_station_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> links.StationLinks:
+        meeting, cred, key = await admin.add_station(backend, args.meeting, args.room, args.name)
+        return links.station(settings.base_url(), meeting, cred, key)
+
+    result = _with_backend(settings, work)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.as_text())
+    return 0
+
+
+def cmd_station_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> list[links.StationLinks]:
+        meeting = await backend.load_meeting(args.meeting)
+        if meeting is None:
+            raise AdminError(f"no meeting {args.meeting!r}; see `plenary meeting list`")
+        rooms = [args.room] if args.room else [r.id for r in meeting.rooms]
+        base = settings.base_url()
+        return [links.station(base, meeting, c) for r in rooms for c in admin.stations(meeting, r)]
+
+    found = _with_backend(settings, work)
+    if args.json:
+        print(json.dumps([s.to_dict() for s in found], indent=2))
+        return 0
+    for s in found:
+        state = "revoked" if s.revoked else "works"
+        print(f"{s.station}  {s.room:<16} {state:<8} {s.name}")
+    return 0
+
+
+def cmd_station_revoke(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    cred = _with_backend(settings, lambda b: admin.revoke_station(b, args.meeting, args.station))
+    print(f"Caption station {cred.label!r} ({cred.id}) is revoked: its links no longer work.")
+    return 0
+
+
 # -- push, export --------------------------------------------------------------------------------
 def cmd_push(args: argparse.Namespace) -> int:
     try:
-        sent = push_lines(args.url, sys.stdin, lang=args.lang or "")
+        sent = push_lines(
+            args.url, sys.stdin, lang=args.lang or "", speaker=args.speaker or "", names=args.names
+        )
     except PushError as exc:
         print(f"plenary push: refused: {exc}", file=sys.stderr)
         return 2
@@ -520,9 +563,38 @@ def build_parser() -> argparse.ArgumentParser:
     _store_flags(link)
     link.set_defaults(func=cmd_meeting_link)
 
+    station = sub.add_parser(
+        "station", help="caption stations: one caption URL per captioner or CAT station"
+    )
+    ssub = station.add_subparsers(dest="action", required=True)
+    sadd = ssub.add_parser("add", help="issue a caption station for a room and print its links")
+    sadd.add_argument("meeting")
+    sadd.add_argument("name", help='how its lines are signed in the record: "CAT station 2"')
+    sadd.add_argument("--room", required=True, help="the room it captions")
+    sadd.add_argument("--json", action="store_true", help="print a JSON object")
+    _store_flags(sadd)
+    sadd.set_defaults(func=cmd_station_add)
+    slist = ssub.add_parser("list", help="list a meeting's caption stations")
+    slist.add_argument("meeting")
+    slist.add_argument("--room", help="only this room's")
+    slist.add_argument("--json", action="store_true")
+    _store_flags(slist)
+    slist.set_defaults(func=cmd_station_list)
+    srevoke = ssub.add_parser("revoke", help="revoke one caption station's links")
+    srevoke.add_argument("meeting")
+    srevoke.add_argument("station", help="its id (plenary station list)")
+    _store_flags(srevoke)
+    srevoke.set_defaults(func=cmd_station_revoke)
+
     push = sub.add_parser("push", help="push standard input, line by line, to a caption URL")
     push.add_argument("url", help="the room's caption API URL (with its key)")
-    push.add_argument("--lang", help="language tag, e.g. en-US")
+    push.add_argument("--lang", help="language tag of the lines, e.g. en-US")
+    push.add_argument("--speaker", help="who is speaking (default: whoever has the floor)")
+    push.add_argument(
+        "--names",
+        action="store_true",
+        help="read 'NAME: text' lines: NAME speaks that line and the next ones until another name",
+    )
     push.set_defaults(func=cmd_push)
 
     export = sub.add_parser("export", help="export a room's transcript, or the whole meeting's")

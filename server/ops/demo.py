@@ -369,12 +369,17 @@ class Demo:
     # -- the captioner -----------------------------------------------------------------------
     async def say(self, text: str, speaker: str = "", room: str = "plenary") -> None:
         """The plenary captioner types the line word by word, then commits it; a group's
-        captioning software posts it to the caption endpoint."""
+        captioning software posts it to the caption endpoint as CAT software does, in parts as
+        it is translated (viewers see the line grow), the last with the line end."""
         if room != "plenary":
-            self.caption_seq[room] = self.caption_seq.get(room, 0) + 1
-            url = f"{self.caption_urls[room]}&seq={self.caption_seq[room]}&lang=en-US"
-            await asyncio.to_thread(_http, "POST", url, None, text.encode(), "text/plain")
-            await asyncio.sleep(len(text.split()) * WORD_S / self.speed)
+            words = text.split()
+            half = max(1, len(words) // 2)
+            for part in (" ".join(words[:half]) + " ", " ".join(words[half:]) + "\n"):
+                self.caption_seq[room] = self.caption_seq.get(room, 0) + 1
+                url = f"{self.caption_urls[room]}&seq={self.caption_seq[room]}&lang=en-US"
+                body = part.encode()
+                await asyncio.to_thread(_http, "POST", url, None, body, "text/plain; charset=utf-8")
+                await asyncio.sleep(len(part.split()) * WORD_S / self.speed)
             return
         assert self.captioner is not None
         words = text.split()

@@ -4,6 +4,11 @@ Exports are pure functions of the log, so the same log gives byte-identical expo
 backend (the .docx is written with fixed zip dates for the same reason). Corrections are applied;
 JSON keeps each line's history. Times are in the meeting's time zone. A whole meeting exports as
 one document with a section per room (WebVTT and SRT are timed media files: one room each).
+
+WebVTT and SRT cues play in the record's order: each starts when its line began (a YouTube
+sender's cue time, the first part of a line sent in parts, else when it was recorded), never
+before the line recorded ahead of it, and ends no later than the next begins. static/transcript.js
+makes the same files in the page.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
+from server.domain import captions
 from server.domain.events import Event
 from server.domain.meetings import time_zone as zone
+from server.domain.text import clean_text
 from server.record import word
 from server.record.markup import esc, html_page, md_escape
 
@@ -33,7 +40,9 @@ MEETING_FORMATS = ("txt", "md", "html", "json", "docx")
 
 # A cue lasts until the next line starts, but never longer than this (a pause in the meeting).
 MAX_CUE_MS = 8000
-MIN_CUE_MS = 1000
+# Lines that began at one moment (the lines of one caption POST, a cue with <br>) follow each
+# other this far apart, or closer when the next line begins sooner, so that each is shown.
+SPREAD_MS = 2000
 
 
 @dataclass(slots=True)
@@ -47,6 +56,7 @@ class ExportLine:
     history: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     heading: str = ""  # the agenda item the room was on, as "number. title"
+    begins: int = 0  # when the line began (ms): its ``at`` if it has one, else ``ts``
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +69,10 @@ class Section:
 
 
 def transcript(events: Iterable[Event]) -> list[ExportLine]:
-    """The committed lines of a log, in order, with corrections applied."""
+    """The committed lines of a log, in order, with corrections applied. A caption station's
+    open line that nothing ended (every process stopped before its pause) is a line too."""
     lines: dict[int, ExportLine] = {}
+    stations: captions.Stations = {}
     heading = ""
     for ev in events:
         if ev.type == "line":
@@ -68,8 +80,10 @@ def transcript(events: Iterable[Event]) -> list[ExportLine]:
             extra = {
                 k: v
                 for k, v in d.items()
-                if k not in ("text", "speaker", "captioner", "lang", "by")
+                if k not in ("text", "speaker", "captioner", "lang", "by", "post")
             }
+            at = d.get("at")
+            began = captions.ms_of_iso(at) if isinstance(at, str) else None
             lines[ev.seq] = ExportLine(
                 ev.seq,
                 ev.ts,
@@ -79,7 +93,11 @@ def transcript(events: Iterable[Event]) -> list[ExportLine]:
                 d.get("lang", ""),
                 extra=extra,
                 heading=heading,
+                begins=ev.ts if began is None else began,
             )
+            captions.on_line(stations, ev.seq, ev.ts, d)
+        elif ev.type == "line.partial":
+            captions.on_partial(stations, ev.seq, ev.ts, ev.data)
         elif ev.type == "correction":
             line = lines.get(ev.data["line"])
             if line is not None:
@@ -96,6 +114,21 @@ def transcript(events: Iterable[Event]) -> list[ExportLine]:
         elif ev.type == "agenda.current":
             number, title = ev.data.get("number") or "", ev.data.get("title") or ""
             heading = f"{number}. {title}" if number and title else title or number
+    for station in stations.values():
+        left = station.open
+        if left is not None and clean_text(left.text):
+            extra = {"source": left.source, "at": captions.iso_of_ms(left.first_ts), "open": True}
+            lines[left.first_seq] = ExportLine(
+                left.first_seq,
+                left.first_ts,
+                clean_text(left.text),
+                left.speaker,
+                left.captioner,
+                left.lang,
+                extra=extra,
+                heading=heading,
+                begins=left.first_ts,
+            )
     return sorted(lines.values(), key=lambda line: line.seq)
 
 
@@ -242,7 +275,8 @@ def to_html(sections: Sequence[Section], title: str, timezone: str, rooms: bool)
 # -- .docx -----------------------------------------------------------------------------------------
 def to_docx(sections: Sequence[Section], title: str, timezone: str, rooms: bool) -> bytes:
     tz = zone(timezone)
-    doc = word.document(title)
+    language = word.language_of(line.lang for section in sections for line in section.lines)
+    doc = word.document(title, language)
     doc.add_heading(title, level=0)
     doc.add_paragraph(f"Times are in {timezone}.")
     for block in blocks(sections, tz, rooms):
@@ -253,23 +287,42 @@ def to_docx(sections: Sequence[Section], title: str, timezone: str, rooms: bool)
         para.add_run(_time(block.ts, tz) + "  ")
         if block.speaker:
             para.add_run(block.speaker + ": ").bold = True
-        para.add_run(" ".join(line.text for line in block.lines))
+        for i, line in enumerate(block.lines):
+            run = para.add_run((" " if i else "") + line.text)
+            if line.lang and line.lang != language:
+                word.set_language(run, line.lang)
     last = max((line.ts for s in sections for line in s.lines), default=0)
     return word.save(doc, last)
 
 
 # -- timed text ------------------------------------------------------------------------------------
-def _cue_times(lines: list[ExportLine]) -> list[tuple[int, int]]:
+def cue_times(lines: Sequence[ExportLine]) -> list[tuple[int, int]]:
+    """(start, end) of each line's cue in ms from the first: in the record's order, strictly
+    increasing, each ending no later than the next begins."""
     if not lines:
         return []
-    origin = lines[0].ts
+    began = [line.begins for line in lines]
+    for i in range(1, len(began)):  # the record's order is the order of play
+        began[i] = max(began[i], began[i - 1])
+    starts: list[int] = []
+    i = 0
+    while i < len(began):
+        j = i
+        while j < len(began) and began[j] == began[i]:
+            j += 1
+        # Lines i..j-1 began together: spread them until the next line begins.
+        room = began[j] - began[i] if j < len(began) else (j - i) * SPREAD_MS
+        slot = min(SPREAD_MS, room // (j - i))
+        starts += [began[i] + k * slot for k in range(j - i)]
+        i = j
+    for i in range(1, len(starts)):
+        starts[i] = max(starts[i], starts[i - 1] + 1)
+    origin = starts[0]
     times = []
-    for i, line in enumerate(lines):
-        start = line.ts - origin
-        nxt = lines[i + 1].ts - origin if i + 1 < len(lines) else start + MAX_CUE_MS
-        # Until the next line starts, but long enough to read and not across a long pause.
-        end = start + min(MAX_CUE_MS, max(MIN_CUE_MS, nxt - start))
-        times.append((start, end))
+    for i, start in enumerate(starts):
+        nxt = starts[i + 1] if i + 1 < len(starts) else start + MAX_CUE_MS
+        # Until the next line starts, but not across a long pause.
+        times.append((start - origin, min(nxt, start + MAX_CUE_MS) - origin))
     return times
 
 
@@ -286,7 +339,7 @@ def _vtt_escape(text: str) -> str:
 
 def to_webvtt(lines: list[ExportLine]) -> str:
     out = ["WEBVTT", ""]
-    for line, (start, end) in zip(lines, _cue_times(lines), strict=True):
+    for line, (start, end) in zip(lines, cue_times(lines), strict=True):
         out.append(str(line.seq))
         out.append(f"{_stamp(start, '.')} --> {_stamp(end, '.')}")
         text = _vtt_escape(line.text)
@@ -301,7 +354,7 @@ def to_webvtt(lines: list[ExportLine]) -> str:
 
 def to_srt(lines: list[ExportLine]) -> str:
     out = []
-    for i, (line, (start, end)) in enumerate(zip(lines, _cue_times(lines), strict=True), 1):
+    for i, (line, (start, end)) in enumerate(zip(lines, cue_times(lines), strict=True), 1):
         who = f"{line.speaker}: " if line.speaker else ""
         out += [str(i), f"{_stamp(start, ',')} --> {_stamp(end, ',')}", who + line.text, ""]
     return "\n".join(out)

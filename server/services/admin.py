@@ -9,8 +9,9 @@ from server.backends.base import Conflict, MeetingStore
 from server.domain import auth
 from server.domain.errors import AdminError
 from server.domain.events import now_ms
-from server.domain.meetings import Meeting, new_id
-from server.limits import MAX_LABEL_CHARS, MAX_MEETING_SAVE_RETRIES
+from server.domain.meetings import Credential, Meeting, new_id
+from server.domain.text import text_field
+from server.limits import MAX_LABEL_CHARS, MAX_MEETING_SAVE_RETRIES, MAX_STATIONS_PER_ROOM
 
 T = TypeVar("T")
 
@@ -141,3 +142,53 @@ async def reissue(
 
     _, keys = await update_meeting(backend, meeting_id, change)
     return keys
+
+
+# -- caption stations ------------------------------------------------------------------------------
+def stations(meeting: Meeting, room_id: str) -> list[Credential]:
+    """A room's caption stations: its captioner links (each its own caption URLs, seq counters
+    and name in the record), the first being the one ``meeting create`` printed."""
+    return [c for c in meeting.credentials if c.role == "captioner" and c.room == room_id]
+
+
+async def add_station(
+    backend: MeetingStore, meeting_id: str, room_id: str, name: object
+) -> tuple[Meeting, Credential, str]:
+    """Issue a new caption station for a room: its credential and the key its links carry.
+    A name already used by a station of the room that still works is refused, so that a request
+    sent twice makes one station."""
+    label = text_field(name, "the station's name", MAX_LABEL_CHARS, required=True)
+
+    def change(meeting: Meeting) -> tuple[Credential, str]:
+        room = meeting.room(room_id)
+        if room is None:
+            names = ", ".join(r.id for r in meeting.rooms)
+            raise AdminError(f"no room {room_id!r} in this meeting (one of: {names})")
+        working = [c for c in stations(meeting, room_id) if not c.revoked]
+        if any(c.label.casefold() == label.casefold() for c in working):
+            raise AdminError(f"room {room.name!r} already has a caption station named {label!r}")
+        if len(working) >= MAX_STATIONS_PER_ROOM:
+            raise AdminError(
+                f"a room can have at most {MAX_STATIONS_PER_ROOM} caption stations: "
+                "revoke one that is no longer used"
+            )
+        key = auth.issue(meeting, "captioner", room_id, label=label)
+        cred = meeting.credentials[-1]
+        return cred, key
+
+    meeting, (cred, key) = await update_meeting(backend, meeting_id, change)
+    return meeting, cred, key
+
+
+async def revoke_station(backend: MeetingStore, meeting_id: str, station: str) -> Credential:
+    """Revoke one caption station (its caption URLs and captioner page stop working)."""
+
+    def change(meeting: Meeting) -> Credential:
+        cred = meeting.credential(station)
+        if cred is None or cred.role != "captioner":
+            raise AdminError(f"no caption station {station!r} in this meeting")
+        cred.revoked = True
+        return cred
+
+    _, cred = await update_meeting(backend, meeting_id, change)
+    return cred

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.domain import auth, document_rules, floor_rules, share_rules
+from server.domain import auth, caption_rules, document_rules, floor_rules, share_rules
 from server.domain.agenda import Item, agenda_room
 from server.domain.errors import CommandRejected, Invalid
 from server.domain.events import JSON, Draft, now_ms
@@ -150,7 +150,7 @@ async def report_group(
     def close(state: RoomState) -> list[Draft]:
         state.require_open()
         now = now_ms()
-        drafts = []
+        drafts = caption_rules.close_all(state, now)  # what caption stations were still sending
         if state.floor.current is not None:
             drafts += floor_rules.end(state, None, by=by, now=now, reason="room_closed")
         drafts += share_rules.report(state, by=by, now=now)

@@ -12,18 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from server.backends.base import AppendResult, Conflict
+from server.backends.base import AppendResult, BackendUnavailable, Conflict
+from server.domain import caption_rules
 from server.domain.errors import CommandRejected
-from server.domain.events import Draft, Event, ephemeral_frame
+from server.domain.events import Draft, Event, ephemeral_frame, now_ms
 from server.domain.keys import room_key
 from server.domain.state import RoomState, attribute
 from server.fanout.hub import Hub
-from server.limits import LIVE_FLUSH_INTERVAL_S, MAX_COMMAND_RETRIES
+from server.limits import (
+    CAPTION_PAUSE_GRACE_S,
+    CAPTION_PAUSE_S,
+    LIVE_FLUSH_INTERVAL_S,
+    MAX_COMMAND_RETRIES,
+    RETRY_AFTER_S,
+)
 from server.metrics import METRICS
+
+log = logging.getLogger("plenary.room")
 
 Decide = Callable[[RoomState], Sequence[Draft]]
 
@@ -52,6 +62,11 @@ class RoomRuntime:
         self._dirty: set[str] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
+        # Caption stations whose open line this process recorded last (it closes them on a
+        # pause; the other processes only if it has not), and the timer that does it.
+        self._own_open: set[str] = set()
+        self._pause_handle: asyncio.TimerHandle | None = None
+        self._pause_task: asyncio.Task[None] | None = None
 
     # -- following the log -----------------------------------------------------------------
     async def load(self) -> None:
@@ -74,6 +89,7 @@ class RoomRuntime:
             self._loaded.set()
         for seq, frame in early:
             self.on_event(seq, frame)
+        self._watch_open_lines()
 
     def on_event(self, seq: int, frame: bytes) -> None:
         """The hub delivers a recorded event (in order, once)."""
@@ -83,6 +99,8 @@ class RoomRuntime:
         if seq > self.state.seq:
             ts = self._apply(frame)
             METRICS.fanout_lag.observe(max(0.0, time.time() - ts / 1000))
+            if self.state.stations:
+                self._watch_open_lines()
 
     def _apply(self, frame: bytes) -> int:
         obj = json.loads(frame)
@@ -159,9 +177,81 @@ class RoomRuntime:
         def decide(state: RoomState) -> list[Draft]:
             if state.open == is_open:
                 return []
-            return [Draft("room.opened" if is_open else "room.closed", self.room_id, {"by": by})]
+            now = now_ms()
+            # Caption stations' open lines are lines of the meeting: recorded before it closes.
+            drafts = [] if is_open else caption_rules.close_all(state, now)
+            kind = "room.opened" if is_open else "room.closed"
+            return [*drafts, Draft(kind, self.room_id, {"by": by}, now)]
 
         return await self.execute(decide)
+
+    # -- caption stations ------------------------------------------------------------------
+    async def caption(self, post: caption_rules.Post) -> list[Event]:
+        """Record a caption POST (server/domain/caption_rules.py): no events for a retry."""
+        events = await self.execute(lambda state: caption_rules.decide(state, post, now_ms()))
+        if events and events[-1].type == "line.partial":
+            self._own_open.add(post.station)
+        elif events:
+            self._own_open.discard(post.station)
+        return events
+
+    def has_open_lines(self) -> bool:
+        """Whether a caption station's open line waits for its pause here."""
+        return self.state.open and any(s.open is not None for s in self.state.stations.values())
+
+    def _watch_open_lines(self) -> None:
+        """Set the timer for the next open line due to be committed after a pause."""
+        if self._pause_task is not None:
+            return  # it sets the timer again when it is done
+        if self._pause_handle is not None:
+            self._pause_handle.cancel()
+            self._pause_handle = None
+        pause_ms = round(CAPTION_PAUSE_S * 1000)
+        due: list[float] = []
+        for by, station in self.state.stations.items():
+            if station.open is None:
+                continue
+            grace = 0.0 if by in self._own_open else CAPTION_PAUSE_GRACE_S
+            due.append((station.open.last_ts + pause_ms) / 1000 + grace)
+        if not due or not self.state.open:
+            return
+        delay = max(0.0, min(due) - time.time()) + 0.001  # not before it is due, in ms
+        loop = asyncio.get_running_loop()
+        self._pause_handle = loop.call_later(delay, self._pause_due)
+
+    def _pause_due(self) -> None:
+        self._pause_handle = None
+        self._pause_task = asyncio.get_running_loop().create_task(self._close_paused())
+
+    async def _close_paused(self) -> None:
+        pause_ms = round(CAPTION_PAUSE_S * 1000)
+        retry = False
+        try:
+            await self.execute(lambda state: caption_rules.close_paused(state, now_ms(), pause_ms))
+        except (BackendUnavailable, CommandRejected) as exc:
+            log.warning("open caption lines in %s not committed yet: %s", self.key, exc)
+            retry = True
+        except Exception:
+            log.exception("committing open caption lines in %s failed; trying again", self.key)
+            retry = True
+        finally:
+            self._pause_task = None
+        if retry:
+            loop = asyncio.get_running_loop()
+            self._pause_handle = loop.call_later(RETRY_AFTER_S * 2, self._pause_due)
+        else:
+            self._watch_open_lines()
+
+    def stop(self) -> asyncio.Task[None] | None:
+        """Cancel the timers (the room is let go, or the process stops); the commit that was
+        running, if any, to wait for."""
+        if self._pause_handle is not None:
+            self._pause_handle.cancel()
+            self._pause_handle = None
+        task = self._pause_task
+        if task is not None:
+            task.cancel()
+        return task
 
     # -- the live line ---------------------------------------------------------------------
     def edit_live(self, by: str, name: str, delete: int, insert: str, limit: int) -> bool:
@@ -252,6 +342,15 @@ class Rooms:
             if channel is not None and channel.outboxes:
                 runtime.last_used = now
                 continue
-            if now - runtime.last_used >= idle_s and not runtime.live:
+            # A room with an open caption line is kept: it commits that line after the pause.
+            idle = now - runtime.last_used >= idle_s and not runtime.live
+            if idle and not runtime.has_open_lines():
                 del self._rooms[key]
+                runtime.stop()
                 await self.hub.detach(key, runtime.on_event)
+
+    async def close(self) -> None:
+        """Stop every room's timers (the process stops)."""
+        tasks = [task for r in self._rooms.values() if (task := r.stop()) is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

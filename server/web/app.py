@@ -186,6 +186,9 @@ def routes() -> list[BaseRoute]:
                 Route("/{room}/documents", documents_api.room_documents, methods=get),
                 Route("/{room}/transcript.{fmt}", meeting_api.transcript, methods=get),
                 Route("/{room}/report", chair_api.report_group, methods=post),
+                Route("/{room}/stations", chair_api.list_stations, methods=get),
+                Route("/{room}/stations", chair_api.add_station, methods=post),
+                Route("/{room}/stations/{station}/revoke", chair_api.revoke_station, methods=post),
                 Route("/{room}/open", meeting_api.open_room, methods=post),
                 Route("/{room}/close", meeting_api.close_room, methods=post),
             ],
@@ -209,6 +212,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
+            await plenary.rooms.close()
             await backend.close()
 
     handlers: dict[type[Exception] | int, Callable[[Request, Exception], Awaitable[Response]]]

@@ -10,10 +10,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.domain import participants
+from server.domain import links, participants
 from server.domain.agenda import agenda_room
 from server.domain.events import now_ms
-from server.domain.links import caption_api_url, captioner_url, personal_url, viewer_url
+from server.domain.links import (
+    caption_api_url,
+    captioner_url,
+    personal_url,
+    viewer_url,
+    youtube_api_url,
+)
 from server.domain.meetings import Participant
 from server.limits import MAX_CSV_BYTES
 from server.services import admin, groups
@@ -183,6 +189,7 @@ async def open_group(request: Request) -> Response:
             "viewer": viewer_url(base, meeting_id, room.id),
             "captioner": captioner_url(base, meeting_id, room.id, opened.captioner_key),
             "caption_api": caption_api_url(base, meeting_id, room.id, opened.captioner_key),
+            "youtube_api": youtube_api_url(base, meeting_id, room.id, opened.captioner_key),
         }
     )
 
@@ -198,3 +205,33 @@ async def report_group(request: Request) -> Response:
     by = a.grant.label or a.grant.role.capitalize()
     await groups.report_group(a.px.rooms, a.meeting, room_id, report, by)
     return JSONResponse({"room": room_id, "status": "closed"})
+
+
+# -- caption stations ----------------------------------------------------------------------------
+async def list_stations(request: Request) -> Response:
+    """A room's caption stations: names, ids and whether revoked (their keys are not kept)."""
+    a = await access(request, "chair")
+    room = a.room(request.path_params["room"])
+    base = link_base(request)
+    found = [links.station(base, a.meeting, c) for c in admin.stations(a.meeting, room.id)]
+    return JSONResponse({"room": room.id, "stations": [s.to_dict() for s in found]})
+
+
+async def add_station(request: Request) -> Response:
+    """Issue a caption station: its captioner page, Zoom-format and YouTube-format URLs."""
+    a = await access(request, "chair")
+    room = a.room(request.path_params["room"])
+    body = await body_json(request)
+    name = body.get("name")
+    meeting, cred, key = await admin.add_station(a.px.backend, a.meeting.id, room.id, name)
+    return JSONResponse(links.station(link_base(request), meeting, cred, key).to_dict())
+
+
+async def revoke_station(request: Request) -> Response:
+    a = await access(request, "chair")
+    room = a.room(request.path_params["room"])
+    station = request.path_params["station"]
+    if not any(c.id == station for c in admin.stations(a.meeting, room.id)):
+        raise Problem(404, "no_such_station", "no such caption station in this room")
+    cred = await admin.revoke_station(a.px.backend, a.meeting.id, station)
+    return JSONResponse(links.station(link_base(request), a.meeting, cred).to_dict())

@@ -1,40 +1,43 @@
 """Caption ingest over HTTP, in the formats captioning software already speaks.
 
-Zoom's third-party closed-caption API: ``POST <url>&seq=N&lang=xx-XX`` with a UTF-8 text/plain
+Zoom's third-party closed-caption API: ``POST <caption URL>&seq=N&lang=xx-XX`` with a text/plain
 body; ``GET <path>/seq?<same query>`` answers the last accepted ``seq``. YouTube's HTTP caption
-format: the same ``seq`` semantics, a body of cues, each a ``YYYY-MM-DDTHH:MM:SS.mmm`` line and the
-caption text, ``<br>`` as a line break.
+format: the same ``seq``, a body of cues (a timestamp line, then the text; ``<br>`` a line
+break). Every caption URL is a caption station (server/domain/captions.py): a room has one per
+captioner or CAT station, each with its own ``seq`` counter and name in the record.
 
-Each POST is committed as it arrives: its text, split at newlines (and ``<br>``), becomes one
-recorded line per non-empty piece. A fragment without a final newline is a line too, so nothing
-acknowledged ever sits only in memory. A ``seq`` at or below the last accepted one is acknowledged
-and not recorded again: software that retries after a lost response loses and duplicates nothing.
+This module reads and checks the request; what a POST records, and why it keeps every POST
+answered 200 in the record exactly once and in order, is server/domain/caption_rules.py.
 Errors are plain text (server/web/problems.py), which caption software shows or logs.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from server.domain import auth
+from server.domain import auth, captions
+from server.domain.caption_rules import Post
+from server.domain.errors import CommandRejected
 from server.domain.keys import room_key
 from server.domain.text import clean_text
-from server.limits import MAX_CAPTION_BODY_BYTES, MAX_LABEL_CHARS, MAX_LINE_CHARS
+from server.limits import MAX_CAPTION_BODY_BYTES, MAX_ID, MAX_LABEL_CHARS
+from server.services.room import RoomRuntime
 from server.web.access import plenary
 from server.web.context import Plenary
 from server.web.problems import Problem
 
-_CUE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)(?:\s.*)?$")
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# Language tags are short (BCP 47 allows 35 characters in practice).
+_MAX_LANG_CHARS = 35
 
 
-def _timestamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+def _server_time() -> str:
+    """The answer to a POST, as Zoom and YouTube give it: the server's time in UTC, which
+    senders use to correct their clocks."""
+    return captions.iso_ms(datetime.now(UTC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,16 @@ class CaptionAccess:
     grant: auth.Grant
     meeting_id: str
     room_id: str
+    source: str  # zoom or youtube
+
+    @property
+    def station(self) -> str:
+        return captions.station_id(self.source, self.grant.credential_id or "")
+
+    @property
+    def legacy_cursor(self) -> str:
+        # Where versions that kept no texts counted this URL's POSTs (server/backends cursors).
+        return f"{self.source}:{self.grant.credential_id}"
 
 
 async def _authorize(request: Request) -> CaptionAccess:
@@ -53,26 +66,38 @@ async def _authorize(request: Request) -> CaptionAccess:
     if meeting is None or meeting.room(room_id) is None:
         raise Problem(404, "no_such_room", "no such meeting or room: check the caption URL")
     grant = auth.authenticate(meeting, request.query_params.get("key") or "-")
-    if grant is None or not grant.may_caption(room_id):
+    if grant is not None and grant.role == "chair":
+        # The chair's key opens everything; captioning software keeps its URL in settings files
+        # and logs. The chair issues a caption station for it instead.
         raise Problem(
             403,
             "forbidden",
-            "the key is missing, revoked or not a captioner key for this room: "
+            "the chair's key is not a caption URL: issue a caption station for this room "
+            "(chair console, or `plenary station add`) and give the software its URL",
+        )
+    if grant is None or grant.role != "captioner" or grant.room != room_id:
+        raise Problem(
+            403,
+            "forbidden",
+            "the key is missing, revoked or not a caption station of this room: "
             "copy the caption URL again from the meeting's links",
         )
-    return CaptionAccess(px, grant, meeting_id, room_id)
+    source = "youtube" if request.url.path.startswith("/api/youtube/") else "zoom"
+    return CaptionAccess(px, grant, meeting_id, room_id, source)
 
 
 def _seq(request: Request) -> int:
     raw = request.query_params.get("seq")
     if raw is None:
-        raise Problem(403, "bad_seq", "missing seq: append &seq=N (1, 2, 3 ...) to the caption URL")
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 18:
-        raise Problem(403, "bad_seq", "seq must be a positive integer")
+        raise Problem(
+            403, "bad_seq", "missing seq: append &seq=N to the caption URL, 1 more for each POST"
+        )
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 16 or int(raw) > MAX_ID:
+        raise Problem(403, "bad_seq", f"seq must be a whole number from 0 to {MAX_ID}")
     return int(raw)
 
 
-async def _body_text(request: Request) -> str:
+async def _body(request: Request) -> str:
     too_big = Problem(
         413, "too_large", f"a caption POST may carry at most {MAX_CAPTION_BODY_BYTES} bytes"
     )
@@ -84,68 +109,84 @@ async def _body_text(request: Request) -> str:
         body += chunk
         if len(body) > MAX_CAPTION_BODY_BYTES:
             raise too_big
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Problem(400, "bad_encoding", "the body is not valid UTF-8 text") from None
+    return captions.decode(bytes(body), request.headers.get("content-type"))
 
 
-def zoom_lines(text: str) -> list[str]:
-    return [line for line in (clean_text(p) for p in text.split("\n")) if line]
+def _field(request: Request, name: str, limit: int) -> str:
+    return clean_text(request.query_params.get(name, ""))[:limit]
 
 
-def youtube_cues(text: str) -> list[tuple[str | None, str]]:
-    """(cue time, line) pairs. Text before the first timestamp has no time."""
-    cues: list[tuple[str | None, str]] = []
-    at: str | None = None
-    for raw in text.splitlines():
-        match = _CUE_TIME.match(raw.strip())
-        if match:
-            at = match.group(1)
-            continue
-        for piece in _BR.split(raw):
-            line = clean_text(piece)
-            if line:
-                cues.append((at, line))
-    return cues
-
-
-async def _commit(request: Request, source: str, lines: list[tuple[str | None, str]]) -> Response:
-    a = await _authorize(request)
-    seq = _seq(request)
-    if any(len(line) > MAX_LINE_CHARS for _, line in lines):
-        raise Problem(
-            413, "too_long", f"a caption line may have at most {MAX_LINE_CHARS} characters"
-        )
-    lang = request.query_params.get("lang", "")[:35]
+async def _room(a: CaptionAccess) -> RoomRuntime:
     runtime = await a.px.rooms.get(a.meeting_id, a.room_id)
-    name = clean_text(request.query_params.get("name", ""))[:MAX_LABEL_CHARS] or a.grant.label
     if not runtime.state.open:
-        raise Problem(400, "room_closed", "this room is closed: captions are no longer accepted")
-    records = []
-    for at, text in lines:
-        record = {"text": text, "speaker": "", "lang": lang, "captioner": name, "source": source}
-        if at is not None:
-            record["at"] = at
-        records.append(record)
-    # An empty caption records nothing but still advances seq, as Zoom expects.
-    await runtime.commit_lines(records, None, (f"{source}:{a.grant.credential_id}", seq))
-    return PlainTextResponse(_timestamp())
+        raise _closed()
+    return runtime
+
+
+def _closed() -> Problem:
+    # Zoom answers 400 while its meeting has not started; senders retry, and log the message.
+    return Problem(400, "room_closed", "this room is closed: captions are no longer accepted")
+
+
+async def _post(request: Request, a: CaptionAccess, text: str) -> Response:
+    seq = _seq(request)
+    runtime = await _room(a)
+    if not text.strip():
+        if text == "" or a.source == "youtube":
+            # A heartbeat (YouTube senders check the connection and their clock with an empty
+            # POST): answered with the time, and its seq stays free for the next caption.
+            return PlainTextResponse(_server_time())
+    post = Post(
+        a.station,
+        a.source,
+        seq,
+        "",
+        _field(request, "name", MAX_LABEL_CHARS) or a.grant.label,
+        _field(request, "lang", _MAX_LANG_CHARS),
+        _field(request, "speaker", MAX_LABEL_CHARS),
+    )
+    if a.source == "youtube":
+        cues = tuple(captions.youtube_cues(text))
+        said = captions.youtube_text(cues)
+        post = replace(post, digest=captions.text_digest(a.source, said), cues=cues)
+    else:
+        *ended, tail = text.split("\n")
+        digest = captions.text_digest(a.source, text)
+        post = replace(post, digest=digest, ended=tuple(ended), tail=tail)
+    if a.station not in runtime.state.stations:
+        legacy = await a.px.backend.cursor(runtime.key, a.legacy_cursor)
+        if legacy > 0:
+            post = replace(post, legacy_top=legacy)
+    try:
+        await runtime.caption(post)
+    except CommandRejected as exc:
+        if exc.code == "room_closed":
+            raise _closed() from None
+        if exc.code == "busy":
+            raise Problem(503, "busy", "the room is very busy: retry with the same seq") from None
+        raise
+    return PlainTextResponse(_server_time())
 
 
 async def zoom_post(request: Request) -> Response:
-    text = await _body_text(request)
-    return await _commit(request, "zoom", [(None, line) for line in zoom_lines(text)])
+    a = await _authorize(request)
+    return await _post(request, a, await _body(request))
 
 
 async def youtube_post(request: Request) -> Response:
-    text = await _body_text(request)
-    return await _commit(request, "youtube", youtube_cues(text))
+    a = await _authorize(request)
+    return await _post(request, a, await _body(request))
 
 
 async def last_seq(request: Request) -> Response:
+    """The last accepted ``seq`` of this caption URL, 0 before the first: a bare integer, which is
+    JSON as well as text, so a sender that reads the answer either way gets a number."""
     a = await _authorize(request)
-    source = "youtube" if request.url.path.startswith("/api/youtube/") else "zoom"
+    runtime = await a.px.rooms.get(a.meeting_id, a.room_id)
     key = room_key(a.meeting_id, a.room_id)
-    n = await a.px.backend.cursor(key, f"{source}:{a.grant.credential_id}")
-    return PlainTextResponse(str(n))
+    # Another process may have accepted the last POST: catch up with the record first.
+    await a.px.hub.sync(key, await a.px.backend.last_seq(key))
+    station = runtime.state.stations.get(a.station)
+    top = station.top if station is not None else -1
+    legacy = await a.px.backend.cursor(key, a.legacy_cursor)
+    return Response(str(max(top, legacy, 0)), media_type="application/json")

@@ -111,7 +111,7 @@ def test_remote_participant_asks_chair_grants_everyone_sees_it(site: Site, pages
     chair_timer = chair.locator("#floor-status .fs-timer").text_content() or ""
     assert abs(_seconds(chair_timer) - _seconds(timer.text_content() or "")) <= 1
 
-    post_caption(site, "Thank you, Chair. Brazil supports the proposal.", 1)
+    post_caption(site, "Thank you, Chair. Brazil supports the proposal.\n", 1)
     line = viewer.locator("#lines li").last
     expect(line).to_contain_text("Brazil supports the proposal")
     expect(line.locator(".speaker")).to_contain_text("Ana Silva")
