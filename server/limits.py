@@ -270,3 +270,14 @@ MAX_IMPORT_ERRORS = 20
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Attachments per meeting, so a meeting's files stay a small fraction of what its backend holds.
 MAX_ATTACHMENTS = 100
+
+# -- the plain-HTTP fallback (server/web/sse.py) ------------------------------------------------
+# A fallback stream whose socket has not taken one write for this long is not being read (a
+# frozen tab, a dead network): the response ends and its buffers are freed; a live client
+# resumes with Last-Event-ID. Long enough for a backlog page over a thin mobile link.
+SSE_SEND_TIMEOUT_S = 30.0
+
+# HTTP clients whose message rate is tracked per process (CLIENT_RATE_PER_S, CLIENT_BURST, per
+# connection id). Past this the least recently seen is forgotten: a bound on memory, not a limit
+# on clients (a forgotten one starts again with a full burst).
+HTTP_RATE_CLIENTS = 10_000

@@ -102,10 +102,13 @@ class Hub:
 
     # -- joining and leaving ---------------------------------------------------------------
     @asynccontextmanager
-    async def join(self, key: str, after: int) -> AsyncIterator[Subscription]:
-        """Subscribe a client to a room from its resume point; always leaves on exit."""
+    async def join(
+        self, key: str, after: int, outbox: Outbox | None = None
+    ) -> AsyncIterator[Subscription]:
+        """Subscribe a client to a room from its resume point; always leaves on exit. ``outbox``
+        is the kind the client's transport needs (a websocket's by default)."""
         channel = await self._channel(key)
-        outbox = Outbox()
+        outbox = outbox if outbox is not None else Outbox()
         # No await between reading last_seq and adding the outbox: every event after upto_seq
         # reaches the outbox, every event up to it is in the backlog. That closes the race
         # between reading the backlog and receiving live messages.

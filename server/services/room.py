@@ -277,6 +277,13 @@ class RoomRuntime:
         self.clear_live(by)
         self.live.pop(by, None)
 
+    def forget_live(self, by: str) -> None:
+        """A connection has gone whose keystrokes may have reached other processes (an HTTP
+        client's POSTs go wherever the load balancer sends them): publish that its live line is
+        empty whether or not this process holds it, so every process and viewer clears it."""
+        self.live.pop(by, None)
+        self._mark(by)
+
     def _mark(self, by: str) -> None:
         self._dirty.add(by)
         if self._flush_handle is not None:

@@ -23,7 +23,7 @@ from server.backends import backend_from_url
 from server.config import Settings
 from server.limits import HEARTBEAT_INTERVAL_S, ROOM_IDLE_S
 from server.metrics import METRICS
-from server.web import chair_api, documents_api, ingest, meeting_api, problems, record_api
+from server.web import chair_api, documents_api, ingest, meeting_api, problems, record_api, sse
 from server.web.context import Plenary
 from server.web.problems import Problem
 from server.web.ws import websocket_endpoint
@@ -151,6 +151,9 @@ def routes() -> list[BaseRoute]:
             ],
         ),
         WEBSOCKET_ROUTE,
+        # The same room over plain HTTP, for networks that let no websocket through.
+        Route("/sse/{meeting}/{room}", sse.stream, methods=get),
+        Route("/sse/{meeting}/{room}", sse.post, methods=post),
         # Caption software: Zoom's third-party API and YouTube's HTTP format.
         Route("/api/caption/{meeting}/{room}", ingest.zoom_post, methods=post),
         Route("/api/caption/{meeting}/{room}/seq", ingest.last_seq, methods=get),

@@ -12,73 +12,36 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import time
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.backends.base import BackendUnavailable
 from server.domain import auth
-from server.domain.errors import CommandRejected, Invalid, Refusal
-from server.domain.events import control_frame, now_ms
-from server.domain.meetings import Meeting
 from server.fanout.outbox import (
     CLOSE_BAD_REQUEST,
-    CLOSE_FORBIDDEN,
     CLOSE_HELLO_TIMEOUT,
-    CLOSE_NOT_FOUND,
     CLOSE_RATE_LIMITED,
     CLOSE_RESUME,
-    CLOSE_UNAUTHORIZED,
     CLOSE_UNAVAILABLE,
     Outbox,
 )
 from server.fanout.wire import EXTENSION
 from server.limits import (
-    CAPTIONER_RECHECK_S,
     CLIENT_BURST,
     CLIENT_RATE_PER_S,
     CLOSE_TIMEOUT_S,
     HELLO_TIMEOUT_S,
     MAX_CONNECTIONS_PER_ADDRESS,
-    MAX_LIVE_CHARS,
 )
 from server.metrics import METRICS
-from server.services import room_list
-from server.services.commands import CommandContext
 from server.services.room import RoomRuntime
-from server.services.room_commands import dispatch
+from server.web.admission import Refused, admit, check_origin
 from server.web.context import Plenary
-from server.web.protocol import (
-    BadMessage,
-    Cmd,
-    Commit,
-    Correct,
-    Edit,
-    Hello,
-    Ping,
-    parse_client_message,
-)
+from server.web.protocol import BadMessage, Hello, parse_client_message
 from server.web.ratelimit import TokenBucket
+from server.web.session import Commands, error_frame, follow
 
 log = logging.getLogger("plenary.ws")
-
-
-class Refused(Exception):
-    """Close the connection with this code and reason."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
-def _welcome_meeting(meeting: Meeting) -> dict[str, object]:
-    """What the welcome says about the meeting. A session keeps only this, not the meeting
-    document: a viewer may stay connected for hours, and commands read the document afresh."""
-    return {
-        "meeting": {"id": meeting.id, "title": meeting.title, "timezone": meeting.timezone},
-        "rooms": room_list.summary(meeting),
-    }
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
@@ -92,38 +55,13 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 CLOSE_RATE_LIMITED,
                 f"more than {MAX_CONNECTIONS_PER_ADDRESS} connections from one address",
             )
-        origin = _origin_of(ws)
-        if origin is not None and origin.rstrip("/").lower() not in px.settings.origins():
-            raise Refused(
-                CLOSE_FORBIDDEN,
-                f"origin {origin[:80]} is not allowed "
-                "(set PLENARY_PUBLIC_URL or PLENARY_ALLOWED_ORIGINS)",
-            )
+        check_origin(px, _origin_of(ws))
         hello = await _receive_hello(ws)
-        meeting_id = ws.path_params["meeting"]
-        room_id = ws.path_params["room"]
-        meeting = await px.meeting(meeting_id)
-        if meeting is None:
-            raise Refused(CLOSE_NOT_FOUND, "no such meeting; check the link")
-        room = meeting.room(room_id)
-        if room is None:
-            raise Refused(CLOSE_NOT_FOUND, "no such room in this meeting; check the link")
-        grant = auth.authenticate(meeting, hello.key, hello.passcode)
-        if grant is None:
-            raise Refused(
-                CLOSE_UNAUTHORIZED,
-                "passcode required"
-                if hello.key is None and hello.passcode is None
-                else "this link or passcode is not valid (it may have been revoked)",
-            )
-        if grant.role == "captioner" and grant.room != room_id:
-            raise Refused(CLOSE_FORBIDDEN, "this captioner link is for another room")
-        runtime = await px.rooms.get(meeting_id, room_id)
+        admitted = await admit(px, ws.path_params["meeting"], ws.path_params["room"], hello)
+        runtime, grant = admitted.runtime, admitted.grant
         session = _Session(ws, px, runtime, grant, hello)
-        welcome = _welcome_meeting(meeting)
-        del meeting  # a session keeps what it needs, not the document
-        with px.presence.connected(runtime.key, room_id, grant.participant, grant.role):
-            await session.run(welcome)
+        with px.presence.connected(runtime.key, runtime.room_id, grant.participant, grant.role):
+            await session.run(admitted.welcome)
     except Refused as exc:
         await _close(ws, exc.code, exc.reason)
     except BackendUnavailable as exc:
@@ -202,8 +140,7 @@ class _Session:
         self.conn_id = secrets.token_hex(6)
         self.name = hello.name or grant.label or grant.role
         self.bucket = TokenBucket(CLIENT_RATE_PER_S, CLIENT_BURST)
-        self.can_caption = grant.may_caption(runtime.room_id)
-        self.checked_at = time.monotonic()  # when the link was last checked against the meeting
+        self.commands = Commands(px, runtime, grant, hello, self.conn_id, self.name)
 
     async def send(self, text: str) -> None:
         await self.ws.send_text(text)
@@ -212,33 +149,16 @@ class _Session:
         await self.ws.send_text(frame.decode())
 
     async def run(self, welcome: dict[str, object]) -> None:
-        hub = self.px.hub
-        async with hub.join(self.runtime.key, self.hello.after) as sub:
-            reset = self.hello.after > sub.upto_seq
-            if reset:
-                # The client has seen more than this record holds: it belongs to an older
-                # record. It must discard what it holds and take the record from the start.
-                sub.from_seq = 0
-            await self.send(
-                control_frame(
-                    "welcome",
-                    role=self.grant.role,
-                    conn=self.conn_id,
-                    name=self.name,
-                    **welcome,
-                    room=self.runtime.room_id,
-                    last_seq=sub.upto_seq,
-                    reset=reset,
-                    open=self.runtime.state.open,
-                    # The server's clock, so pages show the same speaking-time countdown.
-                    now=now_ms(),
-                    participant=self.grant.participant,
-                ).decode()
-            )
-            async for frames in hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
-                await self.send_frame(b"\n".join(frames))
-            if sub.live is not None:
-                await self.send_frame(sub.live)
+        async with follow(
+            self.px,
+            self.runtime,
+            self.grant,
+            self.hello,
+            self.conn_id,
+            self.name,
+            welcome,
+            self.send_frame,
+        ) as sub:
             # With uvicorn running server.wire's protocol, live frames for a viewer that keeps
             # up are written straight to its socket; otherwise a sender task sends them.
             writer = self.ws.scope.get("extensions", {}).get(EXTENSION)
@@ -254,7 +174,7 @@ class _Session:
                 session_task.uncancel()
             finally:
                 await outbox.stop()
-                if self.can_caption:
+                if self.commands.can_caption:
                     self.runtime.drop_live(self.conn_id)
             if outbox.overflowed:
                 METRICS.slow_clients_dropped.inc()
@@ -271,84 +191,11 @@ class _Session:
                 return
             raw = message.get("text")
             if raw is None:
-                await self._error("bad_message", "send text frames, not binary")
+                await self.send(error_frame("bad_message", "send text frames, not binary").decode())
                 continue
             if not self.bucket.take():
                 raise Refused(CLOSE_RATE_LIMITED, "too many messages; slow down and reconnect")
             # Errors name the numbered command they answer, so a client can drop it or resend it.
-            try:
-                msg = parse_client_message(raw)
-            except BadMessage as exc:
-                await self._error(exc.code, exc.message, n=exc.n)
-                continue
-            try:
-                await self._handle(msg)
-            except Refusal as exc:
-                await self._error(exc.code, exc.message, n=msg.n)
-            except BackendUnavailable as exc:
-                await self._error("unavailable", f"not recorded, retry: {exc}", retry=True, n=msg.n)
-
-    async def _current_meeting(self) -> Meeting:
-        """The meeting as it is now, for a command: a link revoked since the connection opened
-        no longer commands anything."""
-        meeting = await self.px.meeting(self.runtime.meeting_id)
-        if meeting is None:
-            raise Refused(CLOSE_NOT_FOUND, "this meeting no longer exists")
-        if auth.authenticate(meeting, self.hello.key, self.hello.passcode) is None:
-            raise Refused(CLOSE_UNAUTHORIZED, "this link has been revoked")
-        return meeting
-
-    async def _error(self, code: str, message: str, **extra: object) -> None:
-        await self.send(control_frame("error", code=code, message=message, **extra).decode())
-
-    async def _require_caption(self) -> None:
-        if not self.can_caption:
-            raise CommandRejected("forbidden", "only a captioner or the chair can do this")
-        now = time.monotonic()
-        if now - self.checked_at >= CAPTIONER_RECHECK_S:
-            await self._current_meeting()  # closes the connection if the link was revoked
-            self.checked_at = now
-
-    async def _handle(self, msg: object) -> None:
-        if isinstance(msg, Ping):
-            await self.send(control_frame("pong").decode())
-        elif isinstance(msg, Edit):
-            await self._require_caption()
-            self.runtime.state.require_open()
-            if not self.runtime.edit_live(
-                self.conn_id, self.name, msg.delete, msg.insert, MAX_LIVE_CHARS
-            ):
-                raise Invalid("too_long", "the live line is too long: commit it")
-        elif isinstance(msg, Commit):
-            await self._require_caption()
-            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
-            line = {
-                "text": msg.text,
-                "speaker": msg.speaker,
-                "lang": msg.lang,
-                "captioner": self.name,
-                "by": self.conn_id,
-                "source": "websocket",
-            }
-            result = await self.runtime.commit_lines([line], self.conn_id, cursor)
-            seq = result.events[0].seq if result.events else None
-            await self.send(
-                control_frame("ack", n=msg.n, seq=seq, duplicate=result.duplicate).decode()
-            )
-        elif isinstance(msg, Correct):
-            await self._require_caption()
-            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
-            events = await self.runtime.correct(msg.line, msg.text, self.name, cursor)
-            seq = events[0].seq if events else None
-            await self.send(control_frame("ack", n=msg.n, seq=seq, duplicate=not events).decode())
-        elif isinstance(msg, Cmd):
-            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
-            meeting = await self._current_meeting()
-            ctx = CommandContext(
-                self.px.rooms, self.runtime, meeting, self.grant, self.conn_id, self.name, cursor
-            )
-            events = await dispatch(ctx, msg.op, msg.args)
-            seq = events[0].seq if events else None
-            await self.send(control_frame("ack", n=msg.n, seq=seq, duplicate=not events).decode())
-        elif isinstance(msg, Hello):
-            raise Invalid("bad_message", "hello is sent once, first")
+            reply = await self.commands.answer(raw)
+            if reply is not None:
+                await self.send_frame(reply)

@@ -1,0 +1,103 @@
+"""Who may follow a room: the checks every transport makes before a client is let in.
+
+The websocket (server/web/ws.py) and the plain-HTTP fallback (server/web/sse.py) admit a client
+the same way: its Origin, then the meeting and room it names, then the grant its key or passcode
+gives. A refusal is a ``Refused`` with the websocket close code that says what the client should
+do; the HTTP fallback answers with the matching status and the same code in its body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.domain import auth
+from server.domain.meetings import Meeting
+from server.fanout.outbox import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_FORBIDDEN,
+    CLOSE_HELLO_TIMEOUT,
+    CLOSE_NOT_FOUND,
+    CLOSE_RATE_LIMITED,
+    CLOSE_RESUME,
+    CLOSE_UNAUTHORIZED,
+    CLOSE_UNAVAILABLE,
+)
+from server.services import room_list
+from server.services.room import RoomRuntime
+from server.web.context import Plenary
+from server.web.protocol import Hello
+
+# The HTTP status that stands for each close code on the HTTP fallback.
+HTTP_STATUS = {
+    CLOSE_BAD_REQUEST: 400,
+    CLOSE_UNAUTHORIZED: 401,
+    CLOSE_FORBIDDEN: 403,
+    CLOSE_NOT_FOUND: 404,
+    CLOSE_HELLO_TIMEOUT: 408,
+    CLOSE_RESUME: 409,
+    CLOSE_RATE_LIMITED: 429,
+    CLOSE_UNAVAILABLE: 503,
+}
+
+
+class Refused(Exception):
+    """Close the connection (or answer the request) with this code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    runtime: RoomRuntime
+    grant: auth.Grant
+    # What the welcome says about the meeting. A session keeps only this, not the meeting
+    # document: a viewer may stay connected for hours, and commands read the document afresh.
+    welcome: dict[str, object]
+
+
+def check_origin(px: Plenary, origin: str | None) -> None:
+    """Browsers send an Origin; it must be the server's own or a configured one. Clients that are
+    not browsers send none and are not affected."""
+    if origin is not None and origin.rstrip("/").lower() not in px.settings.origins():
+        raise Refused(
+            CLOSE_FORBIDDEN,
+            f"origin {origin[:80]} is not allowed "
+            "(set PLENARY_PUBLIC_URL or PLENARY_ALLOWED_ORIGINS)",
+        )
+
+
+async def admit(px: Plenary, meeting_id: str, room_id: str, hello: Hello) -> Admitted:
+    """The room and the grant of a client that said ``hello``, or ``Refused``."""
+    meeting = await px.meeting(meeting_id)
+    if meeting is None:
+        raise Refused(CLOSE_NOT_FOUND, "no such meeting; check the link")
+    room = meeting.room(room_id)
+    if room is None:
+        raise Refused(CLOSE_NOT_FOUND, "no such room in this meeting; check the link")
+    grant = authenticate(meeting, hello)
+    if grant.role == "captioner" and grant.room != room_id:
+        raise Refused(CLOSE_FORBIDDEN, "this captioner link is for another room")
+    runtime = await px.rooms.get(meeting_id, room_id)
+    return Admitted(runtime, grant, welcome_meeting(meeting))
+
+
+def authenticate(meeting: Meeting, hello: Hello) -> auth.Grant:
+    grant = auth.authenticate(meeting, hello.key, hello.passcode)
+    if grant is None:
+        raise Refused(
+            CLOSE_UNAUTHORIZED,
+            "passcode required"
+            if hello.key is None and hello.passcode is None
+            else "this link or passcode is not valid (it may have been revoked)",
+        )
+    return grant
+
+
+def welcome_meeting(meeting: Meeting) -> dict[str, object]:
+    return {
+        "meeting": {"id": meeting.id, "title": meeting.title, "timezone": meeting.timezone},
+        "rooms": room_list.summary(meeting),
+    }

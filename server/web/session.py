@@ -1,0 +1,193 @@
+"""What a client's session is, whatever carries it: the welcome and backlog, then its commands.
+
+Both transports use this module: the websocket (server/web/ws.py) and the plain-HTTP fallback
+(server/web/sse.py). ``follow`` joins the room from the client's resume point and sends the
+welcome, the backlog and the lines being typed, in that order, before the client's outbox starts;
+``Commands`` carries out one client message and gives the frame that answers it. So a command has
+the same numbering and the same answer whichever way it came.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from server.backends.base import BackendUnavailable
+from server.domain import auth
+from server.domain.errors import CommandRejected, Invalid, Refusal
+from server.domain.events import control_frame, now_ms
+from server.domain.meetings import Meeting
+from server.fanout.hub import Subscription
+from server.fanout.outbox import CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, Outbox
+from server.limits import CAPTIONER_RECHECK_S, MAX_LIVE_CHARS
+from server.services.commands import CommandContext
+from server.services.room import RoomRuntime
+from server.services.room_commands import dispatch
+from server.web.admission import Refused
+from server.web.context import Plenary
+from server.web.protocol import (
+    BadMessage,
+    ClientMessage,
+    Cmd,
+    Commit,
+    Correct,
+    Edit,
+    Hello,
+    Ping,
+    parse_client_message,
+)
+
+# Sends one message (one or more frames joined by newlines) to the client.
+SendFrames = Callable[[bytes], Awaitable[None]]
+
+
+@asynccontextmanager
+async def follow(
+    px: Plenary,
+    runtime: RoomRuntime,
+    grant: auth.Grant,
+    hello: Hello,
+    conn_id: str,
+    name: str,
+    welcome: dict[str, object],
+    send: SendFrames,
+    outbox: Outbox | None = None,
+) -> AsyncIterator[Subscription]:
+    """Join the room from ``hello.after``; send the welcome, the backlog and the live lines. The
+    caller starts the subscription's outbox inside, and the client leaves the room on exit."""
+    async with px.hub.join(runtime.key, hello.after, outbox) as sub:
+        reset = hello.after > sub.upto_seq
+        if reset:
+            # The client has seen more than this record holds: it belongs to an older record.
+            # It must discard what it holds and take the record from the start.
+            sub.from_seq = 0
+        await send(
+            control_frame(
+                "welcome",
+                role=grant.role,
+                conn=conn_id,
+                name=name,
+                **welcome,
+                room=runtime.room_id,
+                last_seq=sub.upto_seq,
+                reset=reset,
+                open=runtime.state.open,
+                # The server's clock, so pages show the same speaking-time countdown.
+                now=now_ms(),
+                participant=grant.participant,
+            )
+        )
+        async for frames in px.hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
+            await send(b"\n".join(frames))
+        if sub.live is not None:
+            await send(sub.live)
+        yield sub
+
+
+def error_frame(code: str, message: str, **extra: object) -> bytes:
+    return control_frame("error", code=code, message=message, **extra)
+
+
+class Commands:
+    """Carries out one client's messages in a room: the live line, lines, corrections, room
+    commands. ``conn_id`` names the client's live line; ``hello.client`` numbers its commands."""
+
+    def __init__(
+        self,
+        px: Plenary,
+        runtime: RoomRuntime,
+        grant: auth.Grant,
+        hello: Hello,
+        conn_id: str,
+        name: str,
+    ) -> None:
+        self.px = px
+        self.runtime = runtime
+        self.grant = grant
+        self.hello = hello
+        self.conn_id = conn_id
+        self.name = name
+        self.can_caption = grant.may_caption(runtime.room_id)
+        self.checked_at = time.monotonic()  # when the link was last checked against the meeting
+
+    async def answer(self, raw: str) -> bytes | None:
+        """The frame that answers one raw client message (an ack, a pong or an error), or None
+        when nothing answers it (a live-line edit). ``Refused`` ends the session."""
+        try:
+            msg = parse_client_message(raw)
+        except BadMessage as exc:
+            return error_frame(exc.code, exc.message, n=exc.n)
+        try:
+            return await self.handle(msg)
+        except Refusal as exc:
+            return error_frame(exc.code, exc.message, n=msg.n)
+        except BackendUnavailable as exc:
+            return error_frame("unavailable", f"not recorded, retry: {exc}", retry=True, n=msg.n)
+
+    def _cursor(self, n: int | None) -> tuple[str, int] | None:
+        # The same cursor on every transport: a client that switches keeps its numbering.
+        return (f"ws:{self.hello.client}", n) if self.hello.client and n else None
+
+    async def current_meeting(self) -> Meeting:
+        """The meeting as it is now, for a command: a link revoked since the connection opened
+        no longer commands anything."""
+        meeting = await self.px.meeting(self.runtime.meeting_id)
+        if meeting is None:
+            raise Refused(CLOSE_NOT_FOUND, "this meeting no longer exists")
+        if auth.authenticate(meeting, self.hello.key, self.hello.passcode) is None:
+            raise Refused(CLOSE_UNAUTHORIZED, "this link has been revoked")
+        return meeting
+
+    async def _require_caption(self) -> None:
+        if not self.can_caption:
+            raise CommandRejected("forbidden", "only a captioner or the chair can do this")
+        now = time.monotonic()
+        if now - self.checked_at >= CAPTIONER_RECHECK_S:
+            await self.current_meeting()  # ends the session if the link was revoked
+            self.checked_at = now
+
+    async def handle(self, msg: ClientMessage) -> bytes | None:
+        if isinstance(msg, Ping):
+            return control_frame("pong")
+        if isinstance(msg, Edit):
+            await self._require_caption()
+            self.runtime.state.require_open()
+            if not self.runtime.edit_live(
+                self.conn_id, self.name, msg.delete, msg.insert, MAX_LIVE_CHARS
+            ):
+                raise Invalid("too_long", "the live line is too long: commit it")
+            return None
+        if isinstance(msg, Commit):
+            await self._require_caption()
+            line = {
+                "text": msg.text,
+                "speaker": msg.speaker,
+                "lang": msg.lang,
+                "captioner": self.name,
+                "by": self.conn_id,
+                "source": "websocket",
+            }
+            result = await self.runtime.commit_lines([line], self.conn_id, self._cursor(msg.n))
+            seq = result.events[0].seq if result.events else None
+            return control_frame("ack", n=msg.n, seq=seq, duplicate=result.duplicate)
+        if isinstance(msg, Correct):
+            await self._require_caption()
+            events = await self.runtime.correct(msg.line, msg.text, self.name, self._cursor(msg.n))
+            seq = events[0].seq if events else None
+            return control_frame("ack", n=msg.n, seq=seq, duplicate=not events)
+        if isinstance(msg, Cmd):
+            meeting = await self.current_meeting()
+            ctx = CommandContext(
+                self.px.rooms,
+                self.runtime,
+                meeting,
+                self.grant,
+                self.conn_id,
+                self.name,
+                self._cursor(msg.n),
+            )
+            events = await dispatch(ctx, msg.op, msg.args)
+            seq = events[0].seq if events else None
+            return control_frame("ack", n=msg.n, seq=seq, duplicate=not events)
+        raise Invalid("bad_message", "hello is sent once, first")
