@@ -6,6 +6,7 @@ from typing import Any
 
 import uvicorn
 
+from server.fanout.http_wire import PlenaryH11Protocol
 from server.fanout.wire import PlenaryWebSocketProtocol
 from server.limits import MAX_FRAME_BYTES, WS_PING_INTERVAL_S, WS_PING_TIMEOUT_S
 
@@ -20,6 +21,9 @@ def uvicorn_config(
         # uvicorn's websockets-sansio protocol with direct writes for the fan-out
         # (server/fanout/wire.py; chosen by measurement, see docs/performance.md).
         ws=PlenaryWebSocketProtocol,
+        # h11 with the socket in the scope, so the fallback stream can bound its send buffer
+        # (server/fanout/http_wire.py).
+        http=PlenaryH11Protocol,
         ws_max_size=MAX_FRAME_BYTES,
         ws_ping_interval=WS_PING_INTERVAL_S,
         ws_ping_timeout=WS_PING_TIMEOUT_S,

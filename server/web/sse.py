@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.backends.base import BackendUnavailable
+from server.fanout.http_wire import bound_send_buffer
 from server.fanout.outbox import (
     CLOSE_BAD_REQUEST,
     CLOSE_RATE_LIMITED,
@@ -124,6 +125,7 @@ async def stream(request: Request) -> Response:
                 f"more than {MAX_CONNECTIONS_PER_ADDRESS} connections from one address",
             )
         )
+    bound_send_buffer(request.scope)
     return EventSourceResponse(
         _events(px, admitted, hello, address),
         # The room's own heartbeat frames (every HEARTBEAT_INTERVAL_S) keep proxies from timing
