@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+from collections.abc import MutableMapping
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -22,7 +23,7 @@ from server.limits import VIEWER_SEND_BUFFER_BYTES
 EXTENSION = "plenary.socket"
 
 
-def bound_send_buffer(scope: dict[str, Any]) -> None:
+def bound_send_buffer(scope: MutableMapping[str, Any]) -> None:
     """Give the socket of this request the send buffer of a websocket viewer's."""
     sock = scope.get("extensions", {}).get(EXTENSION)
     if sock is not None and VIEWER_SEND_BUFFER_BYTES:
