@@ -10,7 +10,7 @@
 // interjecting) is left alone.
 
 import { CommandQueue, claimSlot, toMessage } from "./caption-queue.js";
-import { RoomConnection, State, fragmentParam, roomFromPath, store } from "./client.js";
+import { RoomConnection, State, fragmentParam, roomFromPath, stateText, store } from "./client.js";
 import { whoLabel } from "./floor-state.js";
 import { floor, onFloor } from "./floor-view.js";
 import { Transcript, charLength, cleanText, el } from "./transcript.js";
@@ -154,7 +154,8 @@ function start() {
 
 function showState(state, detail) {
   ui.conn.dataset.state = state;
-  ui.conn.textContent = STATE_TEXT[state] || state;
+  ui.conn.textContent = stateText(STATE_TEXT[state] || state, conn);
+  ui.conn.dataset.transport = conn ? conn.transport : "";
   if (state !== State.LIVE) {
     // Whatever was in flight is sent again on the next connection; its live line is gone.
     inFlight = null;

@@ -16,6 +16,26 @@ const PAUSE_MS = 5000;
 // cannot see websocket pings, so silence for two heartbeats and a margin means the connection
 // is dead even though the browser has not noticed (a laptop that slept, a NAT that forgot us).
 const SILENCE_MS = 2 * 15000 + 5000;
+// A websocket that opens but says no welcome within this long is held up on the way (a proxy
+// that lets the upgrade through and then holds the frames): it counts as one that failed.
+const WELCOME_TIMEOUT_MS = 8000;
+// After this many websockets in a row that failed before their welcome, the page falls back to
+// plain HTTP (docs/protocol.md, "Plain HTTP"): Server-Sent Events to follow, POSTs to send.
+const WS_FAILURES_BEFORE_FALLBACK = 2;
+// On the fallback, the websocket is tried again after this long, then twice as long each time it
+// still cannot open, up to the maximum: the page goes back to it once the network lets it.
+const PROBE_FIRST_MS = 15000;
+const PROBE_MAX_MS = 5 * 60000;
+// A live-line edit over HTTP replaces the whole line (its POST may reach another server process,
+// which does not hold the text typed so far): `del` larger than any live line clears it first.
+const WHOLE_LINE = 100000;
+
+export const Transport = Object.freeze({ WEBSOCKET: "websocket", HTTP: "http" });
+
+/** The words for a connection state, saying when the page is on the plain-HTTP fallback. */
+export function stateText(text, conn) {
+  return conn && conn.transport === Transport.HTTP ? `${text} (over plain HTTP)` : text;
+}
 
 export const State = Object.freeze({
   CONNECTING: "connecting",
@@ -105,6 +125,15 @@ export class RoomConnection {
     this.silenceTimer = null;
     this.stopped = true;
     this.everLive = false;
+    this.transport = Transport.WEBSOCKET;
+    this.wsFailures = 0;
+    this.welcomeTimer = null;
+    this.probeTimer = null;
+    this.probeDelay = PROBE_FIRST_MS;
+    this.stream = null; // the fallback's open stream: { abort }
+    this.posts = []; // messages waiting to be POSTed, in order
+    this.posting = false;
+    this.liveText = ""; // this connection's live line as sent, for whole-line edits over HTTP
     this.onOnline = () => this.reconnectNow();
     this.onVisible = () => {
       if (document.visibilityState === "visible" && this.retryTimer !== null) this.reconnectNow();
@@ -115,6 +144,10 @@ export class RoomConnection {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const path = `/ws/${encodeURIComponent(this.meeting)}/${encodeURIComponent(this.room)}`;
     return `${scheme}//${location.host}${path}`;
+  }
+
+  get httpUrl() {
+    return `/sse/${encodeURIComponent(this.meeting)}/${encodeURIComponent(this.room)}`;
   }
 
   /** True once the backlog announced by the welcome has been received. */
@@ -135,21 +168,32 @@ export class RoomConnection {
     document.removeEventListener("visibilitychange", this.onVisible);
     clearTimeout(this.retryTimer);
     clearTimeout(this.silenceTimer);
+    clearTimeout(this.probeTimer);
     this.retryTimer = null;
     this.drop();
   }
 
   /** Send a message if the connection is open and welcomed; false if it could not be sent. */
   send(message) {
-    if (this.ws === null || this.welcome === null || this.ws.readyState !== WebSocket.OPEN) {
-      return false;
+    if (!this.open) return false;
+    if (message.type === "edit") {
+      this.liveText = this.liveText.slice(0, Math.max(0, this.liveText.length - (message.del || 0)));
+      this.liveText += message.ins || "";
+    } else if (message.type === "commit") {
+      this.liveText = "";
+    }
+    if (this.transport === Transport.HTTP) {
+      this.post(message);
+      return true;
     }
     this.ws.send(JSON.stringify(message));
     return true;
   }
 
   get open() {
-    return this.ws !== null && this.welcome !== null && this.ws.readyState === WebSocket.OPEN;
+    if (this.welcome === null) return false;
+    if (this.transport === Transport.HTTP) return this.stream !== null;
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
   /** Try with this passcode (after the server asked for one). */
@@ -177,6 +221,8 @@ export class RoomConnection {
     const ws = this.ws;
     this.ws = null;
     this.welcome = null;
+    clearTimeout(this.welcomeTimer);
+    this.dropStream();
     // A socket still connecting is closed by its open handler: closing it now would make the
     // browser log an error for a connection we chose to drop.
     if (ws !== null && ws.readyState === WebSocket.OPEN) ws.close(1000, "reconnecting");
@@ -184,6 +230,10 @@ export class RoomConnection {
 
   connect() {
     this.setState(this.everLive ? State.RECONNECTING : State.CONNECTING);
+    if (this.transport === Transport.HTTP) {
+      this.connectHttp();
+      return;
+    }
     let ws;
     try {
       ws = new WebSocket(this.url);
@@ -202,6 +252,10 @@ export class RoomConnection {
       if (this.passcode) hello.passcode = this.passcode;
       ws.send(JSON.stringify(hello));
       this.watch();
+      clearTimeout(this.welcomeTimer);
+      this.welcomeTimer = setTimeout(() => {
+        if (ws === this.ws && this.welcome === null) this.closed(1006, "no welcome");
+      }, WELCOME_TIMEOUT_MS);
     });
     ws.addEventListener("message", (event) => {
       if (ws === this.ws) this.receive(event.data);
@@ -217,10 +271,24 @@ export class RoomConnection {
   }
 
   closed(code, reason) {
+    const welcomed = this.welcome !== null;
+    const ws = this.ws;
     this.ws = null;
     this.welcome = null;
     clearTimeout(this.silenceTimer);
+    clearTimeout(this.welcomeTimer);
+    this.dropStream();
+    if (ws !== null && ws.readyState === WebSocket.OPEN) ws.close(1000, "no welcome");
     if (this.stopped) return;
+    if (this.transport === Transport.WEBSOCKET && !welcomed && code < 4000) {
+      // Not one of the server's own codes: the websocket did not get through.
+      this.wsFailures += 1;
+      if (this.wsFailures >= WS_FAILURES_BEFORE_FALLBACK) {
+        this.useTransport(Transport.HTTP);
+        this.schedule(0);
+        return;
+      }
+    }
     if (code === 4401) {
       if (this.key) {
         this.setState(State.FAILED, "This link is not valid (it may have been replaced). Ask for a new link.");
@@ -279,6 +347,13 @@ export class RoomConnection {
   welcomed(welcome) {
     this.welcome = welcome;
     this.attempt = 0;
+    clearTimeout(this.welcomeTimer);
+    if (this.transport === Transport.WEBSOCKET) {
+      this.wsFailures = 0;
+      this.probeDelay = PROBE_FIRST_MS;
+    } else {
+      this.scheduleProbe();
+    }
     this.everLive = true;
     if (welcome.reset) {
       // Our resume point belongs to a record that has been replaced: start again from seq 1.
@@ -314,5 +389,166 @@ export class RoomConnection {
     }
     this.handlers.onFrame?.(frame);
     return true;
+  }
+
+  // -- the plain-HTTP fallback ------------------------------------------------------------------
+  useTransport(transport) {
+    this.transport = transport;
+    this.attempt = 0;
+    clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+  }
+
+  /** Query parameters and headers of the fallback's requests: the hello, secrets in headers. */
+  httpRequest(withResume) {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(this.helloExtra())) {
+      if (value !== null && value !== undefined) query.set(name, String(value));
+    }
+    const headers = {};
+    if (this.key) headers.Authorization = `Bearer ${this.key}`;
+    if (this.passcode) headers["X-Plenary-Passcode"] = this.passcode;
+    if (withResume) {
+      query.set("after", String(this.lastSeq));
+      headers["Last-Event-ID"] = String(this.lastSeq);
+    }
+    return { query: query.toString(), headers };
+  }
+
+  async connectHttp() {
+    const controller = new AbortController();
+    const stream = { abort: () => controller.abort() };
+    this.stream = stream;
+    const { query, headers } = this.httpRequest(true);
+    let response;
+    try {
+      response = await fetch(`${this.httpUrl}?${query}`, {
+        headers,
+        cache: "no-store",
+        signal: controller.signal,
+      });
+    } catch {
+      if (stream === this.stream) this.closed(1006, "");
+      return;
+    }
+    if (stream !== this.stream) return;
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      if (stream === this.stream) this.closed(body.close || 1006, body.error || "");
+      return;
+    }
+    this.watch();
+    // Server-Sent Events, read by hand: EventSource cannot send the key in a header.
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    let data = [];
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || stream !== this.stream) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, end).replace(/\r$/, "");
+          buffer = buffer.slice(end + 1);
+          if (line === "") {
+            // One event is one websocket message: its data lines are its frames.
+            if (data.length) this.receive(data.join("\n"));
+            data = [];
+            if (stream !== this.stream) return;
+          } else if (line.startsWith("data:")) {
+            data.push(line.slice(line[5] === " " ? 6 : 5));
+          }
+        }
+      }
+    } catch {
+      /* the stream broke: reconnect below */
+    }
+    if (stream === this.stream) this.closed(1006, "");
+  }
+
+  dropStream() {
+    const stream = this.stream;
+    this.stream = null;
+    this.posts = [];
+    if (stream !== null) stream.abort();
+  }
+
+  /** POST messages one at a time, in order (numbered commands must arrive in order); edits
+   * waiting behind one another become one edit of the whole line. */
+  post(message) {
+    const last = this.posts[this.posts.length - 1];
+    if (message.type === "edit") {
+      message = { type: "edit", del: WHOLE_LINE, ins: this.liveText };
+      if (last && last.type === "edit") this.posts.pop();
+    }
+    this.posts.push(message);
+    if (!this.posting) this.postNext();
+  }
+
+  async postNext() {
+    const stream = this.stream;
+    const message = this.posts.shift();
+    if (message === undefined || stream === null || this.welcome === null) {
+      this.posting = false;
+      return;
+    }
+    this.posting = true;
+    const { query, headers } = this.httpRequest(false);
+    headers["Content-Type"] = "application/json";
+    headers["X-Plenary-Conn"] = this.welcome.conn;
+    let reply = null;
+    try {
+      const response = await fetch(`${this.httpUrl}?${query}`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(message),
+        cache: "no-store",
+      });
+      if (response.status !== 204) reply = await response.json();
+      if (reply && typeof reply.close === "number") {
+        this.posting = false;
+        if (stream === this.stream) this.closed(reply.close, reply.error || "");
+        return;
+      }
+    } catch {
+      // Lost on the way: the page sends what was not acknowledged again after the reconnect.
+      this.posting = false;
+      if (stream === this.stream) this.reconnectNow();
+      return;
+    }
+    if (reply !== null && stream === this.stream) this.handlers.onFrame?.(reply);
+    this.postNext();
+  }
+
+  /** On the fallback, try the websocket now and then; once one opens, go back to it. */
+  scheduleProbe() {
+    clearTimeout(this.probeTimer);
+    this.probeTimer = setTimeout(() => this.probe(), this.probeDelay);
+  }
+
+  probe() {
+    this.probeTimer = null;
+    if (this.stopped || this.transport !== Transport.HTTP) return;
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch {
+      return;
+    }
+    let opened = false;
+    ws.addEventListener("open", () => {
+      opened = true;
+      ws.close(1000, "probe");
+      if (this.stopped || this.transport !== Transport.HTTP) return;
+      this.useTransport(Transport.WEBSOCKET);
+      this.wsFailures = 0;
+      this.reconnectNow();
+    });
+    ws.addEventListener("close", () => {
+      if (opened || this.stopped || this.transport !== Transport.HTTP) return;
+      this.probeDelay = Math.min(PROBE_MAX_MS, this.probeDelay * 2);
+      this.scheduleProbe();
+    });
   }
 }

@@ -3,7 +3,7 @@
 // when your turn comes the page says so unmistakably: a notice, the page title, and a short
 // sound if you allowed it (browsers let a page play sound only after a click on it).
 
-import { RoomConnection, State, fragmentParam, randomId, roomFromPath } from "./client.js";
+import { RoomConnection, State, fragmentParam, randomId, roomFromPath, stateText } from "./client.js";
 import { Commands, apiHeaders, beep, floor, h, onFloor, unlockSound } from "./floor-view.js";
 import { KIND_ASKING, KIND_LABELS } from "./floor-state.js";
 import { RoomSwitcher } from "./rooms.js";
@@ -84,7 +84,8 @@ function start() {
     {
       onState(state, detail) {
         ui.conn.dataset.state = state;
-        ui.conn.textContent = STATE_TEXT[state] || state;
+        ui.conn.textContent = stateText(STATE_TEXT[state] || state, conn);
+        ui.conn.dataset.transport = conn ? conn.transport : "";
         if (state === State.FAILED) fail(detail);
       },
       onWelcome(welcome) {

@@ -4,7 +4,7 @@
 // and is never announced (screen readers would otherwise read every keystroke). Everything
 // anyone typed is inserted as text, never as markup.
 
-import { RoomConnection, State, roomFromPath } from "./client.js";
+import { RoomConnection, State, roomFromPath, stateText } from "./client.js";
 import { RoomSwitcher } from "./rooms.js";
 import { Transcript, cleanText, clockTime, download, el } from "./transcript.js";
 
@@ -91,7 +91,8 @@ const conn = where
 
 function showState(state, detail) {
   ui.conn.dataset.state = state;
-  ui.conn.textContent = STATE_TEXT[state] || state;
+  ui.conn.textContent = stateText(STATE_TEXT[state] || state, conn);
+  ui.conn.dataset.transport = conn ? conn.transport : "";
   if (state !== State.LIVE) clearLive();
   else for (const [by, open] of transcript.open) setLive(by, cleanText(open.text));
   ui.passForm.hidden = state !== State.PASSCODE;
