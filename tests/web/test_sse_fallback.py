@@ -11,15 +11,20 @@ import json
 import socket
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.requests import Request
 
 from server.domain import auth
 from server.domain.keys import room_key
 from server.domain.meetings import Meeting
 from server.metrics import METRICS
 from server.services import admin
+from server.web import sse as sse_web
 from tests.conftest import LiveServer
 from tests.sse_support import Refused, SseClient, is_recorded, post
 from tests.support import Client, eventually
@@ -311,3 +316,46 @@ async def test_a_heartbeat_reaches_a_fallback_reader(
 def test_recorded_frames_are_told_from_the_others() -> None:
     assert is_recorded({"seq": 1, "room": "plenary", "type": "line"})
     assert not is_recorded({"type": "hb", "seq": 3})
+
+
+# -- what an HTTP client says in its request -------------------------------------------------------
+def request_with(query: list[tuple[str, str]], headers: list[tuple[str, str]]) -> Request:
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/sse/m/plenary",
+        "query_string": urlencode(query).encode(),
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+    }
+    return Request(scope)
+
+
+header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=80)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["after", "client", "name", "other", "n"]), st.text()),
+             max_size=5),
+    st.lists(st.tuples(st.sampled_from(["last-event-id", "authorization", "x-plenary-passcode"]),
+                       header_text), max_size=3),
+)  # fmt: skip
+def test_any_request_is_a_checked_hello_or_a_clear_refusal(
+    query: list[tuple[str, str]], headers: list[tuple[str, str]]
+) -> None:
+    try:
+        hello = sse_web.hello_of(request_with(query, headers))
+    except sse_web.Refused as exc:
+        assert exc.code == 4400 and exc.reason
+        return
+    assert 0 <= hello.after and (hello.client is None or len(hello.client) <= 64)
+
+
+def test_a_secret_in_the_query_is_refused() -> None:
+    for name in ("key", "passcode"):
+        with pytest.raises(sse_web.Refused, match="header"):
+            sse_web.hello_of(request_with([(name, "ab.cd")], []))
+    hello = sse_web.hello_of(
+        request_with([("after", "4"), ("client", "c-1"), ("name", "Ann")],
+                     [("Last-Event-ID", "9"), ("Authorization", "Bearer ab.cd")])
+    )  # fmt: skip
+    assert (hello.after, hello.client, hello.name, hello.key) == (9, "c-1", "Ann", "ab.cd")
