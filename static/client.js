@@ -127,6 +127,7 @@ export class RoomConnection {
     this.everLive = false;
     this.transport = Transport.WEBSOCKET;
     this.wsFailures = 0;
+    this.serverSeenUp = false; // plain HTTP reached the server since the last welcome
     this.welcomeTimer = null;
     this.probeTimer = null;
     this.probeDelay = PROBE_FIRST_MS;
@@ -284,8 +285,8 @@ export class RoomConnection {
       // Not one of the server's own codes: the websocket did not get through.
       this.wsFailures += 1;
       if (this.wsFailures >= WS_FAILURES_BEFORE_FALLBACK) {
-        this.useTransport(Transport.HTTP);
-        this.schedule(0);
+        this.setState(this.everLive ? State.RECONNECTING : State.CONNECTING);
+        this.checkReachable();
         return;
       }
     }
@@ -306,6 +307,11 @@ export class RoomConnection {
       this.schedule(0);
       return;
     }
+    this.backOff(code);
+  }
+
+  /** Try again after a pause that doubles with each failure. */
+  backOff(code) {
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
     this.attempt += 1;
     // Jitter spreads a crowd of viewers that all lost the same server.
@@ -348,6 +354,7 @@ export class RoomConnection {
     this.welcome = welcome;
     this.attempt = 0;
     clearTimeout(this.welcomeTimer);
+    this.serverSeenUp = false;
     if (this.transport === Transport.WEBSOCKET) {
       this.wsFailures = 0;
       this.probeDelay = PROBE_FIRST_MS;
@@ -392,6 +399,29 @@ export class RoomConnection {
   }
 
   // -- the plain-HTTP fallback ------------------------------------------------------------------
+  /** Websockets keep failing: is the server down, or is the websocket stopped on the way? Only
+   * when plain HTTP reaches the server, and a websocket tried right after fails again, does the
+   * page fall back; a server that is restarting is waited for on the websocket as before. */
+  async checkReachable() {
+    let up = false;
+    try {
+      up = (await fetch("/healthz", { cache: "no-store" })).ok;
+    } catch {
+      up = false;
+    }
+    if (this.stopped || this.ws !== null || this.transport !== Transport.WEBSOCKET) return;
+    if (!up) {
+      this.serverSeenUp = false;
+      this.backOff(1006);
+    } else if (this.serverSeenUp) {
+      this.useTransport(Transport.HTTP);
+      this.schedule(0);
+    } else {
+      this.serverSeenUp = true;
+      this.schedule(0); // the server is up: one more websocket, at once
+    }
+  }
+
   useTransport(transport) {
     this.transport = transport;
     this.attempt = 0;
