@@ -277,6 +277,10 @@ MAX_ATTACHMENTS = 100
 # resumes with Last-Event-ID. Long enough for a backlog page over a thin mobile link.
 SSE_SEND_TIMEOUT_S = 30.0
 
+# When the server stops, a fallback stream is given this long to end cleanly (its last chunk
+# written), so the client sees a finished response and resumes on the next process at once.
+SSE_SHUTDOWN_GRACE_S = 1.0
+
 # HTTP clients whose message rate is tracked per process (CLIENT_RATE_PER_S, CLIENT_BURST, per
 # connection id). Past this the least recently seen is forgotten: a bound on memory, not a limit
 # on clients (a forgotten one starts again with a full burst).

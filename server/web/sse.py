@@ -23,6 +23,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 
+import anyio
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -43,6 +44,7 @@ from server.limits import (
     MAX_FRAME_BYTES,
     RETRY_AFTER_S,
     SSE_SEND_TIMEOUT_S,
+    SSE_SHUTDOWN_GRACE_S,
 )
 from server.metrics import METRICS
 from server.web.access import bearer_key, plenary
@@ -126,8 +128,13 @@ async def stream(request: Request) -> Response:
             )
         )
     bound_send_buffer(request.scope)
+    # Set when the server is stopping: the stream then ends cleanly, and the client resumes
+    # from its Last-Event-ID on the next process.
+    stopping = anyio.Event()
     return EventSourceResponse(
-        _events(px, admitted, hello, address),
+        _events(px, admitted, hello, address, stopping),
+        shutdown_event=stopping,
+        shutdown_grace_period=SSE_SHUTDOWN_GRACE_S,
         # The room's own heartbeat frames (every HEARTBEAT_INTERVAL_S) keep proxies from timing
         # the response out and tell the client what it should hold; no second ping is needed.
         ping=0,
@@ -164,11 +171,17 @@ class _Pipe:
 
 
 async def _events(
-    px: Plenary, admitted: Admitted, hello: Hello, address: str
+    px: Plenary, admitted: Admitted, hello: Hello, address: str, stopping: anyio.Event
 ) -> AsyncIterator[bytes]:
     pipe = _Pipe()
     session = asyncio.get_running_loop().create_task(_session(px, admitted, hello, pipe))
     session.add_done_callback(lambda _: pipe.end())
+
+    async def end_when_stopping() -> None:
+        await stopping.wait()
+        pipe.end()
+
+    watch = asyncio.get_running_loop().create_task(end_when_stopping())
     px.connections[address] = px.connections.get(address, 0) + 1
     try:
         async for message in pipe:
@@ -179,6 +192,7 @@ async def _events(
             px.connections[address] = left
         else:
             px.connections.pop(address, None)
+        watch.cancel()
         session.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await session
