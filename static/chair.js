@@ -11,7 +11,7 @@
 // on the list the first left, or refused with a message that is shown here; the list on screen
 // is always the list in the record.
 
-import { RoomConnection, State, fragmentParam, randomId, store } from "./client.js";
+import { RoomConnection, State, fragmentParam, randomId, stateText, store } from "./client.js";
 import { DocumentPanel } from "./document-panel.js";
 import { Commands, floor, h, onFloor, presence } from "./floor-view.js";
 import { KIND_LABELS, STATUS_LABELS, fmtDuration, whoLabel } from "./floor-state.js";
@@ -271,7 +271,8 @@ function connect() {
     {
       onState(state, detail) {
         ui.conn.dataset.state = state;
-        ui.conn.textContent = STATE_TEXT[state] || state;
+        ui.conn.textContent = stateText(STATE_TEXT[state] || state, conn);
+        ui.conn.dataset.transport = conn ? conn.transport : "";
         if (state === State.FAILED) {
           ui.fatal.hidden = false;
           ui.fatal.textContent = detail;

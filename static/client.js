@@ -130,7 +130,7 @@ export class RoomConnection {
     this.serverSeenUp = false; // plain HTTP reached the server since the last welcome
     this.welcomeTimer = null;
     this.probeTimer = null;
-    this.probeDelay = PROBE_FIRST_MS;
+    this.probeDelay = PROBE_FIRST_MS / 2; // doubled each time the page falls back
     this.stream = null; // the fallback's open stream: { abort }
     this.posts = []; // messages waiting to be POSTed, in order
     this.posting = false;
@@ -355,9 +355,11 @@ export class RoomConnection {
     this.attempt = 0;
     clearTimeout(this.welcomeTimer);
     this.serverSeenUp = false;
+    // A new connection has a new live line of its own: nothing of it has been sent yet.
+    this.liveText = "";
     if (this.transport === Transport.WEBSOCKET) {
       this.wsFailures = 0;
-      this.probeDelay = PROBE_FIRST_MS;
+      this.probeDelay = PROBE_FIRST_MS / 2;
     } else {
       this.scheduleProbe();
     }
@@ -414,6 +416,9 @@ export class RoomConnection {
       this.serverSeenUp = false;
       this.backOff(1006);
     } else if (this.serverSeenUp) {
+      // Each fall back waits longer before trying the websocket again: one that opens and then
+      // never delivers must not cost a gap every quarter of a minute.
+      this.probeDelay = Math.min(PROBE_MAX_MS, this.probeDelay * 2);
       this.useTransport(Transport.HTTP);
       this.schedule(0);
     } else {
@@ -547,7 +552,10 @@ export class RoomConnection {
       if (stream === this.stream) this.reconnectNow();
       return;
     }
-    if (reply !== null && stream === this.stream) this.handlers.onFrame?.(reply);
+    if (reply !== null && stream === this.stream) {
+      this.handlers.onFrame?.(reply);
+      this.handlers.onBatch?.();
+    }
     this.postNext();
   }
 
