@@ -271,7 +271,12 @@ def _status_of(reply: dict[str, object]) -> int:
 async def post(request: Request) -> Response:
     """POST: one client message, answered with the frame the websocket would have sent (an
     ``ack``, ``pong`` or ``error``), or 204 when nothing answers it (a live-line edit)."""
-    conn = request.headers.get("x-plenary-conn") or secrets.token_hex(6)
+    given = request.headers.get("x-plenary-conn")
+    conn = given or secrets.token_hex(6)
+    # A client that names no connection is counted by its address, so leaving the header out
+    # does not escape the rate limit.
+    address = request.client.host if request.client is not None else ""
+    rate_key = conn if given else f"address {address}"
     if not _CONN.fullmatch(conn):
         return refusal(Refused(CLOSE_BAD_REQUEST, "X-Plenary-Conn must be the welcome's conn"))
     size = request.headers.get("content-length", "")
@@ -286,7 +291,7 @@ async def post(request: Request) -> Response:
         return refusal(Refused(CLOSE_BAD_REQUEST, "the body must be UTF-8 JSON"))
     try:
         hello, admitted = await _admitted(request)
-        if not _buckets.take(conn):
+        if not _buckets.take(rate_key):
             raise Refused(CLOSE_RATE_LIMITED, "too many messages; slow down")
         name = hello.name or admitted.grant.label or admitted.grant.role
         commands = Commands(plenary(request), admitted.runtime, admitted.grant, hello, conn, name)

@@ -359,3 +359,25 @@ def test_a_secret_in_the_query_is_refused() -> None:
                      [("Last-Event-ID", "9"), ("Authorization", "Bearer ab.cd")])
     )  # fmt: skip
     assert (hello.after, hello.client, hello.name, hello.key) == (9, "c-1", "Ann", "ab.cd")
+
+
+async def test_messages_are_rate_limited_per_connection(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The websocket's bucket (a burst of 200, then 40 a second), made small enough to reach.
+    monkeypatch.setattr(sse_web, "CLIENT_BURST", 5)
+    monkeypatch.setattr(sse_web, "CLIENT_RATE_PER_S", 0.1)
+    monkeypatch.setattr(sse_web, "_buckets", sse_web._Buckets())  # forgotten after the test
+    viewer = await sse(live)
+    answers = [await viewer.post(type="ping") for _ in range(10)]
+    assert [status for status, _ in answers[:5]] == [200] * 5
+    limited = [body for status, body in answers[5:] if status == 429]
+    assert limited and all(body["close"] == 4429 for body in limited)
+    # Another connection has its own bucket; leaving the connection out does not escape it.
+    other = await sse(live)
+    assert await other.post(type="ping") == (200, {"type": "pong"})
+    async with httpx.AsyncClient() as http:
+        bare = [(await post(http, viewer.url, {"type": "ping"}))[0] for _ in range(10)]
+    assert 429 in bare
+    await viewer.close()
+    await other.close()
