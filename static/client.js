@@ -3,7 +3,9 @@
 // Every page that follows a room (viewer, captioner, chair, participant) uses this class. It
 // hands recorded events to the page exactly once and in order (seq increases by exactly one),
 // reconnects by itself and resumes with `after` = the last seq it holds, so a page never misses
-// or repeats an event. See docs/protocol.md for the frames.
+// or repeats an event. See docs/protocol.md for the frames. Where the network lets no websocket
+// through, it follows the room over plain HTTP instead (Server-Sent Events, messages as POSTs)
+// with the same frames and guarantees, and goes back to the websocket once one gets through.
 
 // The first retry is quick: most drops are a blip or a server restart that is over in a second.
 const BACKOFF_FIRST_MS = 250;
