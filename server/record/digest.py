@@ -15,6 +15,7 @@ from server.record.document_facts import DocumentFacts
 from server.record.facts import (
     Facts,
     Group,
+    Intervention,
     Item,
     Request,
     presentation_subject,
@@ -35,9 +36,53 @@ from server.record.markup import (
 REQUEST_STATES = ("granted", "withdrawn", "removed", "waiting")
 
 
-def _requests(requests: list[Request]) -> JSON:
+def _requests(
+    facts: Facts, item_id: int | None, requests: list[Request], given: list[Intervention]
+) -> JSON:
+    """What the floor requests of one item in one room came to. Two different counts, each
+    named for what it counts: the requests *made* while the room was on the item (and what
+    became of them, wherever that happened), and the interventions *given* under it (some of
+    them asked for under another item)."""
     counts = Counter(r.status for r in requests)
-    return {"made": len(requests), **{state: counts.get(state, 0) for state in REQUEST_STATES}}
+    here = sum(1 for r in requests if r.intervention is not None and _granted_on(facts, r, item_id))
+    by_entry = {(r.room, r.id): r for r in facts.requests}
+    earlier: Counter[int | None] = Counter()
+    listed = 0
+    for i in given:
+        request = by_entry.get((i.room, i.entry))
+        if request is None:
+            continue
+        listed += 1
+        if request.item != item_id:
+            earlier[request.item] += 1
+    out: JSON = {
+        "made": len(requests),
+        **{state: counts.get(state, 0) for state in REQUEST_STATES},
+        "granted_here": here,
+        "granted_later": counts.get("granted", 0) - here,
+        "given_floor": listed,
+        "requested_elsewhere": [
+            {"item": ref, "label": _item_label(facts, ref), "count": n}
+            for ref, n in sorted(earlier.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+        ],
+    }
+    out["said"] = _requests_sentence(out, "outside any agenda item" if item_id is None else "")
+    return out
+
+
+def _granted_on(facts: Facts, request: Request, item_id: int | None) -> bool:
+    found = next(
+        (i for i in facts.interventions if i.room == request.room and i.id == request.intervention),
+        None,
+    )
+    return found is not None and found.item == item_id
+
+
+def _item_label(facts: Facts, item_id: int | None) -> str:
+    if item_id is None:
+        return ""
+    item = facts.items.get(item_id)
+    return item.label if item is not None else str(item_id)
 
 
 def _group(facts: Facts, group: Group) -> JSON:
@@ -60,20 +105,29 @@ def _group(facts: Facts, group: Group) -> JSON:
     }
 
 
+def facts_lines(facts: Facts, room: str, item_id: int | None) -> int:
+    """Transcript lines of a room attributed to an item, as corrected."""
+    found = next((r for r in facts.rooms if r.id == room), None)
+    return found.item_lines.get(item_id, 0) if found is not None else 0
+
+
 def _room_part(facts: Facts, item_id: int | None, room: str) -> JSON | None:
     interventions = [i for i in facts.interventions if i.room == room and i.item == item_id]
     requests = [r for r in facts.requests if r.room == room and r.item == item_id]
     item = facts.items.get(item_id) if item_id is not None else None
     time_ms = facts.item_time_ms(item, room) if item is not None else 0
-    if not interventions and not requests and not time_ms:
+    lines = facts_lines(facts, room, item_id)
+    if not interventions and not requests and not time_ms and not lines:
         return None
     return {
         "room": room,
+        "item": item_id,
         "name": facts.room_name(room),
         "time_ms": time_ms,
         "presentations": [i.to_dict() for i in interventions if i.presentation],
         "interventions": [i.to_dict() for i in interventions],
-        "requests": _requests(requests),
+        "requests": _requests(facts, item_id, requests, interventions),
+        "lines": lines,
         "speaking_ms": sum(i.spoken_ms for i in interventions),
     }
 
@@ -194,12 +248,39 @@ def _intervention_rows(facts: Facts, part: JSON) -> list[list[str]]:
     return rows
 
 
-def _requests_sentence(counts: JSON) -> str:
-    return (
-        f"Floor requests: {counts['made']} made, {counts['granted']} granted, "
-        f"{counts['withdrawn']} withdrawn, {counts['removed']} removed by the chair, "
-        f"{counts['waiting']} never given the floor."
-    )
+def _lines_sentence(part: JSON) -> str:
+    what = "to no agenda item" if part.get("item") is None else "to this item"
+    return f"Transcript lines attributed {what}: {part['lines']}."
+
+
+def _requests_sentence(counts: JSON, outside: str = "") -> str:
+    """The two counts in words that cannot be read as one another (``outside``: the part of a
+    room's time spent on no item, said so)."""
+    where = outside or "under this item"
+    made = counts["made"]
+    text = f"Floor requests made {where}: {made}"
+    if made:
+        parts = [f"{counts['granted_here']} given the floor {where}"]
+        if counts["granted_later"]:
+            later = "under an agenda item" if outside else "under another item"
+            parts.append(f"{counts['granted_later']} given it later, {later}")
+        parts += [
+            f"{counts['withdrawn']} withdrawn",
+            f"{counts['removed']} removed by the chair",
+            f"{counts['waiting']} never given the floor",
+        ]
+        text += " (" + ", ".join(parts) + ")"
+    text += f". Requests given the floor {where}: {counts['given_floor']}"
+    elsewhere = counts["requested_elsewhere"]
+    if elsewhere:
+        said = [
+            f"{e['count']} made under {e['label']}"
+            if e["item"] is not None
+            else f"{e['count']} made before the room was on any item"
+            for e in elsewhere
+        ]
+        text += ", including " + "; ".join(said)
+    return text + "."
 
 
 def _presentation_line(p: JSON) -> str:
@@ -325,7 +406,7 @@ def _parts_markdown(facts: Facts, parts: list[Any]) -> list[str]:
         if part["interventions"]:
             out += md_table(INTERVENTION_HEAD, _intervention_rows(facts, part))
             out.append("")
-        out += [_requests_sentence(part["requests"]), ""]
+        out += [part["requests"]["said"], "", _lines_sentence(part), ""]
     return out
 
 
@@ -381,7 +462,8 @@ def _parts_html(facts: Facts, parts: list[Any]) -> list[str]:
         if part["interventions"]:
             rows = _intervention_rows(facts, part)
             out.append(html_table(INTERVENTION_HEAD, rows, f"Interventions, {part['name']}", 1))
-        out.append(f"<p>{esc(_requests_sentence(part['requests']))}</p>")
+        out.append(f"<p>{esc(part['requests']['said'])}</p>")
+        out.append(f"<p>{esc(_lines_sentence(part))}</p>")
     return out
 
 

@@ -49,9 +49,12 @@ def _key_presence(who: Who) -> str:
 def _speaking(interventions: list[Intervention], key: Callable[[Who], str]) -> list[JSON]:
     rows: dict[str, JSON] = {}
     for i in interventions:
-        row = rows.setdefault(key(i.who), {"key": key(i.who), "interventions": 0, "speaking_ms": 0})
+        row = rows.setdefault(
+            key(i.who), {"key": key(i.who), "interventions": 0, "speaking_ms": 0, "lines": 0}
+        )
         row["interventions"] += 1
         row["speaking_ms"] += i.spoken_ms
+        row["lines"] += i.lines  # transcript lines attributed to it, as corrected
     return sorted(rows.values(), key=lambda r: (-r["speaking_ms"], -r["interventions"], r["key"]))
 
 
