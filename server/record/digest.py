@@ -117,7 +117,8 @@ def _room_part(facts: Facts, item_id: int | None, room: str) -> JSON | None:
     item = facts.items.get(item_id) if item_id is not None else None
     time_ms = facts.item_time_ms(item, room) if item is not None else 0
     lines = facts_lines(facts, room, item_id)
-    if not interventions and not requests and not time_ms and not lines:
+    # Lines alone make a part under an item (they were re-attributed to it), not outside one.
+    if not interventions and not requests and not time_ms and not (lines and item is not None):
         return None
     return {
         "room": room,
@@ -226,7 +227,7 @@ def digest(facts: Facts) -> JSON:
 INTERVENTION_HEAD = ("#", "Time", "Name", "Delegation", "Group", "Where", "Kind", "Speaking")
 
 
-def _intervention_rows(facts: Facts, part: JSON) -> list[list[str]]:
+def intervention_rows(facts: Facts, part: JSON) -> list[list[str]]:
     rows = []
     for n, i in enumerate(part["interventions"], 1):
         who = i["who"]
@@ -248,7 +249,7 @@ def _intervention_rows(facts: Facts, part: JSON) -> list[list[str]]:
     return rows
 
 
-def _lines_sentence(part: JSON) -> str:
+def lines_sentence(part: JSON) -> str:
     what = "to no agenda item" if part.get("item") is None else "to this item"
     return f"Transcript lines attributed {what}: {part['lines']}."
 
@@ -283,14 +284,14 @@ def _requests_sentence(counts: JSON, outside: str = "") -> str:
     return text + "."
 
 
-def _presentation_line(p: JSON) -> str:
+def presentation_line(p: JSON) -> str:
     who = p["who"]
     name = who["name"] + (f" ({who['delegation']})" if who["delegation"] else "")
     subject = presentation_subject(p["note"])
     return f"{name}: {subject}" if subject else name
 
 
-def _group_line(g: JSON) -> str:
+def group_line(g: JSON) -> str:
     kind = "ad-hoc group" if g["kind"] == "adhoc" else "break-out group"
     # Commas, not parentheses: a convener is often written "Mr. Reddy (India)" already.
     parts = [f"{g['name']}, {kind}"]
@@ -305,7 +306,7 @@ def _group_line(g: JSON) -> str:
     return text
 
 
-def _status(item: JSON) -> str:
+def status_of(item: JSON) -> str:
     return status_label(item["status"])
 
 
@@ -319,34 +320,34 @@ def to_markdown(facts: Facts, d: JSON) -> str:
         ]
     for item in d["items"]:
         out += [f"## {md_escape(item['label'])}", ""]
-        out.append(f"Status: {_status(item)}. Time spent: {duration(item['time_ms'])}.")
+        out.append(f"Status: {status_of(item)}. Time spent: {duration(item['time_ms'])}.")
         out.append("")
         if item["outcome"]:
             out += [f"Outcome: {md_escape(item['outcome'])}", ""]
         out += _parts_markdown(facts, item["rooms"])
         for g in item["groups"]:
-            out += [f"- {md_escape(_group_line(g))}"]
+            out += [f"- {md_escape(group_line(g))}"]
         if item["groups"]:
             out.append("")
     if d["outside_items"]:
         out += ["## Outside any agenda item", ""]
         out += _parts_markdown(facts, d["outside_items"])
     out += ["## Not discussed", ""]
-    out += [f"- {md_escape(i['label'])} ({_status(i)})" for i in d["not_discussed"]] or ["None."]
+    out += [f"- {md_escape(i['label'])} ({status_of(i)})" for i in d["not_discussed"]] or ["None."]
     out += ["", "## Groups", ""]
-    out += [f"- {md_escape(_group_line(g))}" for g in d["groups"]] or ["None."]
+    out += [f"- {md_escape(group_line(g))}" for g in d["groups"]] or ["None."]
     for doc in d["documents"]:
         out += ["", *_document_markdown(facts, doc)]
     return "\n".join(out) + "\n"
 
 
-def _proposal_head(p: JSON) -> str:
+def proposal_head(p: JSON) -> str:
     if not p["active"]:
         return f"{p['proposal']}, merged into {p['merged_into']}"
     return f"{p['proposal']}, {kind_label(p['kind'])}, {proposal_status(p['status'])}"
 
 
-def _spoke_line(facts: Facts, n: int, i: JSON) -> str:
+def spoke_line(facts: Facts, n: int, i: JSON) -> str:
     name = i["name"] + (f", {i['delegation']}" if i["delegation"] else "")
     return (
         f"{n}. {name} ({i['group'] or 'no group stated'}), {facts.clock(i['began'])}, "
@@ -354,7 +355,7 @@ def _spoke_line(facts: Facts, n: int, i: JSON) -> str:
     )
 
 
-def _proposal_lines(facts: Facts, p: JSON) -> list[str]:
+def proposal_lines(facts: Facts, p: JSON) -> list[str]:
     """What the digest says of a proposal, as lines of text (Markdown and HTML alike)."""
     lines = []
     if p["active"]:
@@ -380,11 +381,11 @@ def _document_markdown(facts: Facts, doc: JSON) -> list[str]:
     for c in doc["categories"]:
         out += [f"### {md_escape(c['label'])}", ""]
         for p in c["proposals"]:
-            out += [f"#### {md_escape(_proposal_head(p))}", ""]
-            for line in _proposal_lines(facts, p):
+            out += [f"#### {md_escape(proposal_head(p))}", ""]
+            for line in proposal_lines(facts, p):
                 out += [md_escape(line), ""]
             for n, i in enumerate(p["interventions"], 1):
-                out.append(md_escape(_spoke_line(facts, n, i)))
+                out.append(md_escape(spoke_line(facts, n, i)))
             if p["interventions"]:
                 out.append("")
             out += ["History:", ""]
@@ -400,13 +401,13 @@ def _parts_markdown(facts: Facts, parts: list[Any]) -> list[str]:
     for part in parts:
         out += [f"### {md_escape(part['name'])}: {duration(part['time_ms'])}", ""]
         for p in part["presentations"]:
-            out.append(f"- Presentation by {md_escape(_presentation_line(p))}")
+            out.append(f"- Presentation by {md_escape(presentation_line(p))}")
         if part["presentations"]:
             out.append("")
         if part["interventions"]:
-            out += md_table(INTERVENTION_HEAD, _intervention_rows(facts, part))
+            out += md_table(INTERVENTION_HEAD, intervention_rows(facts, part))
             out.append("")
-        out += [part["requests"]["said"], "", _lines_sentence(part), ""]
+        out += [part["requests"]["said"], "", lines_sentence(part), ""]
     return out
 
 
@@ -420,13 +421,13 @@ def to_html(facts: Facts, d: JSON, extra: list[str] | None = None) -> str:
     for item in d["items"]:
         body.append(f"<section>\n<h2>{esc(item['label'])}</h2>")
         body.append(
-            f"<p>Status: {esc(_status(item))}. Time spent: {duration(item['time_ms'])}.</p>"
+            f"<p>Status: {esc(status_of(item))}. Time spent: {duration(item['time_ms'])}.</p>"
         )
         if item["outcome"]:
             body.append(f"<p><strong>Outcome:</strong> {esc(item['outcome'])}</p>")
         body += _parts_html(facts, item["rooms"])
         if item["groups"]:
-            body.append("<ul>" + "".join(f"<li>{esc(_group_line(g))}</li>" for g in item["groups"]))
+            body.append("<ul>" + "".join(f"<li>{esc(group_line(g))}</li>" for g in item["groups"]))
             body.append("</ul>")
         body.append("</section>")
     if d["outside_items"]:
@@ -434,10 +435,10 @@ def to_html(facts: Facts, d: JSON, extra: list[str] | None = None) -> str:
         body += _parts_html(facts, d["outside_items"])
         body.append("</section>")
     body.append("<section>\n<h2>Not discussed</h2>")
-    items = [f"<li>{esc(i['label'])} ({esc(_status(i))})</li>" for i in d["not_discussed"]]
+    items = [f"<li>{esc(i['label'])} ({esc(status_of(i))})</li>" for i in d["not_discussed"]]
     body.append("<ul>" + "".join(items) + "</ul>" if items else "<p>None.</p>")
     body.append("</section>\n<section>\n<h2>Groups</h2>")
-    groups = [f"<li>{esc(_group_line(g))}</li>" for g in d["groups"]]
+    groups = [f"<li>{esc(group_line(g))}</li>" for g in d["groups"]]
     body.append("<ul>" + "".join(groups) + "</ul>" if groups else "<p>None.</p>")
     body.append("</section>")
     for doc in d["documents"]:
@@ -454,16 +455,16 @@ def _parts_html(facts: Facts, parts: list[Any]) -> list[str]:
             out.append(
                 "<ul>"
                 + "".join(
-                    f"<li>Presentation by {esc(_presentation_line(p))}</li>"
+                    f"<li>Presentation by {esc(presentation_line(p))}</li>"
                     for p in part["presentations"]
                 )
                 + "</ul>"
             )
         if part["interventions"]:
-            rows = _intervention_rows(facts, part)
+            rows = intervention_rows(facts, part)
             out.append(html_table(INTERVENTION_HEAD, rows, f"Interventions, {part['name']}", 1))
         out.append(f"<p>{esc(part['requests']['said'])}</p>")
-        out.append(f"<p>{esc(_lines_sentence(part))}</p>")
+        out.append(f"<p>{esc(lines_sentence(part))}</p>")
     return out
 
 
@@ -473,8 +474,8 @@ def _document_html(facts: Facts, doc: JSON) -> list[str]:
         body.append(f"<h3>{esc(c['label'])}</h3>")
         for p in c["proposals"]:
             body.append(f'<article class="proposal" id="proposal-{esc(p["proposal"])}">')
-            body.append(f"<h4>{esc(_proposal_head(p))}</h4>")
-            body += [f"<p>{esc(line)}</p>" for line in _proposal_lines(facts, p)]
+            body.append(f"<h4>{esc(proposal_head(p))}</h4>")
+            body += [f"<p>{esc(line)}</p>" for line in proposal_lines(facts, p)]
             if p["interventions"]:
                 rows = [
                     [str(n), facts.clock(i["began"]), i["name"], i["delegation"], i["group"],

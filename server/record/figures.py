@@ -188,7 +188,7 @@ def _wait_rows(rows: list[JSON], presence: bool = False) -> list[list[str]]:
     ]
 
 
-def _missed_rows(facts: Facts, scope: JSON) -> list[list[str]]:
+def missed_rows(facts: Facts, scope: JSON) -> list[list[str]]:
     return [
         [
             facts.stamp(r["ts"]),
@@ -209,7 +209,7 @@ WAIT_HEAD = ("", "Given the floor", "Median wait", "Mean wait", "Longest wait")
 MISSED_HEAD = ("Asked", "Room", "Name", "Delegation", "Group", "Where", "Kind", "Outcome")
 
 
-def _summary_sentence(scope: JSON) -> str:
+def summary_sentence(scope: JSON) -> str:
     req = scope["requests"]
     wait = scope["waiting"]
     text = (
@@ -225,7 +225,7 @@ def _summary_sentence(scope: JSON) -> str:
     return text
 
 
-def _tables(scope: JSON) -> list[tuple[str, tuple[str, ...], list[list[str]], int]]:
+def tables(scope: JSON) -> list[tuple[str, tuple[str, ...], list[list[str]], int]]:
     """(caption, head, rows, numeric columns) for each table of a scope."""
     return [
         ("By stakeholder group", SPEAKING_HEAD, _speaking_rows(scope["by_group"]), 2),
@@ -246,11 +246,11 @@ def to_markdown(facts: Facts, f: JSON) -> str:
     for scope in f["scopes"]:
         heading = "##" if scope["scope"] == "meeting" else "###"
         prefix = {"day": "Day: ", "room": "Room: "}.get(scope["scope"], "")
-        out += [f"{heading} {prefix}{md_escape(scope['label'])}", "", _summary_sentence(scope), ""]
-        for caption, head, rows, _ in _tables(scope):
+        out += [f"{heading} {prefix}{md_escape(scope['label'])}", "", summary_sentence(scope), ""]
+        for caption, head, rows, _ in tables(scope):
             if rows:
                 out += [f"**{caption}**", "", *md_table(head, rows), ""]
-        missed = _missed_rows(facts, scope)
+        missed = missed_rows(facts, scope)
         if missed:
             out += ["**Requests that never got the floor**", "", *md_table(MISSED_HEAD, missed), ""]
     return "\n".join(out)
@@ -301,13 +301,13 @@ def html_body(facts: Facts, f: JSON, charts_too: bool = True) -> list[str]:
     for n, scope in enumerate(f["scopes"]):
         prefix = {"day": "Day: ", "room": "Room: "}.get(scope["scope"], "")
         body.append(f"<section>\n<h2>{esc(prefix + scope['label'])}</h2>")
-        body.append(f"<p>{esc(_summary_sentence(scope))}</p>")
+        body.append(f"<p>{esc(summary_sentence(scope))}</p>")
         if charts_too:
             body += _charts(f"c{n}", scope)
-        for caption, head, rows, numeric in _tables(scope):
+        for caption, head, rows, numeric in tables(scope):
             if rows:
                 body.append(html_table(head, rows, caption, numeric))
-        missed = _missed_rows(facts, scope)
+        missed = missed_rows(facts, scope)
         if missed:
             body.append(html_table(MISSED_HEAD, missed, "Requests that never got the floor"))
         body.append("</section>")
