@@ -49,7 +49,9 @@ def test_digest_holds_every_item_intervention_request_and_group() -> None:
     assert [p["who"]["name"] for p in plen["presentations"]] == ["Mr. Rushton"]
     haddad = plen["interventions"][1]
     assert haddad["spoken_ms"] == 40_000 and haddad["paused_ms"] == 20_000
-    counts = {k: plen["requests"][k] for k in ("made", "granted", "withdrawn", "removed", "waiting")}
+    counts = {
+        k: plen["requests"][k] for k in ("made", "granted", "withdrawn", "removed", "waiting")
+    }
     assert counts == {"made": 5, "granted": 2, "withdrawn": 1, "removed": 1, "waiting": 1}
     assert plen["requests"]["granted_here"] == 2 and plen["requests"]["given_floor"] == 2
     (group,) = cat_a["groups"]
