@@ -23,6 +23,7 @@ from server.backends import backend_from_url
 from server.config import Settings
 from server.limits import HEARTBEAT_INTERVAL_S, ROOM_IDLE_S
 from server.metrics import METRICS
+from server.services import address
 from server.web import (
     chair_api,
     corrections_api,
@@ -226,6 +227,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await backend.start()
+        # Where this server is reached, for the links the command line prints.
+        await address.remember(backend, settings.base_url())
         beat = asyncio.create_task(_heartbeats(plenary), name="plenary-heartbeats")
         try:
             yield
