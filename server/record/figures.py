@@ -170,7 +170,12 @@ def _label(key: str, presence: bool = False) -> str:
 
 def _speaking_rows(rows: list[JSON], presence: bool = False) -> list[list[str]]:
     return [
-        [_label(r["key"], presence), str(r["interventions"]), duration(r["speaking_ms"])]
+        [
+            _label(r["key"], presence),
+            str(r["interventions"]),
+            duration(r["speaking_ms"]),
+            str(r["lines"]),
+        ]
         for r in rows
     ]
 
@@ -204,7 +209,8 @@ def missed_rows(facts: Facts, scope: JSON) -> list[list[str]]:
     ]
 
 
-SPEAKING_HEAD = ("", "Interventions", "Speaking time")
+# Transcript lines: those attributed to the interventions counted, as corrected.
+SPEAKING_HEAD = ("", "Interventions", "Speaking time", "Transcript lines")
 WAIT_HEAD = ("", "Given the floor", "Median wait", "Mean wait", "Longest wait")
 MISSED_HEAD = ("Asked", "Room", "Name", "Delegation", "Group", "Where", "Kind", "Outcome")
 
@@ -228,9 +234,9 @@ def summary_sentence(scope: JSON) -> str:
 def tables(scope: JSON) -> list[tuple[str, tuple[str, ...], list[list[str]], int]]:
     """(caption, head, rows, numeric columns) for each table of a scope."""
     return [
-        ("By stakeholder group", SPEAKING_HEAD, _speaking_rows(scope["by_group"]), 2),
-        ("In the room and remote", SPEAKING_HEAD, _speaking_rows(scope["by_presence"], True), 2),
-        ("By delegation", SPEAKING_HEAD, _speaking_rows(scope["by_delegation"]), 2),
+        ("By stakeholder group", SPEAKING_HEAD, _speaking_rows(scope["by_group"]), 3),
+        ("In the room and remote", SPEAKING_HEAD, _speaking_rows(scope["by_presence"], True), 3),
+        ("By delegation", SPEAKING_HEAD, _speaking_rows(scope["by_delegation"]), 3),
         ("Waiting for the floor, in the room and remote", WAIT_HEAD,
          _wait_rows(scope["waiting"]["by_presence"], True), 4),
         ("Waiting for the floor, by stakeholder group", WAIT_HEAD,
