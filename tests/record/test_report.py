@@ -138,6 +138,9 @@ async def test_reports_over_http_are_for_the_chair(live: LiveServer) -> None:
             "summary.docx",
             "digest.html",
             "figures.md",
+            "digest.docx",
+            "figures.docx",
+            "summary.html",
         ):
             url = f"/api/m/{meeting.id}/record/{path}"
             assert (await http.get(url)).status_code == 403  # a viewer of a public meeting
@@ -146,7 +149,7 @@ async def test_reports_over_http_are_for_the_chair(live: LiveServer) -> None:
             assert ok.status_code == 200, ok.text
         doc = (await http.get(f"/api/m/{meeting.id}/record/digest.json", headers=chair)).json()
         assert [i["label"] for i in doc["items"]] == ["1. Opening"]
-        bad = await http.get(f"/api/m/{meeting.id}/record/summary.html", headers=chair)
+        bad = await http.get(f"/api/m/{meeting.id}/record/summary.vtt", headers=chair)
         assert bad.status_code == 404 and "summary comes as" in bad.json()["error"]
         unknown = await http.get(f"/api/m/{meeting.id}/record/minutes.json", headers=chair)
         assert unknown.status_code == 404
