@@ -9,8 +9,8 @@ import asyncio
 import io
 import json
 import urllib.request
-from datetime import datetime, timedelta
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
