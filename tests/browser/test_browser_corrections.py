@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -241,4 +242,38 @@ def test_every_console_export_reads_back(
         download(page.locator("#exports li", has_text="JSON").get_by_role("button"), "m.json")
     )
     assert [s["room"] for s in whole["sections"]] == ["plenary", "break-out-a"]
+    pages.assert_no_errors()
+
+
+def test_a_captioner_reattributes_their_line_by_keyboard(
+    meeting: tuple[ServerProcess, MeetingLinks], pages: Pages
+) -> None:
+    _, links = meeting
+    viewer = pages.new(links.viewer_url("plenary"))
+    captioner = pages.new(links.captioner_url("plenary"))
+    captioner.fill("#name", "Ann")
+    captioner.keyboard.press("Enter")
+    expect(captioner.locator("#conn-state")).to_have_attribute("data-state", "live")
+    button = captioner.locator("#recent .line-button", has_text="Ben goes on.")
+    button.focus()
+    captioner.keyboard.press("Enter")
+    select = captioner.get_by_label(re.compile(r"^Intervention line \d+ belongs to$"))
+    expect(select.locator("option:checked")).to_contain_text("Ben Okafor")
+    # The chair interjected: no intervention, the label "Chair".
+    select.select_option(value="")
+    speaker = captioner.get_by_label(re.compile(r"^Speaker of line \d+$"))
+    speaker.fill("Chair")
+    speaker.press("Enter")
+    line = viewer.locator("li.line", has_text="Ben goes on.")
+    expect(line.locator(".reattributed-mark")).to_have_text("(re-attributed)")
+    expect(line.locator(".speaker")).to_have_text("Chair")
+    expect(captioner.locator("#recent .line-button", has_text="Ben goes on.")).to_contain_text(
+        "(re-attributed)"
+    )
+    record = json.loads(fetch(links, "/plenary/transcript.json"))
+    moved = next(x for x in record["lines"] if x["text"] == "Ben goes on.")
+    assert moved["speaker"] == "Chair" and "intervention" not in moved
+    (change,) = moved["attributions"]
+    assert change["by"] == "Ann" and change["role"] == "captioner"
+    assert change["was"]["speaker"] == "Ben Okafor"
     pages.assert_no_errors()
