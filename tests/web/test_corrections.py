@@ -5,8 +5,11 @@ digest and the figures following the corrected record."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import subprocess
+import sys
 from typing import Any
 
 import docx
@@ -14,7 +17,7 @@ import httpx
 
 from server.domain.keys import room_key
 from tests.conftest import LiveServer
-from tests.support import Client
+from tests.support import ROOT, Client
 from tests.web.test_documents import secretariat_key
 from tests.web.test_floor_ws import Cmd, connect, register, until
 
@@ -248,3 +251,35 @@ async def test_http_reattribution_time_correction_and_the_record_following(
         shown = {x["seq"]: x for x in lines.json()["lines"]}
         assert shown[s["lines"][1]]["reattributed"] is True
         assert json.dumps(shown)  # plain JSON
+
+
+async def test_the_command_line_exports_the_corrected_record(live: LiveServer) -> None:
+    s = await _session(live)
+    m = live.meeting.id
+    async with httpx.AsyncClient(base_url=live.base) as http:
+        url = f"/api/m/{m}/plenary/lines/{s['lines'][1]}/attribution"
+        done = await http.post(
+            url, json={"intervention": s["ben"]}, headers=auth(live.keys["chair"])
+        )
+        assert done.status_code == 200, done.text
+    flags = ["--backend", live.settings.backend_url]
+
+    def plenary(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "server", *args, *flags],
+            cwd=ROOT, capture_output=True, timeout=60,
+        )  # fmt: skip
+
+    exported = await asyncio.to_thread(plenary, "export", m, "plenary", "-f", "json")
+    assert exported.returncode == 0, exported.stderr
+    line = next(x for x in json.loads(exported.stdout)["lines"] if x["seq"] == s["lines"][1])
+    assert line["speaker"] == "Ben Okafor" and line["attributions"][0]["by"] == "Chair"
+    report = await asyncio.to_thread(plenary, "report", m, "figures", "-f", "json")
+    rows = {r["key"]: r for r in json.loads(report.stdout)["scopes"][0]["by_delegation"]}
+    assert rows["Nigeria"]["lines"] == 3 and rows["Brazil"]["lines"] == 1
+    word = await asyncio.to_thread(
+        plenary, "report", m, "digest", "-f", "docx", "-o", "/dev/stdout"
+    )
+    assert word.returncode == 0, word.stderr
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(word.stdout)).paragraphs)
+    assert "Requests given the floor under this item: 2" in text
