@@ -526,9 +526,13 @@ function addRecent(line) {
 }
 
 /** A select of the room's interventions a line can be attributed to, and "none". */
-function interventionSelect(seq, current) {
+function interventionSelect(seq, current, speaker) {
   const select = el("select", { "aria-label": `Intervention line ${seq} belongs to`, name: "intervention" });
   select.append(el("option", { value: "" }, "No intervention (the speaker label alone)"));
+  if (current !== null && current !== undefined && !interventions.has(current)) {
+    // Granted before this page's part of the record (it resumed): still the line's own.
+    interventions.set(current, { name: speaker });
+  }
   for (const [id, who] of [...interventions.entries()].reverse()) {
     const option = el("option", { value: String(id) }, `${whoLabel(who)} (intervention ${id})`);
     if (id === current) option.selected = true;
@@ -548,7 +552,7 @@ function editLine(seq) {
   // line or a run of lines from it.
   const attribution = el("fieldset", { class: "reattribute" });
   attribution.append(el("legend", {}, "Attributed to"));
-  const select = interventionSelect(seq, line.intervention);
+  const select = interventionSelect(seq, line.intervention, line.speaker);
   const label = el("input", { "aria-label": `Speaker of line ${seq}`, name: "speaker", autocomplete: "off", list: "speakers" });
   label.value = line.speaker;
   const through = el("input", { "aria-label": `Through line (a run of lines from ${seq})`, name: "through", type: "number", min: String(seq), step: "1" });
