@@ -149,7 +149,13 @@ def test_reattribution_and_time_correction_from_the_console(
     expect(table.locator("tr", has_text="Nigeria").locator("td").last).to_have_text("2")
     expect(table.locator("tr", has_text="Brazil").locator("td").last).to_have_text("1")
 
-    # Ana's intervention began 30 s earlier than the chair pressed the button.
+    # Ana's intervention began 30 s earlier than the chair pressed the button. The chair's
+    # console, open meanwhile, shows the totals moving.
+    chair = pages.new(f"{links.base}/m/{links.id}/chair?room=plenary#key={links.chair_key}")
+    brazil = chair.locator("#totals-delegation tr", has_text="Brazil")
+    expect(brazil).to_be_visible()
+    total_before = brazil.locator("td").last.text_content()
+    page.bring_to_front()
     page.click("#tab-interventions")
     row = page.locator("#interventions tbody tr", has_text="Ana Silva")
     before = json.loads(fetch(links, "/record/digest.json"))
@@ -166,6 +172,8 @@ def test_reattribution_and_time_correction_from_the_console(
     # The input holds whole seconds: the correction moves the start by 30 s give or take the
     # milliseconds the recorded start had.
     assert 29_000 < ana["spoken_ms"] - spoken <= 31_000
+    expect(brazil.locator("td").last).not_to_have_text(total_before or "")
+    expect(brazil.locator("td").last).to_have_text(re.compile(r"^0:3\d$"))  # 30 s and the rest
     page.click("#tab-digest")
     expect(page.locator("#digest")).to_contain_text("Floor requests made under this item: 2")
     expect(page.locator("#digest")).to_contain_text("Requests given the floor under this item: 2")
