@@ -15,6 +15,7 @@ from server.domain import correction_rules
 from server.domain.agenda import agenda_room
 from server.domain.errors import CommandRejected, Invalid
 from server.domain.events import Draft, Event
+from server.domain.meetings import Meeting
 from server.domain.state import RoomState
 from server.limits import MAX_ID, MAX_LABEL_CHARS
 from server.services.command_args import Args, by, int_arg, need_int, run, text_arg
@@ -28,7 +29,7 @@ def _optional_int(args: Args, name: str) -> int | None:
     return int_arg(args, name)
 
 
-def attribution_args(ctx: CommandContext, args: Args) -> dict[str, Any]:
+def attribution_args(meeting: Meeting, args: Args) -> dict[str, Any]:
     """The attribution fields a command gives (a field given as ``null`` clears it)."""
     out: dict[str, Any] = {}
     if "speaker" in args:
@@ -40,7 +41,7 @@ def attribution_args(ctx: CommandContext, args: Args) -> dict[str, Any]:
     if "participant" in args:
         pid = args["participant"]
         if pid is not None:
-            if not isinstance(pid, str) or ctx.meeting.participant(pid) is None:
+            if not isinstance(pid, str) or meeting.participant(pid) is None:
                 raise CommandRejected("no_such_participant", "no such participant in this meeting")
         out["participant"] = pid
     for name in ("intervention", "item", "doc"):
@@ -69,7 +70,7 @@ async def line_reattribute(ctx: CommandContext, args: Args) -> list[Event]:
     intervention, agenda item, proposal."""
     first = need_int(args, "line")
     through = int_arg(args, "through")
-    given = attribution_args(ctx, args)
+    given = attribution_args(ctx.meeting, args)
     items = await _agenda_items(ctx)
     who = correction_rules.Corrector(ctx.grant, ctx.name)
 

@@ -173,3 +173,54 @@ def test_state_exports_and_facts_agree_after_any_reattribution(
             assert out.attributions[-1]["by"] == "Chair"
         by_state[line.intervention] = by_state.get(line.intervention, 0) + 1
     assert counted == {i: by_state.get(i, 0) for i in counted}
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 2**64) | st.text(max_size=300),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+ARG_NAMES = st.sampled_from(
+    ["line", "through", "speaker", "delegation", "participant", "intervention", "item", "doc",
+     "proposal", "other"]
+)  # fmt: skip
+
+
+ARGS = st.builds(
+    lambda line, rest: {**rest, **line},
+    st.fixed_dictionaries({}, optional={"line": st.sampled_from([4, 5, 8, 0, "4", True])}),
+    st.dictionaries(ARG_NAMES, JSONISH | st.sampled_from([3, 7, 8, "Chair"]), max_size=5),
+)
+
+
+@given(ARGS)
+def test_any_arguments_are_refused_clearly_or_reattribute(args: dict[str, Any]) -> None:
+    """Whatever a client sends as ``line.reattribute`` args: a clear refusal, nothing recorded,
+    or one event whose every value is of the type the schema gives."""
+    from server.services.command_args import int_arg, need_int
+    from server.services.record_commands import attribution_args
+
+    room, _, _, _ = _session()
+    before = len(room.events)
+    try:
+        first = need_int(args, "line")
+        through = int_arg(args, "through")
+        given_fields = attribution_args(MEETING, args)
+        run = correction_rules.run_of(room.state, first, through)
+        changes = correction_rules.resolve(room.state, given_fields, {7})
+        draft = correction_rules.reattribute(room.state, run, changes, CHAIR, 130_000)
+    except Refusal as exc:
+        assert exc.code and exc.message
+        assert len(room.events) == before
+        return
+    for name, value in draft.data["set"].items():
+        if name in ("speaker",):
+            assert isinstance(value, str) and len(value) <= 200
+        elif name in ("delegation", "participant", "proposal"):
+            assert value is None or isinstance(value, str)
+        else:
+            assert value is None or (isinstance(value, int) and not isinstance(value, bool))
+    room.record(draft)
+    assert set(draft.data["lines"]) <= set(room.state.lines)

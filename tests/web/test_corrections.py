@@ -18,7 +18,7 @@ import httpx
 from server.domain.keys import room_key
 from tests.conftest import LiveServer
 from tests.support import ROOT, Client
-from tests.web.test_documents import secretariat_key
+from tests.web.test_documents import import_csv, secretariat_key
 from tests.web.test_floor_ws import Cmd, connect, register, until
 
 
@@ -283,3 +283,32 @@ async def test_the_command_line_exports_the_corrected_record(live: LiveServer) -
     assert word.returncode == 0, word.stderr
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(word.stdout)).paragraphs)
     assert "Requests given the floor under this item: 2" in text
+
+
+async def test_a_line_is_reattributed_to_a_proposal_of_the_rolling_document(
+    live: LiveServer,
+) -> None:
+    s = await _session(live)
+    async with httpx.AsyncClient(base_url=live.base) as http:
+        doc = await import_csv(live, http)
+    chair = Cmd(s["chair"])
+    line = s["lines"][2]
+    ack = await chair("line.reattribute", line=line, proposal="a.1")
+    assert ack["type"] == "ack", ack
+    state = (await live.plenary.rooms.get(live.meeting.id, "plenary")).state
+    assert (state.lines[line].doc, state.lines[line].proposal) == (doc, "A.1")
+    unknown = await chair("line.reattribute", line=line, proposal="Z.9")
+    assert unknown["type"] == "error" and unknown["code"] == "no_such_proposal"
+    cleared = await chair("line.reattribute", line=line, proposal=None)
+    assert cleared["type"] == "ack"
+    assert (state.lines[line].doc, state.lines[line].proposal) == (None, None)
+    async with httpx.AsyncClient(base_url=live.base) as http:
+        export = await http.get(
+            f"/api/m/{live.meeting.id}/plenary/transcript.json", headers=auth(live.keys["chair"])
+        )
+    exported = next(x for x in export.json()["lines"] if x["seq"] == line)
+    assert "proposal" not in exported
+    assert [a["set"] for a in exported["attributions"]] == [
+        {"doc": doc, "proposal": "A.1"},
+        {"doc": None, "proposal": None},
+    ]
