@@ -24,11 +24,6 @@ from server.services.commands import CommandContext, command
 REGISTERED = True  # imported for its side effect: the ops below are registered
 
 
-def _optional_int(args: Args, name: str) -> int | None:
-    """An id, or ``null`` to attribute to none."""
-    return int_arg(args, name)
-
-
 def attribution_args(meeting: Meeting, args: Args) -> dict[str, Any]:
     """The attribution fields a command gives (a field given as ``null`` clears it)."""
     out: dict[str, Any] = {}
@@ -46,7 +41,7 @@ def attribution_args(meeting: Meeting, args: Args) -> dict[str, Any]:
         out["participant"] = pid
     for name in ("intervention", "item", "doc"):
         if name in args:
-            out[name] = _optional_int(args, name)
+            out[name] = int_arg(args, name)  # an id, or null: none
     if "proposal" in args:
         value = args["proposal"]
         if value is not None and (not isinstance(value, str) or not value.strip()):
