@@ -1,0 +1,177 @@
+"""The pages' translation catalogues: gettext .po files in static/locales/, one per language.
+
+    python scripts/catalogues.py extract   # collect the pages' messages into messages.pot and
+                                           # add the new ones to every LANG.po (untranslated)
+    python scripts/catalogues.py compile   # write LANG.json, what the pages load (i18n.js)
+
+Messages are found by babel's JavaScript extractor (``t("…")`` and ``tn("…", "…", n)`` in
+static/*.js) and in the HTML (the text of elements marked ``data-i18n``, the attributes named by
+``data-i18n-aria-label`` and the like). The msgid is the English text; en.po holds it as its own
+translation. A compiled catalogue carries the language's CLDR plural categories in the order of
+the gettext plural forms, so that the page picks a form with ``Intl.PluralRules``.
+
+Babel (a test dependency) does the reading, writing and plural rules; the compiled files are
+committed, and tests/test_catalogues.py fails when one is out of date or misses a message.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_javascript
+from babel.messages.pofile import read_po, write_po
+from babel.plural import to_gettext
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC = ROOT / "static"
+LOCALES = STATIC / "locales"
+LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
+KEYWORDS = {"t": None, "tn": (1, 2)}
+ATTRIBUTES = ("aria-label", "placeholder", "title", "alt")
+# gettext numbers plural forms in this order of the CLDR categories a language uses.
+PLURAL_ORDER = ("zero", "one", "two", "few", "many", "other")
+
+
+def normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class _MarkedText(HTMLParser):
+    """The msgids of one HTML page: the own text of data-i18n elements and marked attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, int]] = []
+        self.open: list[tuple[str, bool]] = []  # (tag, marked) of the elements we are inside
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        for attribute in ATTRIBUTES:
+            if f"data-i18n-{attribute}" in named:
+                value = named.get(f"data-i18n-{attribute}") or named.get(attribute) or ""
+                if normal(value):
+                    self.found.append((normal(value), self.getpos()[0]))
+        if tag not in {"br", "img", "input", "meta", "link", "hr", "source", "wbr"}:
+            self.open.append((tag, "data-i18n" in named))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open:
+            if self.open.pop()[0] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self.open and self.open[-1][1] and normal(data):
+            self.found.append((normal(data), self.getpos()[0]))
+
+
+def page_messages() -> dict[str, tuple[str | None, list[tuple[str, int]]]]:
+    """Every message of the pages: msgid -> (msgid_plural or None, where it is used)."""
+    found: dict[str, tuple[str | None, list[tuple[str, int]]]] = {}
+
+    def add(msgid: str, plural: str | None, where: tuple[str, int]) -> None:
+        old_plural, places = found.setdefault(msgid, (plural, []))
+        if plural and not old_plural:
+            found[msgid] = (plural, places)
+        places.append(where)
+
+    for path in sorted(STATIC.glob("*.js")):
+        with path.open("rb") as source:
+            for line, function, strings, _comments in extract_javascript(
+                source, KEYWORDS.keys(), [], {"jsx": False, "template_string": False}
+            ):
+                args = strings if isinstance(strings, tuple) else (strings,)
+                if function == "tn" and len(args) >= 2 and args[0] and args[1]:
+                    add(str(args[0]), str(args[1]), (path.name, line))
+                elif function == "t" and args and args[0]:
+                    add(str(args[0]), None, (path.name, line))
+    for path in sorted(STATIC.glob("*.html")):
+        parser = _MarkedText()
+        parser.feed(path.read_text(encoding="utf-8"))
+        for msgid, line in parser.found:
+            add(msgid, None, (path.name, line))
+    return found
+
+
+def plural_categories(code: str) -> list[str]:
+    rule = Locale.parse(code).plural_form
+    used = set(rule.tags) | {"other"}
+    return [tag for tag in PLURAL_ORDER if tag in used]
+
+
+def template() -> Catalog:
+    pot = Catalog(project="plenary", domain="messages")
+    for msgid, (plural, places) in sorted(page_messages().items()):
+        pot.add((msgid, plural) if plural else msgid, locations=places)
+    return pot
+
+
+def read(code: str) -> Catalog:
+    with (LOCALES / f"{code}.po").open("rb") as file:
+        return read_po(file, locale=code)
+
+
+def write(catalogue: Catalog, path: Path) -> None:
+    buffer = io.BytesIO()
+    write_po(buffer, catalogue, width=100, sort_output=True)
+    path.write_bytes(buffer.getvalue())
+
+
+def extract() -> None:
+    pot = template()
+    write(pot, LOCALES / "messages.pot")
+    for code in LANGUAGES:
+        path = LOCALES / f"{code}.po"
+        if path.exists():
+            catalogue = read(code)
+            catalogue.update(pot, no_fuzzy_matching=True)
+            catalogue.obsolete.clear()
+        else:
+            catalogue = Catalog(locale=code, project="plenary", domain="messages")
+            catalogue.update(pot, no_fuzzy_matching=True)
+        catalogue.plural_forms = to_gettext(Locale.parse(code).plural_form)
+        if code == "en":  # the English text is its own translation
+            for message in catalogue:
+                if message.id and not message.string:
+                    message.string = message.id if isinstance(message.id, str) else tuple(message.id)
+        write(catalogue, path)
+
+
+def compiled(code: str) -> str:
+    """The JSON the pages load for one language."""
+    categories = plural_categories(code)
+    messages: dict[str, object] = {}
+    for message in read(code):
+        if not message.id or message.fuzzy:
+            continue
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        if isinstance(message.string, str):
+            if message.string:
+                messages[key] = message.string
+        else:
+            forms = list(message.string)
+            if all(forms):
+                messages[key] = forms
+    data = {"lang": code, "plural": categories, "messages": dict(sorted(messages.items()))}
+    return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
+
+
+def compile_all() -> None:
+    for code in LANGUAGES:
+        (LOCALES / f"{code}.json").write_text(compiled(code), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "extract":
+        extract()
+    elif command == "compile":
+        compile_all()
+    else:
+        sys.exit(__doc__)
