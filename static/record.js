@@ -4,6 +4,7 @@
 // send to the server. Everything anyone typed is inserted as text, never as markup.
 
 import { KIND_NOUNS, PRESENCE_LABELS, PROPOSAL_KINDS, PROPOSAL_STATUSES, STATUS_NAMES } from "./vocabulary.js";
+import { dir, formatDateTime, formatList, formatNumber, t, tn } from "./i18n.js";
 
 const params = new URLSearchParams(location.hash.slice(1));
 const pathMeeting = location.pathname.match(/^\/m\/([a-z0-9]+)\/record/);
@@ -57,37 +58,36 @@ function duration(ms) {
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
-  const two = (n) => String(n).padStart(2, "0");
-  if (h) return `${h} h ${two(m)} min`;
-  if (m) return `${m} min ${two(s)} s`;
-  return `${s} s`;
+  const two = (n) => formatNumber(n, { minimumIntegerDigits: 2 });
+  if (h) return t("{h} h {m} min", { h, m: two(m) });
+  if (m) return t("{m} min {s} s", { m, s: two(s) });
+  return t("{s} s", { s });
 }
 
 function clock(ms) {
-  return new Intl.DateTimeFormat("en-GB", {
-    timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
-  }).format(new Date(ms));
+  return formatDateTime(ms, timezone, {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
 }
 
 /** A table of text cells; the last `numeric` columns are figures. */
 function table(caption, head, rows, numeric = 0) {
-  const t = el("table");
-  if (caption) t.append(el("caption", {}, caption));
+  const tbl = el("table");
+  if (caption) tbl.append(el("caption", {}, caption));
   const first = head.length - numeric;
   const tr = el("tr");
   head.forEach((h, i) => tr.append(el("th", { scope: "col", class: i >= first ? "num" : null }, h)));
   const thead = el("thead");
   thead.append(tr);
-  t.append(thead);
+  tbl.append(thead);
   const body = el("tbody");
   for (const row of rows) {
     const r = el("tr");
     row.forEach((c, i) => r.append(el("td", { class: i >= first ? "num" : null }, c)));
     body.append(r);
   }
-  t.append(body);
-  return t;
+  tbl.append(body);
+  return tbl;
 }
 
 // -- tabs --------------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ function select(name) {
     loaded.add(name);
     loaders[name]().catch((err) => {
       loaded.delete(name);
-      status(`Could not load: ${err.message}`, true);
+      status(t("Could not load: {error}", { error: err.message }), true);
     });
   }
 }
@@ -116,7 +116,8 @@ function setupTabs() {
   tabs.forEach((tab, i) => {
     tab.addEventListener("click", () => select(tab.id.slice(4)));
     tab.addEventListener("keydown", (event) => {
-      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      // Right to left, the next tab is the one on the left.
+      const step = (dir === "rtl" ? { ArrowLeft: 1, ArrowRight: -1 } : { ArrowRight: 1, ArrowLeft: -1 })[event.key];
       if (!step) return;
       const next = tabs[(i + step + tabs.length) % tabs.length];
       next.focus();
@@ -129,8 +130,8 @@ function setupTabs() {
 async function loadFacets() {
   const f = await getJson("/record/facets");
   timezone = f.timezone || "UTC";
-  $("title").textContent = `Meeting record: ${f.title}`;
-  document.title = `Meeting record: ${f.title} — plenary`;
+  $("title").textContent = t("Meeting record: {title}", { title: f.title });
+  document.title = `${t("Meeting record: {title}", { title: f.title })} — plenary`;
   const fill = (list, values) => values.forEach((v) => list.append(el("option", { value: v.value })));
   fill($("speakers"), f.speakers);
   fill($("delegations"), f.delegations);
@@ -138,7 +139,7 @@ async function loadFacets() {
   f.items.forEach((i) => items.append(el("option", { value: i.item }, i.label)));
   const rooms = document.querySelector('select[name="room"]');
   f.rooms.forEach((r) => rooms.append(el("option", { value: r.id }, r.name)));
-  status(`${f.lines} transcript lines; times in ${timezone}.`);
+  status(tn("{n} transcript line; times in {zone}.", "{n} transcript lines; times in {zone}.", f.lines, { zone: timezone }));
 }
 
 function queryString(form, offset) {
@@ -157,7 +158,7 @@ function hitItem(hit) {
   meta.append(el("time", { datetime: new Date(hit.ts).toISOString() }, clock(hit.ts)));
   meta.append(document.createTextNode(` · ${hit.room_name}`));
   if (hit.item_label) meta.append(document.createTextNode(` · ${hit.item_label}`));
-  if (hit.corrected) meta.append(document.createTextNode(" · corrected"));
+  if (hit.corrected) meta.append(document.createTextNode(` · ${t("corrected")}`));
   li.append(meta);
   if (hit.speaker) {
     const who = hit.delegation && hit.delegation !== hit.speaker
@@ -183,8 +184,8 @@ async function runSearch(offset) {
   result.hits.forEach((hit) => list.append(hitItem(hit)));
   shown += result.hits.length;
   $("search-count").textContent = result.total
-    ? `${result.total} line${result.total === 1 ? "" : "s"} found; showing ${shown}.`
-    : "Nothing found.";
+    ? tn("{n} line found; showing {shown}.", "{n} lines found; showing {shown}.", result.total, { shown })
+    : t("Nothing found.");
   $("search-more").hidden = shown >= result.total;
 }
 
@@ -192,7 +193,7 @@ function setupSearch() {
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
     runSearch(0).catch((err) => {
-      $("search-count").textContent = `The search failed: ${err.message}`;
+      $("search-count").textContent = t("The search failed: {error}", { error: err.message });
     });
   });
   $("search-more").addEventListener("click", () => {
@@ -206,11 +207,15 @@ const PRESENCE = PRESENCE_LABELS;
 const STATUS = STATUS_NAMES;
 
 function groupLine(g) {
-  let text = `${g.name} (${g.kind === "adhoc" ? "ad-hoc" : "break-out"} group`;
-  if (g.convener) text += `, convened by ${g.convener}`;
-  text += `, ${duration(g.duration_ms)})`;
-  if (g.topic) text += ` on ${g.topic}`;
-  return text + (g.report ? `: reported “${g.report}”` : ": no report recorded");
+  const kind = g.kind === "adhoc" ? t("ad-hoc group") : t("break-out group");
+  const about = g.convener
+    ? t("{kind}, convened by {convener}, {duration}", { kind, convener: g.convener, duration: duration(g.duration_ms) })
+    : t("{kind}, {duration}", { kind, duration: duration(g.duration_ms) });
+  let text = t("{name} ({about})", { name: g.name, about });
+  if (g.topic) text = t("{group} on {topic}", { group: text, topic: g.topic });
+  return g.report
+    ? t("{group}: reported “{report}”", { group: text, report: g.report })
+    : t("{group}: no report recorded", { group: text });
 }
 
 function roomParts(parent, parts) {
@@ -220,7 +225,7 @@ function roomParts(parent, parts) {
       const ul = el("ul");
       for (const p of part.presentations) {
         const who = p.who.delegation ? `${p.who.name} (${p.who.delegation})` : p.who.name;
-        ul.append(el("li", {}, `Presentation by ${who}${p.note ? ` — ${p.note}` : ""}`));
+        ul.append(el("li", {}, p.note ? t("Presentation by {who} — {note}", { who, note: p.note }) : t("Presentation by {who}", { who })));
       }
       parent.append(ul);
     }
@@ -228,15 +233,14 @@ function roomParts(parent, parts) {
       const rows = part.interventions.map((i, n) => [
         String(n + 1), clock(i.began), i.who.name, i.who.delegation, i.who.group,
         PRESENCE[i.who.presence] || i.who.presence,
-        i.presentation ? "presentation" : KINDS[i.kind] || i.kind,
-        duration(i.spoken_ms) + (i.running ? " (speaking)" : ""),
+        i.presentation ? t("presentation") : KINDS[i.kind] || i.kind,
+        i.running ? t("{duration} (speaking)", { duration: duration(i.spoken_ms) }) : duration(i.spoken_ms),
       ]);
-      parent.append(table(`Interventions, ${part.name}`,
-        ["#", "Time", "Name", "Delegation", "Group", "Where", "Kind", "Speaking"], rows, 1));
+      parent.append(table(t("Interventions, {room}", { room: part.name }),
+        ["#", t("Time"), t("Name"), t("Delegation"), t("Group"), t("Where"), t("Kind"), t("Speaking")], rows, 1));
     }
     const r = part.requests;
-    parent.append(el("p", {}, `Floor requests: ${r.made} made, ${r.granted} granted, ` +
-      `${r.withdrawn} withdrawn, ${r.removed} removed by the chair, ${r.waiting} never given the floor.`));
+    parent.append(el("p", {}, t("Floor requests: {made} made, {granted} granted, {withdrawn} withdrawn, {removed} removed by the Chair, {waiting} never given the floor.", r)));
   }
 }
 
@@ -245,15 +249,15 @@ async function loadDigest() {
   const root = $("digest");
   root.replaceChildren();
   const links = el("p", { class: "no-print" });
-  links.append(downloadButton("Download as HTML (prints cleanly)", "/record/digest.html", "digest.html"));
-  links.append(downloadButton("Markdown", "/record/digest.md", "digest.md"));
+  links.append(downloadButton(t("Download as HTML (prints cleanly)"), "/record/digest.html", "digest.html"));
+  links.append(downloadButton(t("Markdown"), "/record/digest.md", "digest.md"));
   root.append(links);
   for (const item of d.items) {
     const section = el("section");
     section.append(el("h3", {}, item.label));
-    section.append(el("p", {}, `Status: ${STATUS[item.status] || item.status}. ` +
-      `Time spent: ${duration(item.time_ms)}.`));
-    if (item.outcome) section.append(el("p", {}, `Outcome: ${item.outcome}`));
+    section.append(el("p", {}, t("Status: {status}. Time spent: {duration}.",
+      { status: STATUS[item.status] || item.status, duration: duration(item.time_ms) })));
+    if (item.outcome) section.append(el("p", {}, t("Outcome: {outcome}", { outcome: item.outcome })));
     roomParts(section, item.rooms);
     if (item.groups.length) {
       const ul = el("ul");
@@ -264,32 +268,32 @@ async function loadDigest() {
   }
   if (d.outside_items.length) {
     const section = el("section");
-    section.append(el("h3", {}, "Outside any agenda item"));
+    section.append(el("h3", {}, t("Outside any agenda item")));
     roomParts(section, d.outside_items);
     root.append(section);
   }
-  root.append(el("h3", {}, "Not discussed"));
+  root.append(el("h3", {}, t("Not discussed")));
   const nd = el("ul");
   d.not_discussed.forEach((i) => nd.append(el("li", {}, `${i.label} (${STATUS[i.status] || i.status})`)));
-  if (!d.not_discussed.length) nd.append(el("li", {}, "None."));
+  if (!d.not_discussed.length) nd.append(el("li", {}, t("None.")));
   root.append(nd);
-  root.append(el("h3", {}, "Groups"));
+  root.append(el("h3", {}, t("Groups")));
   const gl = el("ul");
   d.groups.forEach((g) => gl.append(el("li", {}, groupLine(g))));
-  if (!d.groups.length) gl.append(el("li", {}, "None."));
+  if (!d.groups.length) gl.append(el("li", {}, t("None.")));
   root.append(gl);
   for (const doc of d.documents || []) root.append(documentSection(doc));
 }
 
 // -- the rolling document in the digest ---------------------------------------------------------
 function proposalHead(p) {
-  if (!p.active) return `${p.proposal}, merged into ${p.merged_into}`;
+  if (!p.active) return t("{proposal}, merged into {into}", { proposal: p.proposal, into: p.merged_into });
   return `${p.proposal}, ${PROPOSAL_KINDS[p.kind] || p.kind}, ${PROPOSAL_STATUSES[p.status] || p.status}`;
 }
 
 function documentSection(doc) {
   const section = el("section", { class: "document", "aria-labelledby": `doc-${doc.doc}` });
-  section.append(el("h3", { id: `doc-${doc.doc}` }, `Rolling document: ${doc.title}`));
+  section.append(el("h3", { id: `doc-${doc.doc}` }, t("Rolling document: {title}", { title: doc.title })));
   if (doc.description) section.append(el("p", {}, doc.description));
   for (const c of doc.categories) {
     section.append(el("h4", {}, c.label));
@@ -298,28 +302,28 @@ function documentSection(doc) {
       article.append(el("h5", {}, proposalHead(p)));
       if (p.active) {
         if (p.text_before !== p.text_after) {
-          article.append(el("p", {}, `Text before: ${p.text_before}`));
-          article.append(el("p", {}, `Text after: ${p.text_after}`));
+          article.append(el("p", {}, t("Text before: {text}", { text: p.text_before })));
+          article.append(el("p", {}, t("Text after: {text}", { text: p.text_after })));
         } else {
-          article.append(el("p", {}, `Text: ${p.text_after}`));
+          article.append(el("p", {}, t("Text: {text}", { text: p.text_after })));
         }
       }
-      if (p.submitted_by.length) article.append(el("p", {}, `Submitted by: ${p.submitted_by.map((x) => x.name).join("; ")}`));
-      if (p.groups.length) article.append(el("p", {}, `Worked on in: ${p.groups.join(", ")}`));
+      if (p.submitted_by.length) article.append(el("p", {}, t("Submitted by: {names}", { names: formatList(p.submitted_by.map((x) => x.name)) })));
+      if (p.groups.length) article.append(el("p", {}, t("Worked on in: {groups}", { groups: formatList(p.groups) })));
       if (p.interventions.length) {
-        article.append(table(`Spoke on ${p.proposal}, in order`,
-          ["#", "Time", "Name", "Delegation", "Group", "Where", "Room", "Speaking"],
+        article.append(table(t("Spoke on {proposal}, in order", { proposal: p.proposal }),
+          ["#", t("Time"), t("Name"), t("Delegation"), t("Group"), t("Where"), t("Room"), t("Speaking")],
           p.interventions.map((i, n) => [String(n + 1), clock(i.began), i.name, i.delegation, i.group,
             i.where, i.room_name, duration(i.spoken_ms)]), 1));
       } else {
-        article.append(el("p", {}, "Nobody took the floor on it."));
+        article.append(el("p", {}, t("Nobody took the floor on it.")));
       }
-      const history = el("ol", { class: "history", "aria-label": `History of ${p.proposal}` });
+      const history = el("ol", { class: "history", "aria-label": t("History of {proposal}", { proposal: p.proposal }) });
       p.history.forEach((h) => history.append(el("li", {}, h.said)));
       article.append(history);
       section.append(article);
     }
-    if (!c.proposals.length) section.append(el("p", {}, "No proposals."));
+    if (!c.proposals.length) section.append(el("p", {}, t("No proposals.")));
   }
   return section;
 }
@@ -341,7 +345,7 @@ function waitRows(rows, presence = false) {
  * text alternative is the chart's own description, and the table beside it holds the data. */
 function chartFigure(svg) {
   const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
-  const title = doc.querySelector("title")?.textContent || "Chart";
+  const title = doc.querySelector("title")?.textContent || t("Chart");
   const desc = doc.querySelector("desc")?.textContent || "";
   const figure = el("figure");
   figure.append(el("figcaption", {}, title));
@@ -357,24 +361,27 @@ async function showScope(index) {
   const root = $("figures");
   root.replaceChildren();
   const req = scope.requests;
-  root.append(el("p", {}, `${scope.interventions} interventions, ${duration(scope.speaking_ms)} ` +
-    `of speaking time. ${req.made} floor requests: ${req.granted} granted, ${req.withdrawn} ` +
-    `withdrawn, ${req.removed} removed, ${req.waiting} still waiting.`));
+  const spoken = tn("{n} intervention, {duration} of speaking time.", "{n} interventions, {duration} of speaking time.",
+    scope.interventions, { duration: duration(scope.speaking_ms) });
+  const asked = tn("{n} floor request: {granted} granted, {withdrawn} withdrawn, {removed} removed, {waiting} still waiting.",
+    "{n} floor requests: {granted} granted, {withdrawn} withdrawn, {removed} removed, {waiting} still waiting.", req.made, req);
+  root.append(el("p", {}, `${spoken} ${asked}`));
   const charts = await getJson(`/record/charts?scope=${index}`);
   for (const svg of Object.values(charts.charts)) root.append(chartFigure(svg));
-  root.append(table("By stakeholder group", ["", "Interventions", "Speaking time"], speakingRows(scope.by_group), 2));
-  root.append(table("In the room and remote", ["", "Interventions", "Speaking time"], speakingRows(scope.by_presence, true), 2));
-  root.append(table("By delegation", ["", "Interventions", "Speaking time"], speakingRows(scope.by_delegation), 2));
-  const waitHead = ["", "Given the floor", "Median wait", "Mean wait", "Longest wait"];
-  root.append(table("Waiting for the floor, in the room and remote", waitHead, waitRows(scope.waiting.by_presence, true), 4));
-  root.append(table("Waiting for the floor, by stakeholder group", waitHead, waitRows(scope.waiting.by_group), 4));
+  const speakingHead = ["", t("Interventions"), t("Speaking time")];
+  root.append(table(t("By stakeholder group"), speakingHead, speakingRows(scope.by_group), 2));
+  root.append(table(t("In the room and remote"), speakingHead, speakingRows(scope.by_presence, true), 2));
+  root.append(table(t("By delegation"), speakingHead, speakingRows(scope.by_delegation), 2));
+  const waitHead = ["", t("Given the floor"), t("Median wait"), t("Mean wait"), t("Longest wait")];
+  root.append(table(t("Waiting for the floor, in the room and remote"), waitHead, waitRows(scope.waiting.by_presence, true), 4));
+  root.append(table(t("Waiting for the floor, by stakeholder group"), waitHead, waitRows(scope.waiting.by_group), 4));
   if (index === 0) for (const doc of figureData.documents || []) documentTables(root, doc);
   if (scope.not_granted.length) {
-    root.append(table("Requests that never got the floor",
-      ["Asked", "Name", "Delegation", "Group", "Where", "Kind", "Outcome"],
+    root.append(table(t("Requests that never got the floor"),
+      [t("Asked"), t("Name"), t("Delegation"), t("Group"), t("Where"), t("Kind"), t("Outcome")],
       scope.not_granted.map((r) => [clock(r.ts), r.who.name, r.who.delegation, r.who.group,
         PRESENCE[r.who.presence] || r.who.presence, KINDS[r.kind] || r.kind,
-        r.status === "waiting" ? "still waiting" : r.status])));
+        r.status === "waiting" ? t("still waiting") : r.status])));
   }
 }
 
@@ -382,8 +389,8 @@ async function showScope(index) {
  * by stakeholder group (the charts above show the same). */
 function documentTables(root, doc) {
   const statuses = Object.keys(PROPOSAL_STATUSES).filter((k) => doc.by_category.some((c) => c.statuses[k]));
-  root.append(table(`Proposals by category and status: ${doc.title}`,
-    ["Category", ...statuses.map((k) => PROPOSAL_STATUSES[k]), "Total"],
+  root.append(table(t("Proposals by category and status: {title}", { title: doc.title }),
+    [t("Category"), ...statuses.map((k) => PROPOSAL_STATUSES[k]), t("Total")],
     doc.by_category.map((c) => [`${c.category}. ${c.title}`, ...statuses.map((k) => String(c.statuses[k])), String(c.total)]),
     statuses.length + 1));
   const groups = [...new Set(doc.interventions.flatMap((r) => r.by_group.map((g) => g.key)))].sort();
@@ -392,8 +399,8 @@ function documentTables(root, doc) {
     return [r.proposal, ...groups.map((g) => String(counts[g] || 0)), String(r.interventions), duration(r.speaking_ms)];
   });
   if (rows.length) {
-    root.append(table(`Interventions per proposal, by stakeholder group: ${doc.title}`,
-      ["Proposal", ...groups, "Interventions", "Speaking time"], rows, groups.length + 2));
+    root.append(table(t("Interventions per proposal, by stakeholder group: {title}", { title: doc.title }),
+      [t("Proposal"), ...groups, t("Interventions"), t("Speaking time")], rows, groups.length + 2));
   }
 }
 
@@ -402,13 +409,14 @@ async function loadFigures() {
   const scope = $("scope");
   scope.replaceChildren();
   figureData.scopes.forEach((s, i) => {
-    const prefix = { day: "Day: ", room: "Room: " }[s.scope] || "";
-    scope.append(el("option", { value: i }, prefix + s.label));
+    const label = s.scope === "day" ? t("Day: {label}", { label: s.label })
+      : s.scope === "room" ? t("Room: {label}", { label: s.label }) : s.label;
+    scope.append(el("option", { value: i }, label));
   });
   scope.onchange = () => showScope(Number(scope.value)).catch((err) => status(err.message, true));
   const links = el("p", { class: "no-print" });
-  links.append(downloadButton("Download as HTML (prints cleanly)", "/record/figures.html", "figures.html"));
-  links.append(downloadButton("Markdown", "/record/figures.md", "figures.md"));
+  links.append(downloadButton(t("Download as HTML (prints cleanly)"), "/record/figures.html", "figures.html"));
+  links.append(downloadButton(t("Markdown"), "/record/figures.md", "figures.md"));
   $("panel-figures").insertBefore(links, scope.parentElement);
   await showScope(0);
 }
@@ -429,13 +437,13 @@ async function loadSummary() {
     list.append(li);
   }
   if (notes.length) {
-    const foot = el("ol", { class: "footnotes", "aria-label": "Notes" });
+    const foot = el("ol", { class: "footnotes", "aria-label": t("Notes") });
     for (const n of notes) foot.append(el("li", { value: String(n.mark) }, n.text));
     list.after(foot);
   }
   const links = el("p", { class: "no-print" });
-  links.append(downloadButton("Download for Word (.docx)", "/record/summary.docx", "summary.docx"));
-  links.append(downloadButton("Markdown", "/record/summary.md", "summary.md"));
+  links.append(downloadButton(t("Download for Word (.docx)"), "/record/summary.docx", "summary.docx"));
+  links.append(downloadButton(t("Markdown"), "/record/summary.md", "summary.md"));
   list.after(links);
 }
 
@@ -451,7 +459,7 @@ function downloadButton(label, path, filename) {
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60000);
     } catch (err) {
-      status(`Download failed: ${err.message}`, true);
+      status(t("Download failed: {error}", { error: err.message }), true);
     }
   });
   return button;
@@ -460,18 +468,18 @@ function downloadButton(label, path, filename) {
 async function loadExports() {
   const list = $("exports");
   list.replaceChildren();
-  const formats = [["Plain text", "txt"], ["Markdown", "md"], ["HTML (prints cleanly)", "html"],
-    ["Word (.docx)", "docx"], ["JSON (full attributed record, with corrections)", "json"]];
+  const formats = [[t("Plain text"), "txt"], [t("Markdown"), "md"], [t("HTML (prints cleanly)"), "html"],
+    [t("Word (.docx)"), "docx"], [t("JSON (full attributed record, with corrections)"), "json"]];
   for (const [label, fmt] of formats) {
-    const li = el("li", {}, `${label}: `);
-    li.append(downloadButton("whole meeting", `/transcript.${fmt}`, `transcript.${fmt}`));
+    const li = el("li", {}, `${t("{format}:", { format: label })} `);
+    li.append(downloadButton(t("whole meeting"), `/transcript.${fmt}`, `transcript.${fmt}`));
     list.append(li);
   }
   const docs = await getJson("/documents");
   for (const d of docs.documents) {
-    const li = el("li", {}, `Rolling document “${d.title}”: `);
-    for (const [label, fmt, view] of [["Word, with status and history", "docx", ""], ["HTML", "html", ""],
-      ["Markdown", "md", ""], ["current text only (Word)", "docx", "text"]]) {
+    const li = el("li", {}, `${t("Rolling document “{title}”:", { title: d.title })} `);
+    for (const [label, fmt, view] of [[t("Word, with status and history"), "docx", ""], [t("HTML"), "html", ""],
+      [t("Markdown"), "md", ""], [t("current text only (Word)"), "docx", "text"]]) {
       const suffix = view ? "-text" : "";
       li.append(downloadButton(label, `/documents/${d.doc}.${fmt}${view ? "?view=text" : ""}`, `document-${d.doc}${suffix}.${fmt}`), " ");
     }
@@ -483,7 +491,7 @@ async function loadExports() {
 setupTabs();
 setupSearch();
 if (!meeting || !key) {
-  status("Open this page from the chair's console: the link carries the meeting and its key.", true);
+  status(t("Open this page from the Chair's console: the link carries the meeting and its key."), true);
 } else {
-  loadFacets().catch((err) => status(`Could not open the record: ${err.message}`, true));
+  loadFacets().catch((err) => status(t("Could not open the record: {error}", { error: err.message }), true));
 }
