@@ -27,7 +27,6 @@ from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_javascript
 from babel.messages.pofile import read_po, write_po
-from babel.plural import to_gettext
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -91,12 +90,35 @@ def page_messages() -> dict[str, tuple[str | None, list[tuple[str, int]]]]:
                     add(str(args[0]), str(args[1]), (path.name, line))
                 elif function == "t" and args and args[0]:
                     add(str(args[0]), None, (path.name, line))
+    for msgid in vocabulary():
+        add(msgid, None, ("/api/vocabulary.json", 0))
     for path in sorted(STATIC.glob("*.html")):
         parser = _MarkedText()
         parser.feed(path.read_text(encoding="utf-8"))
         for msgid, line in parser.found:
             add(msgid, None, (path.name, line))
     return found
+
+
+def vocabulary() -> list[str]:
+    """The names the server gives the pages (GET /api/vocabulary.json), which vocabulary.js
+    translates: requests' kinds, presences, agenda statuses, proposals' kinds and statuses."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from server.domain import agenda, document, floor
+
+    names: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            names.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+
+    for table in (floor.KINDS, floor.PRESENCES, agenda.STATUSES, document.KINDS, document.STATUSES):
+        walk(table)
+    return names
 
 
 def plural_categories(code: str) -> list[str]:
@@ -135,7 +157,6 @@ def extract() -> None:
         else:
             catalogue = Catalog(locale=code, project="plenary", domain="messages")
             catalogue.update(pot, no_fuzzy_matching=True)
-        catalogue.plural_forms = to_gettext(Locale.parse(code).plural_form)
         if code == "en":  # the English text is its own translation
             for message in catalogue:
                 if message.id and not message.string:
@@ -145,9 +166,12 @@ def extract() -> None:
 
 def compiled(code: str) -> str:
     """The JSON the pages load for one language."""
-    categories = plural_categories(code)
+    catalogue = read(code)
+    # gettext's table may count fewer forms than CLDR has categories (Russian: one, few, many;
+    # CLDR's "other" is for fractions): the forms are the first categories, in order.
+    categories = plural_categories(code)[: catalogue.num_plurals]
     messages: dict[str, object] = {}
-    for message in read(code):
+    for message in catalogue:
         if not message.id or message.fuzzy:
             continue
         key = message.id if isinstance(message.id, str) else message.id[0]
