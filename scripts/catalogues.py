@@ -4,8 +4,7 @@
                                            # add the new ones to every LANG.po (untranslated)
     python scripts/catalogues.py compile   # write LANG.json, what the pages load (i18n.js)
 
-Messages are found by babel's JavaScript extractor (``t("…")`` and ``tn("…", "…", n)`` in
-static/*.js) and in the HTML (the text of elements marked ``data-i18n``, the attributes named by
+Messages are found in the scripts (``t("…")`` and ``tn("…", "…", n)`` in static/*.js) and in the HTML (the text of elements marked ``data-i18n``, the attributes named by
 ``data-i18n-aria-label`` and the like). The msgid is the English text; en.po holds it as its own
 translation. A compiled catalogue carries the language's CLDR plural categories in the order of
 the gettext plural forms, so that the page picks a form with ``Intl.PluralRules``.
@@ -25,14 +24,14 @@ from pathlib import Path
 
 from babel import Locale
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_javascript
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 LOCALES = STATIC / "locales"
 LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
-KEYWORDS = {"t": None, "tn": (1, 2)}
+# English pages need no catalogue: the msgids are the English text (i18n.js loads none).
+COMPILED = tuple(code for code in LANGUAGES if code != "en")
 ATTRIBUTES = ("aria-label", "placeholder", "title", "alt")
 # gettext numbers plural forms in this order of the CLDR categories a language uses.
 PLURAL_ORDER = ("zero", "one", "two", "few", "many", "other")
@@ -70,6 +69,33 @@ class _MarkedText(HTMLParser):
             self.found.append((normal(data), self.getpos()[0]))
 
 
+# t("…") and tn("…", "…", n): the pages always give the English text as a double-quoted literal.
+_STRING = r'"((?:[^"\\\n]|\\.)*)"'
+_CALL = re.compile(rf"\b(tn?)\(\s*{_STRING}(?:\s*,\s*{_STRING})?")
+
+
+def _unquote(literal: str) -> str:
+    return str(json.loads('"' + literal.replace("\\'", "'") + '"'))
+
+
+def script_messages(source: str) -> list[tuple[str, str | None, int]]:
+    """The messages of one script: (msgid, msgid_plural or None, line). Comment lines (which
+    show how t() is called) are left out. A regular expression rather than a JavaScript parser:
+    the calls sit inside template literals too, where babel's JavaScript extractor does not look."""
+    code = "\n".join(
+        "" if line.lstrip().startswith(("//", "*", "/*")) else line for line in source.split("\n")
+    )
+    found: list[tuple[str, str | None, int]] = []
+    for match in _CALL.finditer(code):
+        function, first, second = match.group(1), match.group(2), match.group(3)
+        line = code.count("\n", 0, match.start()) + 1
+        if function == "tn" and second is not None:
+            found.append((_unquote(first), _unquote(second), line))
+        elif function == "t":
+            found.append((_unquote(first), None, line))
+    return found
+
+
 def page_messages() -> dict[str, tuple[str | None, list[tuple[str, int]]]]:
     """Every message of the pages: msgid -> (msgid_plural or None, where it is used)."""
     found: dict[str, tuple[str | None, list[tuple[str, int]]]] = {}
@@ -81,15 +107,8 @@ def page_messages() -> dict[str, tuple[str | None, list[tuple[str, int]]]]:
         places.append(where)
 
     for path in sorted(STATIC.glob("*.js")):
-        with path.open("rb") as source:
-            for line, function, strings, _comments in extract_javascript(
-                source, KEYWORDS.keys(), [], {"jsx": False, "template_string": False}
-            ):
-                args = strings if isinstance(strings, tuple) else (strings,)
-                if function == "tn" and len(args) >= 2 and args[0] and args[1]:
-                    add(str(args[0]), str(args[1]), (path.name, line))
-                elif function == "t" and args and args[0]:
-                    add(str(args[0]), None, (path.name, line))
+        for msgid, plural, line in script_messages(path.read_text(encoding="utf-8")):
+            add(msgid, plural, (path.name, line))
     for msgid in vocabulary():
         add(msgid, None, ("/api/vocabulary.json", 0))
     for path in sorted(STATIC.glob("*.html")):
@@ -187,7 +206,7 @@ def compiled(code: str) -> str:
 
 
 def compile_all() -> None:
-    for code in LANGUAGES:
+    for code in COMPILED:
         (LOCALES / f"{code}.json").write_text(compiled(code), encoding="utf-8")
 
 

@@ -1,0 +1,133 @@
+"""The pages' translation catalogues (static/locales/*.po, compiled to *.json by
+scripts/catalogues.py): complete in every language, in step with the pages, and compiled."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from types import ModuleType
+
+import pytest
+
+from tests.support import ROOT
+
+LANGUAGES = ("ar", "es", "fr", "ru", "zh")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("catalogues", ROOT / "scripts" / "catalogues.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+catalogues = _load()
+
+
+def english() -> dict[str, object]:
+    """msgid -> the English message (a str, or (singular, plural))."""
+    return {m.id if isinstance(m.id, str) else m.id[0]: m.id for m in catalogues.read("en") if m.id}
+
+
+def test_english_catalogue_holds_every_message_of_the_pages() -> None:
+    """Every t() / tn() / data-i18n string in static/ (and the server's vocabulary) is in en.po,
+    and en.po holds nothing the pages no longer say: run `scripts/catalogues.py extract`."""
+    used = catalogues.page_messages()
+    known = english()
+    missing = sorted(set(used) - set(known))
+    stale = sorted(set(known) - set(used))
+    assert not missing, f"not in static/locales/en.po (run scripts/catalogues.py extract): {missing}"
+    assert not stale, f"in en.po but no longer used by any page: {stale}"
+    for msgid, (plural, _places) in used.items():
+        message = known[msgid]
+        if plural:
+            assert isinstance(message, tuple) and message[1] == plural, msgid
+
+
+def test_the_extractor_finds_calls_in_templates_and_skips_comments() -> None:
+    source = '\n'.join([
+        '// t("only an example") in a comment',
+        'const a = `${t("Has the floor:")} ${name}`;',
+        'say(tn("{n} second left.", "{n} seconds left.", n));',
+        'const b = t("Say \\"hello\\"", { x: t("nested") });',
+    ])  # fmt: skip
+    found = catalogues.script_messages(source)
+    assert [(m, p) for m, p, _line in found] == [
+        ("Has the floor:", None),
+        ("{n} second left.", "{n} seconds left."),
+        ('Say "hello"', None),
+        ("nested", None),
+    ]
+    assert [line for _m, _p, line in found] == [2, 3, 4, 4]
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_catalogue_translates_every_english_message(code: str) -> None:
+    catalogue = catalogues.read(code)
+    messages = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalogue if m.id}
+    missing, untranslated, fuzzy = [], [], []
+    for msgid in english():
+        message = messages.get(msgid)
+        if message is None:
+            missing.append(msgid)
+        elif message.fuzzy:
+            fuzzy.append(msgid)
+        elif isinstance(message.string, str):
+            if not message.string:
+                untranslated.append(msgid)
+        elif len(message.string) != catalogue.num_plurals or not all(message.string):
+            untranslated.append(msgid)
+    assert not missing, f"{code}.po lacks {missing}"
+    assert not untranslated, f"{code}.po has no translation (or not every plural form) for {untranslated}"
+    assert not fuzzy, f"{code}.po has fuzzy entries to review: {fuzzy}"
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_translations_keep_the_placeholders(code: str) -> None:
+    """A translation uses the English text's {placeholders} and no others (a plural form may
+    leave out {n}: Arabic says "two seconds" in a word)."""
+    wrong = []
+    for message in catalogues.read(code):
+        if not message.id:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        expected = set().union(*(set(PLACEHOLDER.findall(i)) for i in ids))
+        forms = [message.string] if isinstance(message.string, str) else list(message.string)
+        for form in forms:
+            got = set(PLACEHOLDER.findall(form))
+            plural = not isinstance(message.string, str)
+            if not got <= expected or (not plural and got != expected):
+                wrong.append((ids[0], form))
+    assert not wrong, f"{code}.po changes placeholders: {wrong}"
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_compiled_catalogue_is_current(code: str) -> None:
+    """The JSON the pages load is what `scripts/catalogues.py compile` makes of the .po file."""
+    path = catalogues.LOCALES / f"{code}.json"
+    assert path.read_text(encoding="utf-8") == catalogues.compiled(code), (
+        f"{path.name} is out of date: run scripts/catalogues.py compile"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "categories"),
+    [
+        ("ar", ["zero", "one", "two", "few", "many", "other"]),
+        ("es", ["one", "many", "other"]),
+        ("fr", ["one", "many", "other"]),
+        ("ru", ["one", "few", "many"]),
+        ("zh", ["other"]),
+    ],
+)
+def test_compiled_catalogue_names_the_plural_forms(code: str, categories: list[str]) -> None:
+    """The forms of a plural message are in gettext's order, named by the CLDR categories that
+    Intl.PluralRules returns, so that the page picks the right one."""
+    data = json.loads((catalogues.LOCALES / f"{code}.json").read_text(encoding="utf-8"))
+    assert data["lang"] == code
+    assert data["plural"] == categories
+    plural = data["messages"]["{n} second left."]
+    assert isinstance(plural, list) and len(plural) == len(categories)
