@@ -4,8 +4,10 @@
                                            # add the new ones to every LANG.po (untranslated)
     python scripts/catalogues.py compile   # write LANG.json, what the pages load (i18n.js)
 
-Messages are found in the scripts (``t("…")`` and ``tn("…", "…", n)`` in static/*.js) and in the HTML (the text of elements marked ``data-i18n``, the attributes named by
-``data-i18n-aria-label`` and the like). The msgid is the English text; en.po holds it as its own
+Messages are found in the scripts (``t("…")`` and ``tn("…", "…", n)`` in static/*.js), in the
+HTML (the text of elements marked ``data-i18n``, the attributes named by
+``data-i18n-aria-label`` and the like) and in the server's vocabulary (GET /api/vocabulary.json).
+The msgid is the English text; en.po holds it as its own
 translation. A compiled catalogue carries the language's CLDR plural categories in the order of
 the gettext plural forms, so that the page picks a form with ``Intl.PluralRules``.
 
@@ -179,7 +181,8 @@ def extract() -> None:
         if code == "en":  # the English text is its own translation
             for message in catalogue:
                 if message.id and not message.string:
-                    message.string = message.id if isinstance(message.id, str) else tuple(message.id)
+                    english = message.id
+                    message.string = english if isinstance(english, str) else tuple(english)
         write(catalogue, path)
 
 

@@ -39,7 +39,7 @@ def test_english_catalogue_holds_every_message_of_the_pages() -> None:
     known = english()
     missing = sorted(set(used) - set(known))
     stale = sorted(set(known) - set(used))
-    assert not missing, f"not in static/locales/en.po (run scripts/catalogues.py extract): {missing}"
+    assert not missing, f"not in en.po (run scripts/catalogues.py extract): {missing}"
     assert not stale, f"in en.po but no longer used by any page: {stale}"
     for msgid, (plural, _places) in used.items():
         message = known[msgid]
@@ -81,7 +81,7 @@ def test_every_catalogue_translates_every_english_message(code: str) -> None:
         elif len(message.string) != catalogue.num_plurals or not all(message.string):
             untranslated.append(msgid)
     assert not missing, f"{code}.po lacks {missing}"
-    assert not untranslated, f"{code}.po has no translation (or not every plural form) for {untranslated}"
+    assert not untranslated, f"{code}.po lacks a translation or plural form: {untranslated}"
     assert not fuzzy, f"{code}.po has fuzzy entries to review: {fuzzy}"
 
 

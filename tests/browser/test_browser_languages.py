@@ -70,10 +70,13 @@ def box(page: Any, selector: str) -> dict[str, float]:
     return dict(found)
 
 
-def test_participant_page_in_arabic_is_right_to_left_and_accessible(site: Site, pages: Pages) -> None:
+def test_participant_page_in_arabic_is_right_to_left_and_accessible(
+    site: Site, pages: Pages
+) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
-    page = pages.new(site.people[0]["link"], locale="ar-EG", viewport={"width": 1200, "height": 900})
+    viewport = {"width": 1200, "height": 900}
+    page = pages.new(site.people[0]["link"], locale="ar-EG", viewport=viewport)
     html = page.locator("html")
     expect(html).to_have_attribute("lang", "ar")
     expect(html).to_have_attribute("dir", "rtl")
@@ -147,7 +150,9 @@ def test_browser_languages_choose_the_page_language(site: Site, pages: Pages) ->
     page = pages.new(site.links.viewer_url("plenary"), locale="fr-CA")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     zh = pages.new()
-    zh.add_init_script("Object.defineProperty(navigator, 'languages', { get: () => ['de-DE', 'zh-CN', 'en'] });")
+    zh.add_init_script(
+        "Object.defineProperty(navigator, 'languages', { get: () => ['de-DE', 'zh-CN', 'en'] });"
+    )
     zh.goto(site.links.viewer_url("plenary"))
     expect(zh.locator("html")).to_have_attribute("lang", "zh")
     expect(zh.locator("label[for=search]")).to_have_text("搜索")
@@ -183,7 +188,9 @@ def test_refusals_are_said_in_the_page_language(site: Site, pages: Pages) -> Non
     (websocket close 4404) and a link that is not valid (4401)."""
     pages.allow_errors(r"WebSocket connection to .* failed|status of 40[14]")
     missing = pages.new(f"{site.server.base}/m/{site.links.id}/nowhere?lang=es")
-    expect(missing.locator("#fatal")).to_have_text("No existe esa reunión o sala. Compruebe el enlace.")
+    expect(missing.locator("#fatal")).to_have_text(
+        "No existe esa reunión o sala. Compruebe el enlace."
+    )
     bad_key = site.people[0]["link"].split("#key=")[0] + "#key=not-a-key"
     participant = pages.new(bad_key, locale="ru-RU")
     expect(participant.locator("html")).to_have_attribute("lang", "ru")
