@@ -219,7 +219,7 @@ function options(select, entries, keep = true) {
 async function start() {
   if (!key) {
     ui.fatal.hidden = false;
-    ui.fatal.textContent = t("This console needs the Chair's link (it ends in #key=…). Open it again.");
+    ui.fatal.textContent = t("This console needs the chair's link (it ends in #key=…). Open it again.");
     return;
   }
   // The record console takes the same key from its fragment, which is never sent to the server.
@@ -243,7 +243,7 @@ async function start() {
 
 async function loadMeeting() {
   const info = await api("GET", "");
-  if (!ROLE_NAMES[info.role]) throw new Error(t("This link is not a Chair's, a convener's or the secretariat's: it cannot open the console."));
+  if (!ROLE_NAMES[info.role]) throw new Error(t("This link is not a chair's, a convener's or the secretariat's: it cannot open the console."));
   role = info.role;
   linkRoom = info.link_room || null;
   meeting = { ...meeting, ...info };

@@ -217,7 +217,9 @@ function localStorageBlocked() {
 }
 
 function addSwitch() {
-  if (document.getElementById("lang-switch")) return;
+  // A page may go without one: the room's screen has no controls at all (it is captured as it is
+  // for the projector); its language comes from the link (?lang=fr) or the browser.
+  if (document.getElementById("lang-switch") || document.body.dataset.langSwitch === "none") return;
   const wrap = document.createElement("div");
   wrap.className = "lang-switch";
   const label = document.createElement("label");

@@ -200,8 +200,8 @@ function render() {
   ui.closedNote.hidden = !closedToMe || !floor.open;
   ui.closedNote.textContent = floor.closed
     ? (floor.pooWhenClosed
-      ? t("The Chair has closed the list; you can still raise a point of order.")
-      : t("The Chair has closed the list."))
+      ? t("The chair has closed the list; you can still raise a point of order.")
+      : t("The chair has closed the list."))
     : "";
   ui.mine.replaceChildren(...entries.map((e) => {
     const place = floor.place(e.id);

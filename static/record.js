@@ -240,7 +240,7 @@ function roomParts(parent, parts) {
         ["#", t("Time"), t("Name"), t("Delegation"), t("Group"), t("Where"), t("Kind"), t("Speaking")], rows, 1));
     }
     const r = part.requests;
-    parent.append(el("p", {}, t("Floor requests: {made} made, {granted} granted, {withdrawn} withdrawn, {removed} removed by the Chair, {waiting} never given the floor.", r)));
+    parent.append(el("p", {}, t("Floor requests: {made} made, {granted} granted, {withdrawn} withdrawn, {removed} removed by the chair, {waiting} never given the floor.", r)));
   }
 }
 
@@ -491,7 +491,7 @@ async function loadExports() {
 setupTabs();
 setupSearch();
 if (!meeting || !key) {
-  status(t("Open this page from the Chair's console: the link carries the meeting and its key."), true);
+  status(t("Open this page from the chair's console: the link carries the meeting and its key."), true);
 } else {
   loadFacets().catch((err) => status(t("Could not open the record: {error}", { error: err.message }), true));
 }
