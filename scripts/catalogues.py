@@ -76,8 +76,24 @@ _STRING = r'"((?:[^"\\\n]|\\.)*)"'
 _CALL = re.compile(rf"\b(tn?)\(\s*{_STRING}(?:\s*,\s*{_STRING})?")
 
 
+_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)")
+_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
 def _unquote(literal: str) -> str:
-    return str(json.loads('"' + literal.replace("\\'", "'") + '"'))
+    """The text of a JavaScript string literal's body (its escapes decoded)."""
+
+    def decode(match: re.Match[str]) -> str:
+        escape = match.group(1)
+        if escape[0] == "u" and len(escape) > 1:
+            return chr(int(escape[2:-1] if escape[1] == "{" else escape[1:], 16))
+        if escape[0] == "x" and len(escape) == 3:
+            return chr(int(escape[1:], 16))
+        return _SIMPLE.get(escape, escape)
+
+    text = _ESCAPE.sub(decode, literal)
+    # \ud83d\ude00 is one character written as two halves: join them.
+    return text.encode("utf-16", "surrogatepass").decode("utf-16")
 
 
 def script_messages(source: str) -> list[tuple[str, str | None, int]]:

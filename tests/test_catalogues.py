@@ -9,6 +9,8 @@ import re
 from types import ModuleType
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.support import ROOT
 
@@ -53,6 +55,7 @@ def test_the_extractor_finds_calls_in_templates_and_skips_comments() -> None:
         'const a = `${t("Has the floor:")} ${name}`;',
         'say(tn("{n} second left.", "{n} seconds left.", n));',
         'const b = t("Say \\"hello\\"", { x: t("nested") });',
+        'c(t("It\\\'s \\\\ \\u00e9\\u{1F600}"));',
     ])  # fmt: skip
     found = catalogues.script_messages(source)
     assert [(m, p) for m, p, _line in found] == [
@@ -60,8 +63,40 @@ def test_the_extractor_finds_calls_in_templates_and_skips_comments() -> None:
         ("{n} second left.", "{n} seconds left."),
         ('Say "hello"', None),
         ("nested", None),
+        ("It's \\ é\U0001f600", None),
     ]
-    assert [line for _m, _p, line in found] == [2, 3, 4, 4]
+    assert [line for _m, _p, line in found] == [2, 3, 4, 4, 5]
+
+
+# Text a page might say: any characters but line breaks, written as a JavaScript string literal.
+TEXT = st.text(
+    st.characters(exclude_characters="\n\r\u2028\u2029", exclude_categories=["Cs"]), min_size=1
+)
+
+
+@given(TEXT, TEXT)
+def test_the_extractor_reads_back_any_literal(singular: str, plural: str) -> None:
+    """Whatever the English text (quotes, backslashes, braces, any script), t() and tn() calls
+    written as JSON-escaped literals are read back exactly."""
+    one = json.dumps(singular, ensure_ascii=False)  # as the pages write "…" and "“"
+    other = json.dumps(plural)  # and escaped
+    source = f"say(t({one}, {{ x }}));\nok(tn({one}, {other}, n));"
+    assert [(m, p) for m, p, _line in catalogues.script_messages(source)] == [
+        (singular, None),
+        (singular, plural),
+    ]
+
+
+def test_html_marks_give_own_text_and_attributes() -> None:
+    parser = catalogues._MarkedText()
+    parser.feed(
+        '<p data-i18n>Open <a href="/" data-i18n>the   transcript</a> (new tab).</p>'
+        '<input data-i18n-placeholder placeholder="Search"><span>not marked</span>'
+        '<button data-i18n-aria-label="Next match" aria-label="Next match">↓</button>'
+    )
+    assert [m for m, _line in parser.found] == [
+        "Open", "the transcript", "(new tab).", "Search", "Next match",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
