@@ -177,14 +177,22 @@ def read(code: str) -> Catalog:
 
 
 def write(catalogue: Catalog, path: Path) -> None:
+    # Locations name the file, not the line: editing a page must not rewrite six catalogues.
     buffer = io.BytesIO()
-    write_po(buffer, catalogue, width=100, sort_output=True)
+    write_po(buffer, catalogue, width=100, sort_output=True, include_lineno=False)
     path.write_bytes(buffer.getvalue())
 
 
 def extract() -> None:
     pot = template()
-    write(pot, LOCALES / "messages.pot")
+    previous = LOCALES / "messages.pot"
+    if previous.exists():
+        with previous.open("rb") as file:
+            old = read_po(file)
+        # The date changes only with the messages, so a run that finds nothing new changes nothing.
+        if {m.id for m in old} == {m.id for m in pot}:
+            pot.creation_date = old.creation_date
+    write(pot, previous)
     for code in LANGUAGES:
         path = LOCALES / f"{code}.po"
         if path.exists():
