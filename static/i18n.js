@@ -127,34 +127,54 @@ export function formatList(items) {
 // (which field, which limit), they follow in English so nothing is lost. On an English page the
 // server's own message is shown as it is.
 const SERVER_MESSAGES = {
+  already_waiting: () => t("Already on the list."),
   bad_field: () => t("The server refused a value that is not valid."),
+  bad_format: () => t("That format is not offered."),
   bad_json: () => t("The server could not read the request."),
   bad_message: () => t("The server could not read the request."),
-  bad_format: () => t("That format is not offered."),
+  bad_participant: () => t("The participant's details cannot be registered."),
   bad_query: () => t("The search could not be read."),
   bad_seq: () => t("The captioning software sent a line number the server cannot take."),
-  bad_participant: () => t("The participant's details cannot be registered."),
   busy: () => t("The server is busy; try again in a moment."),
   conflict: () => t("Someone else changed this at the same time; try again."),
+  empty_agenda: () => t("Add the agenda's items before adopting it."),
+  entry_gone: () => t("That request is no longer on the list."),
+  exists: () => t("That name is already taken."),
   forbidden: () => t("Your link does not allow this."),
-  no_such_meeting: () => t("There is no such meeting; check the link."),
-  no_such_room: () => t("There is no such room in this meeting; check the link."),
-  no_such_item: () => t("There is no such agenda item."),
-  no_such_participant: () => t("There is no such participant."),
-  no_such_line: () => t("There is no such line in the transcript."),
+  list_closed: () => t("The speakers' list is closed."),
+  list_empty: () => t("Nobody is waiting for the floor."),
+  no_speaker: () => t("Nobody has the floor."),
   no_such_document: () => t("There is no such document."),
   no_such_file: () => t("There is no such file."),
+  no_such_item: () => t("There is no such agenda item."),
+  no_such_line: () => t("There is no such line in the transcript."),
+  no_such_meeting: () => t("There is no such meeting; check the link."),
+  no_such_participant: () => t("There is no such participant."),
+  no_such_room: () => t("There is no such room in this meeting; check the link."),
+  no_such_station: () => t("There is no such caption station in this room."),
+  no_such_task: () => t("There is no such task."),
+  nobody_spoke: () => t("Nobody has had the floor yet in this room."),
+  not_a_group: () => t("Only a break-out or ad-hoc group takes a share."),
+  not_here: () => t("That cannot be done in this room."),
+  not_reported: () => t("The group has not reported its version yet."),
+  reported: () => t("This group has reported its version back."),
   room_closed: () => t("This room is closed."),
-  list_closed: () => t("The speakers' list is closed."),
-  list_empty: () => t("The speakers' list is empty."),
-  already_waiting: () => t("You have already asked for the floor."),
-  too_long: () => t("The text is too long."),
+  stale: () => t("This has changed since you looked."),
+  stale_list: () => t("The speakers' list has changed since you looked; try again."),
+  tasked: () => t("A group already holds a share of this document."),
   too_large: () => t("The file is too large."),
+  too_long: () => t("The text is too long."),
   too_many: () => t("Too many at once; wait a moment and try again."),
   unavailable: () => t("The record is unavailable right now; try again in a moment."),
+  unknown_op: () => t("The page sent a command the server does not know. Reload the page."),
 };
-// Codes whose English message says more than the translated sentence can.
-const PARTICULARS = new Set(["bad_field", "bad_participant", "too_long", "too_large", "conflict"]);
+// Codes whose English message says more than the translated sentence can (who, which room,
+// which field, the text as it now reads).
+const PARTICULARS = new Set([
+  "already_waiting", "bad_field", "bad_participant", "conflict", "entry_gone", "exists",
+  "list_closed", "no_such_task", "not_here", "not_reported", "room_closed", "stale", "tasked",
+  "too_large", "too_long",
+]);
 
 /** A refusal from the server ({code, message} or {code, error}) for a person to read. */
 export function serverMessage(answer, fallback = "") {

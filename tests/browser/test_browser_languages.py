@@ -197,3 +197,21 @@ def test_refusals_are_said_in_the_page_language(site: Site, pages: Pages) -> Non
     expect(participant.locator("#fatal")).to_have_text(
         "Эта ссылка недействительна (возможно, её заменили). Попросите новую ссылку."
     )
+
+
+def test_a_request_the_server_refuses_is_explained_in_the_page_language(
+    site: Site, pages: Pages
+) -> None:
+    """The server refuses in English with a code (`exists`: a group named like an open room);
+    the French console says it in French, by that code, with the server's particulars after."""
+    pages.allow_errors(r"status of 409")
+    chair = pages.new(
+        f"{site.server.base}/m/{site.links.id}/chair?room=plenary#key={site.links.chair_key}",
+        locale="fr-FR",
+    )
+    expect(chair.locator("#conn-state")).to_have_text("Connecté")
+    chair.locator("#group-name").fill("Plenary")
+    chair.get_by_role("button", name="Ouvrir le groupe").click()
+    message = chair.locator("#message")
+    expect(message).to_have_text(re.compile(r"^Ce nom est déjà pris\. \(.*Plenary.*\)$"))
+    expect(message).to_have_class(re.compile(r"\berror\b"))
