@@ -197,11 +197,13 @@ def extract() -> None:
         path = LOCALES / f"{code}.po"
         if path.exists():
             catalogue = read(code)
-            catalogue.update(pot, no_fuzzy_matching=True)
+            # A template of its own: update() shares the template's messages with the
+            # catalogue, and English fills them in below.
+            catalogue.update(template(), no_fuzzy_matching=True)
             catalogue.obsolete.clear()
         else:
             catalogue = Catalog(locale=code, project="plenary", domain="messages")
-            catalogue.update(pot, no_fuzzy_matching=True)
+            catalogue.update(template(), no_fuzzy_matching=True)
         if code == "en":  # the English text is its own translation
             for message in catalogue:
                 if message.id and not message.string:
