@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -166,3 +168,25 @@ def test_compiled_catalogue_names_the_plural_forms(code: str, categories: list[s
     assert data["plural"] == categories
     plural = data["messages"]["{n} second left."]
     assert isinstance(plural, list) and len(plural) == len(categories)
+
+
+def test_extract_adds_a_new_string_untranslated_and_changes_nothing_when_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adding a string is one line in a page: `extract` puts it into every catalogue, English
+    filled in, the others waiting for a translator (never given the English as their own)."""
+    static = tmp_path / "static"
+    locales = static / "locales"
+    shutil.copytree(catalogues.LOCALES, locales)
+    (static / "page.js").write_text('say(t("Brand new words"));\n', encoding="utf-8")
+    monkeypatch.setattr(catalogues, "STATIC", static)
+    monkeypatch.setattr(catalogues, "LOCALES", locales)
+    catalogues.extract()
+    assert catalogues.read("en").get("Brand new words").string == "Brand new words"
+    for code in LANGUAGES:
+        assert catalogues.read(code).get("Brand new words").string == "", code
+    # The vocabulary's words are kept, and their translations with them.
+    assert catalogues.read("fr").get("point of order").string == "motion d'ordre"
+    before = {p.name: p.read_bytes() for p in locales.iterdir()}
+    catalogues.extract()
+    assert {p.name: p.read_bytes() for p in locales.iterdir()} == before
