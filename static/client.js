@@ -38,7 +38,7 @@ export const Transport = Object.freeze({ WEBSOCKET: "websocket", HTTP: "http" })
 
 /** The words for a connection state, saying when the page is on the plain-HTTP fallback. */
 export function stateText(text, conn) {
-  return conn && conn.transport === Transport.HTTP ? `${text} (over plain HTTP)` : text;
+  return conn && conn.transport === Transport.HTTP ? t("{state} (over plain HTTP)", { state: text }) : text;
 }
 
 export const State = Object.freeze({
