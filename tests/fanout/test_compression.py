@@ -174,7 +174,7 @@ async def commit(cap: Client, n: int, text: str) -> int:
     return int(ack["seq"])
 
 
-# -- negotiation and shared bytes, both backends ----------------------------------------------------
+# -- negotiation and shared bytes, both backends ---------------------------------------------
 async def test_viewers_that_negotiate_share_one_compression_per_message(live: LiveServer) -> None:
     # Two viewers with websockets' own client offering compression, one offering none, one raw
     # viewer offering it as a browser does, one raw viewer offering nothing.
@@ -261,7 +261,7 @@ async def test_backlog_on_resume_is_one_compressed_message(live: LiveServer) -> 
     viewer.close()
 
 
-# -- what clients send compressed --------------------------------------------------------------------
+# -- what clients send compressed -------------------------------------------------------------
 async def test_compressed_client_frames_are_decoded(live: LiveServer) -> None:
     # websockets' client compresses what it sends (above a few bytes); the captioner's commit and
     # the ping are decoded and answered.
