@@ -56,7 +56,7 @@ LINE_RATE = 10  # lines/s in the fan-out runs
 class CompressionSize:
     viewers: int = 2000
     seconds: float = 15
-    runs: int = 3
+    runs: int = 5
     demo_speed: float = DEMO_SPEED
 
 
