@@ -148,7 +148,8 @@ function open(room, role, opts = {}) {
   return new Promise((resolve, reject) => {
     const localAddress = LOCAL_ADDRS[addrTurn++ % LOCAL_ADDRS.length];
     const ws = new WebSocket(urlFor(room, role), {
-      perMessageDeflate: !!cfg.deflate,
+      // inflateConcurrency: how many messages ws inflates at once in this process (default 10).
+      perMessageDeflate: cfg.deflate ? { concurrencyLimit: cfg.inflateConcurrency || 10 } : false,
       localAddress,
       maxPayload: 64 * 1024 * 1024,
       skipUTF8Validation: true,
