@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -279,7 +280,6 @@ async def _drive(srv: Running, config: dict[str, Any], dir_: Path) -> list[dict[
     for before, ph in zip(names, result["phases"][1:], strict=False):
         cpu = at_end[ph["name"]][0] - cpu_at_start[ph["name"]]
         wire = at_end[ph["name"]][1] - at_end[before][1]
-        lines = ph["commits_sent"]
         rows.append(
             {
                 "rate": ph["commit_rate"],
@@ -290,8 +290,10 @@ async def _drive(srv: Running, config: dict[str, Any], dir_: Path) -> list[dict[
                 "server_cpu_s": round(cpu, 3),
                 "server_cpu_us_per_delivery": round(1e6 * cpu / max(1, ph["delivered"]), 2),
                 "generator_cpu_pct": ph["generator_cpu_pct"],
-                "bytes_per_line_per_viewer": round(wire / max(1, lines * ph["readers"]), 1),
-                "lines": lines,
+                # Per line delivered to a viewer: when viewers fall behind, part of what the phase
+                # sent is still queued at its end, neither sent nor delivered.
+                "bytes_per_line_per_viewer": round(wire / max(1, ph["delivered"]), 1),
+                "lines": ph["commits_sent"],
                 "viewers": ph["readers"],
             }
         )
@@ -345,7 +347,12 @@ async def run(size: CompressionSize, log: Callable[[str], None]) -> dict[str, An
         plain, shared = (r for r in rows if r["lines_per_s"] == rate and "plenary" in r["server"])
         p, c = plain["server_cpu_us_per_delivery"], shared["server_cpu_us_per_delivery"]
         ratios[f"{rate}/s"] = round(c / p, 2) if p and c else None
-    return {"session": session, "fanout": rows, "cpu_ratio_compressed_to_plain": ratios}
+    return {
+        "session": session,
+        "fanout": rows,
+        "cpu_ratio_compressed_to_plain": ratios,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 # -- the document's section ------------------------------------------------------------------------
@@ -354,7 +361,9 @@ def render(res: dict[str, Any], when: str) -> str:
     out = [
         START,
         "",
-        f"Run {when} with `python -m bench compression`.",
+        f"Run {when} with `python -m bench compression`; load average when it ended: "
+        f"{', '.join(f'{x:.1f}' for x in res.get('load_average', ()))} (2 cores: above 2, other "
+        "work competed with the server and the generator).",
         "",
         "**A typical session** (the demo meeting replayed at speed "
         f"{s['speed']:g} in {s['replay_s']:g} s: {s['plenary_lines']} committed lines in the "
