@@ -39,10 +39,10 @@ from server.limits import STALLED_CLOSE_GRACE_S, VIEWER_SEND_BUFFER_BYTES
 EXTENSION = "plenary.direct_writer"
 
 
-# The compression every viewer shares. The server's window is capped at 2**12 bytes (as uvicorn and
-# websockets do by default; messages are rarely longer), so that a browser, which asks for no
-# particular server window, and the `websockets` client, which asks for 2**12, get the same bytes.
-# A client that asks for a smaller window gets its frames compressed for it alone (through ASGI).
+# The compression every viewer shares. The server's window is capped at 2**12 bytes (as uvicorn's
+# and websockets' servers do by default; messages are rarely longer): clients that ask for no
+# particular server window (browsers, the `websockets` client) or a larger one all get the same
+# bytes. A client that asks for a smaller window gets its frames compressed for it alone (ASGI).
 DEFLATE_WINDOW_BITS = 12
 DEFLATE_LEVEL = 6
 DEFLATE_MEM_LEVEL = 8
