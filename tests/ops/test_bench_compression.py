@@ -46,12 +46,13 @@ async def test_quick_compression_workload_gives_complete_figures(tmp_path: Path)
         assert r["runs"] == compression.QUICK.runs
         assert r["expected"] > 0 and r["delivered"] == r["expected"], r
         assert r["bytes_per_line_per_viewer"] > 20, r  # at least a frame's header and a line
-        assert r["server_cpu_us_per_delivery"] > 0 and r["p50_ms"] is not None
+        # /proc counts CPU in 10 ms ticks: a quick phase may use less than one.
+        assert r["server_cpu_us_per_delivery"] >= 0 and r["p50_ms"] is not None
     for rate in compression.RATES:
         plain_row, shared, theirs = (rows[m.label, rate] for m in compression.MODES)
         assert shared["bytes_per_line_per_viewer"] < plain_row["bytes_per_line_per_viewer"]
         assert theirs["bytes_per_line_per_viewer"] > 0
-        assert res["cpu_ratio_compressed_to_plain"][f"{rate}/s"] > 0
+        assert f"{rate}/s" in res["cpu_ratio_compressed_to_plain"]
 
     doc = tmp_path / "performance.md"
     doc.write_text("# Performance\n\nkept\n")
