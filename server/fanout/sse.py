@@ -16,6 +16,7 @@ slow one only fills its own bounded queue and is then dropped to resume, as a we
 from __future__ import annotations
 
 from server.fanout.outbox import Outbox
+from server.fanout.wire import WireFrame
 
 _RECORDED = b'{"seq":'
 
@@ -63,5 +64,5 @@ class SseOutbox(Outbox):
 
     __slots__ = ()
 
-    def push(self, frame: bytes, wire: bytes | None = None) -> None:
+    def push(self, frame: bytes, wire: WireFrame | None = None) -> None:
         super().push(encoded_once(frame), None)

@@ -66,7 +66,7 @@ async def test_a_message_is_encoded_once_for_every_outbox_of_a_room() -> None:
         box.start(send, None, lambda: None)
     message = b'{"seq":7,"type":"line","room":"p","data":{}}\n{"type":"hb","seq":7}'
     for box in outboxes:
-        box.push(message, b"websocket bytes, unused")
+        box.push(message, None)
     queued = [box._frames[0] for box in outboxes if box._frames]  # type: ignore[attr-defined]
     assert len(queued) == 2 and queued[0] is queued[1]  # the same bytes, not a copy
     while any(box.sending for box in outboxes):
