@@ -87,6 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.port,
         log_level=args.log_level,
         access_log=args.access_log,
+        pure_python=args.pure_python,
     )
     uvicorn.Server(config).run()
     return 0
@@ -510,6 +511,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--pure-python",
+        action="store_true",
+        help="run on asyncio's own event loop and the h11 HTTP parser even where uvloop and "
+        "httptools are installed (slower; for comparison or to rule them out)",
+    )
     serve.add_argument(
         "--demo",
         action="store_true",
