@@ -3,7 +3,7 @@
 A step is one rate of committed lines into one room of N viewers. For every server, every step is
 run ``repeats`` times (each repeat a fresh server, the servers taken in turn so that a change in
 the machine's load falls on all of them), and the table shows the median of the repeats with
-their spread (lowest–highest). Per step it reports what a viewer receives (lines/s, websocket
+their spread (lowest to highest). Per step it reports what a viewer receives (lines/s, websocket
 messages/s, deliveries/s, frames per message) and what it cost the server (CPU µs per delivery),
 beside the same sends made by bench/floor.c, a C sender that writes pre-framed messages to the
 same number of loopback sockets at the same rate. The server's µs per delivery divided by the
@@ -132,7 +132,7 @@ def _txt(s: dict[str, float] | None) -> str:
         return "-"
     if s["min"] == s["max"]:
         return f"{s['median']:g}"
-    return f"{s['median']:g} ({s['min']:g}–{s['max']:g})"
+    return f"{s['median']:g} ({s['min']:g}\N{EN DASH}{s['max']:g})"
 
 
 SPREAD_KEYS = ("lines_per_s", "messages_per_s", "deliveries_per_s", "us_per_delivery", "p99_ms")
@@ -256,7 +256,7 @@ COLUMNS = [
     ("frames_per_message", "frames/message"),
     ("bytes_per_message", "bytes/message"),
     ("us_per_delivery_txt", "server CPU µs/delivery"),
-    ("x_floor", "× floor"),
+    ("x_floor", "\N{MULTIPLICATION SIGN} floor"),
     ("server_cpu_pct", "server CPU %"),
     ("generator_cpu_pct", "generator CPU %"),
     ("p50_ms", "p50 ms"),

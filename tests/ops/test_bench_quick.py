@@ -29,6 +29,9 @@ MACHINE = {
 }
 
 
+CC_ADVICE = "apt-get install gcc (the kernel floor is a C program built at bench time)"
+
+
 @pytest.fixture(autouse=True)
 def _node() -> None:
     require_binary("node", "apt-get install nodejs npm (the load generator runs on Node.js)")
@@ -36,7 +39,7 @@ def _node() -> None:
 
 
 async def test_floor_sender_writes_every_message_and_reports_its_cost() -> None:
-    require_binary("cc", "apt-get install gcc (the kernel floor is a C program built at bench time)")
+    require_binary("cc", CC_ADVICE)
     rows = await floor_run(40, [10, 20], 1.0)
     assert [r["rate"] for r in rows] == [10, 20]
     for r in rows:
@@ -48,7 +51,7 @@ async def test_floor_sender_writes_every_message_and_reports_its_cost() -> None:
 
 
 async def test_headline_fanout_reports_every_figure_for_every_server_and_the_floor() -> None:
-    require_binary("cc", "apt-get install gcc (the kernel floor is a C program built at bench time)")
+    require_binary("cc", CC_ADVICE)
     plan = fanout.plan_for(quick=True, many=False)
     assert plan.captioners == 1 and plan.repeats >= 3
     rows = await fanout.headline(workloads.QUICK, None)
@@ -71,7 +74,8 @@ async def test_headline_fanout_reports_every_figure_for_every_server_and_the_flo
             assert all(run["gaps"] == 0 and run["duplicates"] == 0 for run in r["runs"])
     assert rows[0]["x_floor"] == 1.0
     text = table(rows, REGISTRY["fanout"].columns)
-    assert text.count("\n") == 1 + len(rows) and "| kernel floor" in text and "× floor" in text
+    assert text.count("\n") == 1 + len(rows) and "| kernel floor" in text
+    assert "\N{MULTIPLICATION SIGN} floor" in text
 
 
 def test_generator_bound_steps_are_neither_pass_nor_fail() -> None:
@@ -89,7 +93,8 @@ def test_generator_bound_steps_are_neither_pass_nor_fail() -> None:
     assert busy["verdict"] == "generator-bound"
     slow = fanout.summarise("s", 2000, 40, [{**run, "generator_cpu_pct": 50}] * 3, 100)
     assert slow["verdict"] == "fail"
-    fast = fanout.summarise("s", 2000, 40, [{**run, "generator_cpu_pct": 50, "p99_ms": 20}] * 3, 100)
+    quick = {**run, "generator_cpu_pct": 50, "p99_ms": 20}
+    fast = fanout.summarise("s", 2000, 40, [quick] * 3, 100)
     assert fast["verdict"] == "pass" and fast["us_per_delivery_txt"] == "8"
 
 
