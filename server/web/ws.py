@@ -102,7 +102,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         hello = await _receive_hello(ws)
         meeting_id = ws.path_params["meeting"]
         room_id = ws.path_params["room"]
-        meeting = await px.meeting(meeting_id)
+        meeting = await px.meeting_for_hello(meeting_id)  # shared: only read here
         if meeting is None:
             raise Refused(CLOSE_NOT_FOUND, "no such meeting; check the link")
         room = meeting.room(room_id)
