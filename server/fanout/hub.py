@@ -13,6 +13,7 @@ processes and, once framed, what every viewer of the room receives.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import time
@@ -64,6 +65,9 @@ class Channel:
     # The lines being typed, by captioner connection (from every process), with when they were
     # last seen, so that a viewer joining mid-sentence sees the sentence at once.
     live: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
+    # The last backlog built from ``recent`` (after, upto, its websocket frame, the frame's header
+    # length): clients resuming from the same point (a crowd reconnecting) share it.
+    resume: tuple[int, int, bytes, int] | None = None
 
     def note_live(self, frame: bytes) -> None:
         data = json.loads(frame).get("data", {})
@@ -145,6 +149,30 @@ class Hub:
                 return
             yield frames
             after = events[-1].seq
+
+    @staticmethod
+    def recent_backlog(channel: Channel, after: int, upto: int) -> tuple[bytes, int] | None:
+        """The frames in (after, upto] as ONE websocket frame (and the length of its header),
+        when they are all in the room's recent events; None otherwise (read them with
+        ``backlog``). Built once for every client resuming from the same point: the last one
+        built is kept, and extended when later clients resume from the same seq."""
+        recent = channel.recent
+        if after >= upto or not recent or recent[0][0] > after + 1 or recent[-1][0] < upto:
+            return None
+        cached = channel.resume
+        if cached is not None and cached[0] == after and cached[1] == upto:
+            return cached[2], cached[3]
+        first = recent[0][0]  # seqs in ``recent`` are consecutive: delivered strictly in order
+        if cached is not None and cached[0] == after and cached[1] < upto:
+            head = cached[2][cached[3] :]
+            start = cached[1] + 1
+        else:
+            head, start = b"", after + 1
+        parts = [f for _, f in itertools.islice(recent, start - first, upto + 1 - first)]
+        message = b"\n".join([head, *parts] if head else parts)
+        wire = text_frame(message)
+        channel.resume = (after, upto, wire, len(wire) - len(message))
+        return channel.resume[2], channel.resume[3]
 
     async def _channel(self, key: str) -> Channel:
         channel = self.channels.get(key)
