@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import fanout, workloads
+from bench import capacity, fanout, hotpath, workloads
 from bench.report import COLUMNS, machine, render, write_doc
 from bench.workloads import FULL, QUICK, Entry, run
 
@@ -23,6 +23,14 @@ REGISTRY: dict[str, Entry] = {
     "fanout": Entry("fan-out, one captioner (headline)", fanout.headline, fanout.COLUMNS),
     "fanout-many": Entry(
         "fan-out, seven captioner connections (secondary)", fanout.many_captioners, fanout.COLUMNS
+    ),
+    "hotpath": Entry(
+        "Python work per viewer before transport.write", hotpath.hotpath, hotpath.COLUMNS
+    ),
+    "redis-cost": Entry(
+        "Redis CPU per committed line, by subscribed processes",
+        capacity.redis_cost,
+        capacity.COLUMNS,
     ),
     "w1": Entry("steady meeting", workloads.w1, COLUMNS["w1"]),
     "w3": Entry("reconnect storm", workloads.w3, COLUMNS["w3"]),

@@ -141,6 +141,13 @@ def workdir(prefix: str = "plenary-bench-") -> Iterator[Path]:
 
 @contextlib.contextmanager
 def redis_server(dir_: Path, core: int | None = GENERATOR_CORE) -> Iterator[str]:
+    """Our own redis-server on a free port (see ``redis_process``); its URL."""
+    with redis_process(dir_, core) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def redis_process(dir_: Path, core: int | None = GENERATOR_CORE) -> Iterator[tuple[str, Proc]]:
     """Our own redis-server on a free port in a temporary directory, with AOF (fsync every
     second) like the deployment in compose.yaml. Never the machine's own instance."""
     binary = shutil.which("redis-server")
@@ -172,7 +179,7 @@ def redis_server(dir_: Path, core: int | None = GENERATOR_CORE) -> Iterator[str]
     ]
     p = start("redis", cmd, dir_, core=core, port=port)
     try:
-        yield f"redis://127.0.0.1:{port}"
+        yield f"redis://127.0.0.1:{port}", p
     finally:
         p.stop()
 
