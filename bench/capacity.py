@@ -45,9 +45,9 @@ async def _one(url: str, redis: Proc, subscribers: int, lines: int, text: str) -
             await r.subscribe(key, deliver(i))
         await asyncio.sleep(0.5)
         cpu0, t0 = redis.cpu(), time.monotonic()
-        # Appends in flight together, as several rooms' captioners would have them.
-        for start in range(0, lines, 50):
-            batch = range(start, min(lines, start + 50))
+        # A few appends in flight together, as several captioners' lines would be.
+        for start in range(0, lines, 8):
+            batch = range(start, min(lines, start + 8))
             await asyncio.gather(
                 *(writer.append(key, [Draft("line", "plenary", {"text": text})]) for _ in batch)
             )

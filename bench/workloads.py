@@ -461,6 +461,7 @@ async def w7(size: Size, redis: str | None) -> list[Row]:
     specs: list[tuple[ServerSpec, bool]] = [(s, False) for s in peers(size)]
     if size.peers:
         specs += [
+            (servers.PLENARY_PURE, False),
             (servers.PLENARY, True),
             (DEFLATE, True),
             (servers.WS_BROADCAST, True),

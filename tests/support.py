@@ -213,6 +213,7 @@ class ServerProcess:
     data_dir: Path
     backend: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()  # more arguments for `plenary serve`
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _log: Any = None
@@ -240,6 +241,7 @@ class ServerProcess:
         ]
         if self.backend:
             cmd += ["--backend", self.backend]
+        cmd += self.args
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._close_log()

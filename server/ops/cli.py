@@ -72,14 +72,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.ops import gcpolicy
-    from server.ops.serving import uvicorn_config
+    from server.ops.serving import runtime, uvicorn_config
     from server.web.app import create_app
 
     if args.demo:
         return cmd_demo(argparse.Namespace(**{**vars(args), "speed": None, "exit": False}))
     settings = _settings(args)
     print(_with_backend(settings, lambda b: _first_start(b, settings)), flush=True)
+    loop, http = runtime(args.pure_python)
     print(f"\nplenary is serving on {settings.base_url()}  (Ctrl+C stops it)", flush=True)
+    print(f"event loop {loop}, HTTP parser {http}", flush=True)
     gcpolicy.start()
     config = uvicorn_config(
         create_app(settings),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import uvicorn
@@ -42,3 +43,13 @@ def uvicorn_config(
         proxy_headers=True,
         lifespan="on",
     )
+
+
+def runtime(pure_python: bool = False) -> tuple[str, str]:
+    """The event loop and HTTP parser uvicorn runs ``uvicorn_config`` with: uvloop and httptools
+    when they are installed and not refused, asyncio's own loop and h11 otherwise."""
+    if pure_python:
+        return "asyncio", "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return loop, http
