@@ -86,7 +86,7 @@ class Client:
             f"{base_ws}/ws/{meeting}/{room}", additional_headers=headers, max_size=None
         )
         await ws.send(json.dumps({"type": "hello", "after": after, **hello}))
-        welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), 30))  # generous: busy machines
         assert welcome["type"] == "welcome", welcome
         return cls(ws, welcome)
 
