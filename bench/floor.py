@@ -102,6 +102,7 @@ async def floor_run(
                                 "frame_bytes": msg["frame_bytes"],
                                 "cpu_s": msg["cpu_s"],
                                 "us_per_send": msg["us_per_send"],
+                                "wall_s": msg["wall_s"],
                                 "generator_cpu_pct": round(100 * gen_cpu / msg["wall_s"], 1),
                             }
                         )
