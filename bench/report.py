@@ -16,6 +16,8 @@ END = "<!-- results:end -->"
 
 PACKAGES = [
     "uvicorn",
+    "uvloop",
+    "httptools",
     "starlette",
     "websockets",
     "wsproto",
