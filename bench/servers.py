@@ -57,6 +57,9 @@ class Running:
     def cpu(self) -> float:
         return sum(p.cpu() for p in self.procs)
 
+    def waited(self) -> float:
+        return sum(p.waited() for p in self.procs)
+
     def rss(self) -> int:
         return sum(p.memory()[0] for p in self.procs)
 

@@ -68,9 +68,10 @@ async def test_headline_fanout_reports_every_figure_for_every_server_and_the_flo
         assert r["deliveries_per_s"]["median"] >= r["messages_per_s"]["median"] > 0
         assert r["frames_per_message"] >= 1
         assert r["x_floor"] > 0 and r["generator_cpu_pct"] is not None
-        assert r["verdict"] in {"floor", "pass", "fail", "generator-bound"}
+        assert r["verdict"] in {"floor", "pass", "fail", "generator-bound", "machine-bound"}
         if r["server"] != fanout.FLOOR_LABEL:
             assert r["p99_ms"]["median"] >= r["p50_ms"] > 0
+            assert r["server_wait_pct"] is not None and r["server_wait_pct"] >= 0
             assert all(run["gaps"] == 0 and run["duplicates"] == 0 for run in r["runs"])
     assert rows[0]["x_floor"] == 1.0
     text = table(rows, REGISTRY["fanout"].columns)
@@ -95,6 +96,11 @@ def test_generator_bound_steps_are_neither_pass_nor_fail() -> None:
     assert slow["verdict"] == "fail"
     quick = {**run, "generator_cpu_pct": 50, "p99_ms": 20}
     fast = fanout.summarise("s", 2000, 40, [quick] * 3, 100)
+    waited = {"generator_cpu_pct": 50, "server_wait_pct": 45}
+    starved = fanout.summarise("s", 2000, 40, [{**run, **waited}] * 3, 100)
+    assert starved["verdict"] == "machine-bound"
+    fast_anyway = fanout.summarise("s", 2000, 40, [{**quick, **waited}] * 3, 100)
+    assert fast_anyway["verdict"] == "pass"
     assert fast["verdict"] == "pass" and fast["us_per_delivery_txt"] == "8"
 
 
