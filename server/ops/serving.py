@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import uvicorn
 
-from server.fanout.http_wire import PlenaryH11Protocol
+from server.fanout.http_wire import http_protocol
 from server.fanout.wire import PlenaryWebSocketProtocol
 from server.limits import MAX_FRAME_BYTES, WS_PING_INTERVAL_S, WS_PING_TIMEOUT_S
 
 
 def uvicorn_config(
-    app: Any, host: str, port: int, *, log_level: str = "info", access_log: bool = False
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    log_level: str = "info",
+    access_log: bool = False,
+    pure_python: bool = False,
 ) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        # uvloop and httptools (installed with plenary where they build) make each delivery
+        # and each handshake cheaper (docs/performance.md); "auto" falls back to asyncio's own
+        # loop and h11 when they are not importable, and pure_python asks for those outright.
+        loop="asyncio" if pure_python else "auto",
+        # With the socket in each request's scope, so the fallback stream can bound its send
+        # buffer (server/fanout/http_wire.py).
+        http=http_protocol(pure_python),
         # uvicorn's websockets-sansio protocol with direct writes for the fan-out
         # (server/fanout/wire.py; chosen by measurement, see docs/performance.md).
         ws=PlenaryWebSocketProtocol,
-        # h11 with the socket in the scope, so the fallback stream can bound its send buffer
-        # (server/fanout/http_wire.py).
-        http=PlenaryH11Protocol,
         ws_max_size=MAX_FRAME_BYTES,
         ws_ping_interval=WS_PING_INTERVAL_S,
         ws_ping_timeout=WS_PING_TIMEOUT_S,
@@ -35,3 +46,13 @@ def uvicorn_config(
         proxy_headers=True,
         lifespan="on",
     )
+
+
+def runtime(pure_python: bool = False) -> tuple[str, str]:
+    """The event loop and HTTP parser uvicorn runs ``uvicorn_config`` with: uvloop and httptools
+    when they are installed and not refused, asyncio's own loop and h11 otherwise."""
+    if pure_python:
+        return "asyncio", "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return loop, http

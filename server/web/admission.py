@@ -71,7 +71,7 @@ def check_origin(px: Plenary, origin: str | None) -> None:
 
 async def admit(px: Plenary, meeting_id: str, room_id: str, hello: Hello) -> Admitted:
     """The room and the grant of a client that said ``hello``, or ``Refused``."""
-    meeting = await px.meeting(meeting_id)
+    meeting = await px.meeting_for_hello(meeting_id)  # shared: only read here
     if meeting is None:
         raise Refused(CLOSE_NOT_FOUND, "no such meeting; check the link")
     room = meeting.room(room_id)

@@ -19,7 +19,7 @@ from server.domain.errors import CommandRejected, Invalid, Refusal
 from server.domain.events import control_frame, now_ms
 from server.domain.meetings import Meeting
 from server.fanout.hub import Subscription
-from server.fanout.outbox import CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, Outbox
+from server.fanout.outbox import CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, Outbox, Writer
 from server.limits import CAPTIONER_RECHECK_S, MAX_LIVE_CHARS
 from server.services.commands import CommandContext
 from server.services.room import RoomRuntime
@@ -53,6 +53,7 @@ async def follow(
     welcome: dict[str, object],
     send: SendFrames,
     outbox: Outbox | None = None,
+    writer: Writer | None = None,
 ) -> AsyncIterator[Subscription]:
     """Join the room from ``hello.after``; send the welcome, the backlog and the live lines. The
     caller starts the subscription's outbox inside, and the client leaves the room on exit."""
@@ -78,8 +79,18 @@ async def follow(
                 participant=grant.participant,
             )
         )
-        async for frames in px.hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
-            await send(b"\n".join(frames))
+        shared = px.hub.recent_backlog(sub.channel, sub.from_seq, sub.upto_seq)
+        if shared is not None:
+            # From memory, built once for every client resuming from the same point. Written
+            # straight to the socket of a websocket that keeps up; the ASGI sends before it
+            # (the welcome) have been written.
+            if writer is not None and writer.ready():
+                writer.write(shared)
+            else:
+                await send(shared.text)
+        else:
+            async for frames in px.hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
+                await send(b"\n".join(frames))
         if sub.live is not None:
             await send(sub.live)
         yield sub

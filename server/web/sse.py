@@ -35,7 +35,7 @@ from server.fanout.outbox import (
     CLOSE_RATE_LIMITED,
     CLOSE_UNAVAILABLE,
 )
-from server.fanout.sse import SseOutbox, sse_event
+from server.fanout.sse import SseOutbox, encoded_once
 from server.limits import (
     CLIENT_BURST,
     CLIENT_RATE_PER_S,
@@ -206,7 +206,9 @@ async def _session(px: Plenary, admitted: Admitted, hello: Hello, pipe: _Pipe) -
     name = hello.name or grant.label or grant.role
 
     async def send(message: bytes) -> None:
-        await pipe.send(sse_event(message))
+        # A resume backlog from memory is one object for every client resuming from the same
+        # point: encoded once for all of them, as the room's live frames are.
+        await pipe.send(encoded_once(message))
 
     ended = asyncio.Event()
     outbox = SseOutbox()

@@ -149,6 +149,10 @@ class _Session:
         await self.ws.send_text(frame.decode())
 
     async def run(self, welcome: dict[str, object]) -> None:
+        # With uvicorn running server.wire's protocol, frames for a viewer that keeps up are
+        # written straight to its socket; otherwise they go through ASGI (and, once live, a
+        # sender task sends them).
+        writer = self.ws.scope.get("extensions", {}).get(EXTENSION)
         async with follow(
             self.px,
             self.runtime,
@@ -158,10 +162,8 @@ class _Session:
             self.name,
             welcome,
             self.send_frame,
+            writer=writer,
         ) as sub:
-            # With uvicorn running server.wire's protocol, live frames for a viewer that keeps
-            # up are written straight to its socket; otherwise a sender task sends them.
-            writer = self.ws.scope.get("extensions", {}).get(EXTENSION)
             outbox = sub.outbox
             session_task = asyncio.current_task()
             assert session_task is not None
