@@ -33,6 +33,9 @@ class Hello:
     after: int
     client: str | None  # a stable id the page keeps, so its numbered lines are deduplicated
     name: str  # how a captioner calls themselves in the record
+    # The caption channel it follows: the floor or a language tag; "" when it names none (the
+    # floor, or a captioner link's own channel).
+    channel: str = ""
     n: None = None
 
 
@@ -166,6 +169,7 @@ def parse_client_message(raw: str) -> ClientMessage:
             after=f.number("after", 0),
             client=f.opt_text("client", 64),
             name=f.clean("name", MAX_LABEL_CHARS),
+            channel=f.text("channel", 35, ""),
         )
     if kind == "edit":
         return Edit(f.number("del", 0), f.text("ins", MAX_LIVE_CHARS, ""))

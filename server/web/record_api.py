@@ -18,15 +18,13 @@ from starlette.responses import Response
 from server.domain.errors import AdminError
 from server.domain.meetings import time_zone
 from server.limits import MAX_ID
-from server.record import exports, figures
+from server.record import channel_logs, exports, figures
 from server.record.documents import (
     REPORTS,
     check_report,
-    meeting_logs,
     meeting_meta,
     render_report,
 )
-from server.record.facts import load
 from server.record.search import Query, SearchError
 from server.web.access import Access, access
 from server.web.meeting_api import attachment
@@ -85,9 +83,14 @@ async def meeting_transcript(request: Request) -> Response:
             f"a whole meeting exports as: {', '.join(exports.MEETING_FORMATS)} "
             "(WebVTT and SRT per room: /api/m/{meeting}/{room}/transcript.vtt)",
         )
-    logs = await load(a.px.backend, a.meeting)
-    body = exports.render_meeting(fmt, meeting_logs(a.meeting, logs), meeting_meta(a.meeting))
-    return attachment(body, exports.FORMATS[fmt], f"{a.meeting.id}.{fmt}")
+    lang = request.query_params.get("lang") or None
+    try:
+        sections = await channel_logs.meeting_sections(a.px.backend, a.meeting, lang)
+    except AdminError as exc:
+        raise Problem(404, "no_such_channel", str(exc)) from None
+    body = exports.render_meeting(fmt, sections, meeting_meta(a.meeting))
+    suffix = f"-{lang}" if lang else ""
+    return attachment(body, exports.FORMATS[fmt], f"{a.meeting.id}{suffix}.{fmt}")
 
 
 # -- search ----------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import time
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.backends.base import BackendUnavailable
-from server.domain import auth
+from server.domain import auth, channels
 from server.domain.errors import CommandRejected, Invalid, Refusal
 from server.domain.events import control_frame, now_ms
 from server.domain.meetings import Meeting
@@ -76,7 +76,12 @@ def _welcome_meeting(meeting: Meeting) -> dict[str, object]:
     """What the welcome says about the meeting. A session keeps only this, not the meeting
     document: a viewer may stay connected for hours, and commands read the document afresh."""
     return {
-        "meeting": {"id": meeting.id, "title": meeting.title, "timezone": meeting.timezone},
+        "meeting": {
+            "id": meeting.id,
+            "title": meeting.title,
+            "timezone": meeting.timezone,
+            "language": meeting.language,
+        },
         "rooms": room_list.summary(meeting),
     }
 
@@ -118,11 +123,23 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             )
         if grant.role == "captioner" and grant.room != room_id:
             raise Refused(CLOSE_FORBIDDEN, "this captioner link is for another room")
-        runtime = await px.rooms.get(meeting_id, room_id)
+        channel = channels.pick(room.channels, hello.channel or grant.channel or channels.FLOOR)
+        if channel is None:
+            raise Refused(
+                CLOSE_NOT_FOUND,
+                f"no caption channel {hello.channel!r} in this room; its channels: "
+                + channels.named(room.channels, meeting.language),
+            )
+        if grant.role == "captioner" and grant.channel not in (None, channel):
+            raise Refused(
+                CLOSE_FORBIDDEN, f"this captioner link is for the {grant.channel} channel"
+            )
+        runtime = await px.rooms.get(meeting_id, room_id, channel)
         session = _Session(ws, px, runtime, grant, hello)
         welcome = _welcome_meeting(meeting)
         del meeting  # a session keeps what it needs, not the document
-        with px.presence.connected(runtime.key, room_id, grant.participant, grant.role):
+        # Presence is the room's, whichever channel a participant follows.
+        with px.presence.connected(runtime.floor.key, room_id, grant.participant, grant.role):
             await session.run(welcome)
     except Refused as exc:
         await _close(ws, exc.code, exc.reason)
@@ -202,7 +219,7 @@ class _Session:
         self.conn_id = secrets.token_hex(6)
         self.name = hello.name or grant.label or grant.role
         self.bucket = TokenBucket(CLIENT_RATE_PER_S, CLIENT_BURST)
-        self.can_caption = grant.may_caption(runtime.room_id)
+        self.can_caption = grant.may_caption(runtime.room_id, runtime.channel)
         self.checked_at = time.monotonic()  # when the link was last checked against the meeting
 
     async def send(self, text: str) -> None:
@@ -227,9 +244,11 @@ class _Session:
                     name=self.name,
                     **welcome,
                     room=self.runtime.room_id,
+                    # The caption channel this connection follows; ``last_seq`` is its log's.
+                    channel=self.runtime.channel,
                     last_seq=sub.upto_seq,
                     reset=reset,
-                    open=self.runtime.state.open,
+                    open=self.runtime.is_open,
                     # The server's clock, so pages show the same speaking-time countdown.
                     now=now_ms(),
                     participant=self.grant.participant,
@@ -314,7 +333,7 @@ class _Session:
             await self.send(control_frame("pong").decode())
         elif isinstance(msg, Edit):
             await self._require_caption()
-            self.runtime.state.require_open()
+            self.runtime.require_open()
             if not self.runtime.edit_live(
                 self.conn_id, self.name, msg.delete, msg.insert, MAX_LIVE_CHARS
             ):
@@ -325,7 +344,8 @@ class _Session:
             line = {
                 "text": msg.text,
                 "speaker": msg.speaker,
-                "lang": msg.lang,
+                # An interpretation channel's lines are in its language unless they say.
+                "lang": msg.lang or self.runtime.language,
                 "captioner": self.name,
                 "by": self.conn_id,
                 "source": "websocket",
@@ -344,8 +364,15 @@ class _Session:
         elif isinstance(msg, Cmd):
             cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
             meeting = await self._current_meeting()
+            # Commands act on the room (its floor's log), whichever channel this connection follows.
             ctx = CommandContext(
-                self.px.rooms, self.runtime, meeting, self.grant, self.conn_id, self.name, cursor
+                self.px.rooms,
+                self.runtime.floor,
+                meeting,
+                self.grant,
+                self.conn_id,
+                self.name,
+                cursor,
             )
             events = await dispatch(ctx, msg.op, msg.args)
             seq = events[0].seq if events else None
