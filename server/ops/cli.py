@@ -16,7 +16,7 @@ from server.domain import links
 from server.domain.errors import AdminError, Invalid
 from server.ops.pusher import PushError, push_lines
 from server.record import exports
-from server.services import admin
+from server.services import admin, room_list
 
 T = TypeVar("T")
 
@@ -107,6 +107,7 @@ def cmd_meeting_create(args: argparse.Namespace) -> int:
             ends=args.ends or "",
             venue=args.venue or "",
             chaired_by=args.chaired_by or "",
+            channels=args.channel or [],
         )
         return links.build(settings.base_url(), meeting, keys)
 
@@ -203,7 +204,9 @@ def cmd_station_add(args: argparse.Namespace) -> int:
     settings = _settings(args)
 
     async def work(backend: Backend) -> links.StationLinks:
-        meeting, cred, key = await admin.add_station(backend, args.meeting, args.room, args.name)
+        meeting, cred, key = await admin.add_station(
+            backend, args.meeting, args.room, args.name, args.channel
+        )
         return links.station(settings.base_url(), meeting, cred, key)
 
     result = _with_backend(settings, work)
@@ -239,6 +242,33 @@ def cmd_station_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- caption channels ----------------------------------------------------------------------------
+def cmd_channel_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> dict[str, str]:
+        meeting, tag, key = await admin.add_channel(backend, args.meeting, args.room, args.tag)
+        await room_list.announce(backend, meeting)
+        base = settings.base_url()
+        return {
+            "room": args.room,
+            "channel": tag,
+            "viewer": links.viewer_url(base, meeting.id, args.room, tag),
+            "captioner": links.captioner_url(base, meeting.id, args.room, key, tag),
+            "caption_api": links.caption_api_url(base, meeting.id, args.room, key),
+            "youtube_api": links.youtube_api_url(base, meeting.id, args.room, key),
+        }
+
+    result = _with_backend(settings, work)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"Channel {result['channel']} of room {result['room']!r}:")
+    for what in ("viewer", "captioner", "caption_api", "youtube_api"):
+        print(f"  {what.replace('_', ' '):<16} {result[what]}")
+    return 0
+
+
 # -- push, export --------------------------------------------------------------------------------
 def cmd_push(args: argparse.Namespace) -> int:
     try:
@@ -259,7 +289,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     body = _with_backend(
-        settings, lambda b: documents.export(b, args.meeting, args.room, args.format)
+        settings, lambda b: documents.export(b, args.meeting, args.room, args.format, args.lang)
     )
     _write(body, args.output)
     return 0
@@ -535,6 +565,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--chaired-by", help='who chairs it, as the summary names them: "Ms. Ana Silva (Brazil)"'
     )
+    create.add_argument(
+        "--channel",
+        action="append",
+        help="an interpretation channel in every room, a BCP 47 tag such as fr (repeatable)",
+    )
     create.add_argument("--json", action="store_true", help="print a JSON object")
     _store_flags(create)
     create.set_defaults(func=cmd_meeting_create)
@@ -571,6 +606,9 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("meeting")
     sadd.add_argument("name", help='how its lines are signed in the record: "CAT station 2"')
     sadd.add_argument("--room", required=True, help="the room it captions")
+    sadd.add_argument(
+        "--channel", help="its one caption channel: floor or a tag (default: any, by each lang)"
+    )
     sadd.add_argument("--json", action="store_true", help="print a JSON object")
     _store_flags(sadd)
     sadd.set_defaults(func=cmd_station_add)
@@ -585,6 +623,16 @@ def build_parser() -> argparse.ArgumentParser:
     srevoke.add_argument("station", help="its id (plenary station list)")
     _store_flags(srevoke)
     srevoke.set_defaults(func=cmd_station_revoke)
+
+    channel = sub.add_parser("channel", help="a room's interpretation caption channels")
+    csub = channel.add_subparsers(dest="action", required=True)
+    cadd = csub.add_parser("add", help="add an interpretation channel to a room, print its links")
+    cadd.add_argument("meeting")
+    cadd.add_argument("tag", help="its language, a BCP 47 tag: fr, es, ar, zh, ru, pt-BR")
+    cadd.add_argument("--room", required=True, help="the room")
+    cadd.add_argument("--json", action="store_true", help="print a JSON object")
+    _store_flags(cadd)
+    cadd.set_defaults(func=cmd_channel_add)
 
     push = sub.add_parser("push", help="push standard input, line by line, to a caption URL")
     push.add_argument("url", help="the room's caption API URL (with its key)")
@@ -601,6 +649,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("meeting")
     export.add_argument("room", nargs="?", help="the room (default: every room, one document)")
     export.add_argument("--format", "-f", default="txt", choices=sorted(exports.FORMATS))
+    export.add_argument(
+        "--lang",
+        help="the caption channel: floor (default), a tag such as fr, or 'all' for a whole "
+        "meeting's every channel",
+    )
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     _store_flags(export)
     export.set_defaults(func=cmd_export)

@@ -186,6 +186,7 @@ def routes() -> list[BaseRoute]:
                 Route("/{room}/documents", documents_api.room_documents, methods=get),
                 Route("/{room}/transcript.{fmt}", meeting_api.transcript, methods=get),
                 Route("/{room}/report", chair_api.report_group, methods=post),
+                Route("/{room}/channels", chair_api.add_channel, methods=post),
                 Route("/{room}/stations", chair_api.list_stations, methods=get),
                 Route("/{room}/stations", chair_api.add_station, methods=post),
                 Route("/{room}/stations/{station}/revoke", chair_api.revoke_station, methods=post),
