@@ -133,6 +133,7 @@ def parse_query(params: Any, timezone: str) -> Query:
         delegation=str(params.get("delegation") or "")[:200],
         item=number("item", None),
         room=str(params.get("room") or "")[:60],
+        channel=str(params.get("channel") or "")[:35],
         since=parse_time(str(params.get("from") or ""), timezone),
         until=parse_time(str(params.get("to") or ""), timezone, end=True),
         limit=number("limit", 100) or 100,
