@@ -76,7 +76,11 @@ function fatal(message) {
 
 const where = roomFromPath();
 const key = fragmentParam("key");
-const roomKey = where ? `${where.meeting}/${where.room}` : "";
+// The caption channel this page writes in (?channel=fr: an interpretation channel); a channel's
+// captioner key writes in its channel whatever the page says. Lines not yet acknowledged are
+// kept per channel, so that they are never sent to another one.
+const channel = new URLSearchParams(location.search).get("channel") || "";
+const roomKey = where ? `${where.meeting}/${where.room}${channel ? `~${channel}` : ""}` : "";
 
 let queue = null;
 let conn = null;
@@ -132,7 +136,7 @@ function start() {
       meeting: where.meeting,
       room: where.room,
       key,
-      hello: () => ({ client: queue.client, name: myName() }),
+      hello: () => ({ client: queue.client, name: myName(), ...(channel ? { channel } : {}) }),
     },
     {
       onState: showState,
@@ -177,7 +181,8 @@ function welcomed(welcome) {
   const roomName = here ? here.name : welcome.room;
   const title = (welcome.meeting && welcome.meeting.title) || "";
   ui.title.textContent = title || "Captioning";
-  ui.roomName.textContent = `Captioning: ${roomName}`;
+  const into = welcome.channel && welcome.channel !== "floor" ? ` — interpretation (${welcome.channel})` : "";
+  ui.roomName.textContent = `Captioning: ${roomName}${into}`;
   document.title = `Captioning ${roomName} — ${title || "plenary"}`;
   setRoomOpen(welcome.open !== false);
   ui.fatal.hidden = true;
