@@ -16,6 +16,8 @@ const $ = (id) => document.getElementById(id);
 let timezone = "UTC";
 let lastQuery = null;
 let shown = 0;
+let languages = []; // the meeting's interpretation channels (tags)
+let roomChannels = []; // each room's id, name and channels
 
 /** An element with attributes and text content (never markup). */
 function el(tag, attrs = {}, text = null) {
@@ -138,6 +140,11 @@ async function loadFacets() {
   f.items.forEach((i) => items.append(el("option", { value: i.item }, i.label)));
   const rooms = document.querySelector('select[name="room"]');
   f.rooms.forEach((r) => rooms.append(el("option", { value: r.id }, r.name)));
+  // The meeting's interpretation channels: search within one, export one or all.
+  languages = Array.isArray(f.languages) ? f.languages.map(String) : [];
+  roomChannels = f.rooms.map((r) => ({ id: r.id, name: r.name, channels: r.channels || [] }));
+  const channels = document.querySelector('select[name="channel"]');
+  languages.forEach((tag) => channels.append(el("option", { value: tag }, `Interpretation (${tag})`)));
   status(`${f.lines} transcript lines; times in ${timezone}.`);
 }
 
@@ -156,6 +163,7 @@ function hitItem(hit) {
   const meta = el("span", { class: "meta" });
   meta.append(el("time", { datetime: new Date(hit.ts).toISOString() }, clock(hit.ts)));
   meta.append(document.createTextNode(` · ${hit.room_name}`));
+  if (hit.channel && hit.channel !== "floor") meta.append(document.createTextNode(` · interpretation (${hit.channel})`));
   if (hit.item_label) meta.append(document.createTextNode(` · ${hit.item_label}`));
   if (hit.corrected) meta.append(document.createTextNode(" · corrected"));
   li.append(meta);
@@ -465,6 +473,23 @@ async function loadExports() {
   for (const [label, fmt] of formats) {
     const li = el("li", {}, `${label}: `);
     li.append(downloadButton("whole meeting", `/transcript.${fmt}`, `transcript.${fmt}`));
+    // With interpretation channels: one language's sections, or every channel, each headed.
+    for (const tag of languages) {
+      li.append(" ", downloadButton(`interpretation (${tag})`, `/transcript.${fmt}?lang=${encodeURIComponent(tag)}`, `transcript-${tag}.${fmt}`));
+    }
+    if (languages.length) li.append(" ", downloadButton("every channel", `/transcript.${fmt}?lang=all`, `transcript-all.${fmt}`));
+    list.append(li);
+  }
+  // Subtitle files are per room and channel.
+  for (const room of roomChannels) {
+    const li = el("li", {}, `Subtitles, ${room.name}: `);
+    for (const tag of ["floor", ...room.channels]) {
+      for (const fmt of ["vtt", "srt"]) {
+        const query = tag === "floor" ? "" : `?lang=${encodeURIComponent(tag)}`;
+        const name = tag === "floor" ? `${room.id}.${fmt}` : `${room.id}-${tag}.${fmt}`;
+        li.append(downloadButton(`${tag} (.${fmt})`, `/${encodeURIComponent(room.id)}/transcript.${fmt}${query}`, name), " ");
+      }
+    }
     list.append(li);
   }
   const docs = await getJson("/documents");

@@ -165,6 +165,11 @@ async def facets(request: Request) -> Response:
             "title": a.meeting.title,
             "timezone": a.meeting.timezone,
             **index.facets(),
-            "rooms": [{"id": r.id, "name": r.name, "kind": r.kind} for r in a.meeting.rooms],
+            "rooms": [
+                {"id": r.id, "name": r.name, "kind": r.kind, "channels": r.channels}
+                for r in a.meeting.rooms
+            ],
+            # Interpretation channels' languages, in any room: to search or export one.
+            "languages": sorted({tag for r in a.meeting.rooms for tag in r.channels}),
         }
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import browser_support
-from tests.browser_support import MeetingLinks, Pages, new_server
+from tests.browser_support import MeetingLinks, Pages, new_server, wait_until
 from tests.support import ROOT, ServerProcess
 
 browser = browser_support.browser
@@ -148,3 +149,46 @@ def test_the_choice_is_kept_and_switching_back_resumes_exactly(
     expect(french.locator("#conn-state")).to_have_attribute("data-state", "live")
     expect(french.locator("#channel")).to_have_value("fr")
     expect(french.locator("#channel-lines .line .text").last).to_have_text("Troisième.")
+
+
+def test_the_record_console_searches_and_exports_a_channel(
+    site: tuple[ServerProcess, MeetingLinks], pages: Pages, tmp_path: Any
+) -> None:
+    _server, links = site
+    fr_cap = open_captioner(pages, channel(links, "fr")["captioner"], "Denise")
+    fr_cap.locator("#draft").fill("La délégation du Sénégal appuie le texte.")
+    fr_cap.locator("#draft").press("Enter")
+    url = f"{links.base}/api/m/{links.id}/plenary/transcript.txt?lang=fr"
+
+    def recorded() -> bool:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return "Sénégal" in response.read().decode()
+
+    wait_until(recorded, what="the French line in the record")
+    page = pages.new(f"{links.base}/static/record.html#meeting={links.id}&key={links.chair_key}")
+    expect(page.locator("#status")).to_contain_text("transcript lines")
+    page.fill('input[name="q"]', "SENEGAL")  # no accent, other case
+    page.select_option('select[name="channel"]', "fr")
+    page.click('#search-form button[type="submit"]')
+    expect(page.locator("#search-results mark")).to_have_text(["Sénégal"])
+    expect(page.locator("#search-results .meta")).to_contain_text(["interpretation (fr)"])
+
+    page.click("#tab-exports")
+    with page.expect_download() as download:
+        page.locator("#exports li", has_text="Plain text").get_by_role(
+            "button", name="interpretation (fr)"
+        ).click()
+    assert download.value.suggested_filename == f"{links.id}-transcript-fr.txt"
+    saved = tmp_path / "fr.txt"
+    download.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert "Plenary — interpretation (fr)" in text and "Sénégal appuie" in text
+    assert "We support" not in text
+    with page.expect_download() as download:
+        page.locator("#exports li", has_text="Subtitles, Plenary").get_by_role(
+            "button", name="fr (.vtt)"
+        ).click()
+    saved = tmp_path / "fr.vtt"
+    download.value.save_as(saved)
+    assert saved.read_text(encoding="utf-8").startswith("WEBVTT")
+    assert "Sénégal" in saved.read_text(encoding="utf-8")
