@@ -381,6 +381,15 @@ class Rooms:
         await runtime.load()
         return runtime
 
+    async def close_channel_lines(
+        self, meeting_id: str, room_id: str, channels: Sequence[str]
+    ) -> None:
+        """Record the open caption lines of a room's interpretation channels, as lines: what a
+        room that closes does first (its floor's own are recorded with its ``room.closed``)."""
+        for channel in channels:
+            runtime = await self.get(meeting_id, room_id, channel)
+            await runtime.execute(lambda state: caption_rules.close_all(state, now_ms()))
+
     def followed(self) -> int:
         """How many rooms this process follows now."""
         return len(self._rooms)

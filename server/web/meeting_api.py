@@ -87,6 +87,8 @@ async def _set_room_open(request: Request, is_open: bool) -> Response:
 
     # The log decides (a second chair closing at the same moment records nothing); the meeting
     # document follows, re-applied if someone else saved it first.
+    if not is_open:
+        await a.px.rooms.close_channel_lines(a.meeting.id, room.id, room.channels)
     await runtime.set_open(is_open, a.grant.label or "chair")
     updated, _ = await admin.update_meeting(a.px.backend, a.meeting.id, mark)
     await room_list.announce(a.px.backend, updated)

@@ -323,3 +323,47 @@ async def test_figures_count_an_intervention_once_whatever_the_channels(
     assert whole["scope"] == "meeting" and whole["interventions"] == 1, whole
     for client in (chair_ws, floor_cap, fr_cap):
         await client.close()
+
+
+ODD_LANGS = ["", "fr", "FR-fr", "fr_FR", "und", "floor", "x-klingon", "zh-Hant-TW", "e" * 36,
+             "\u202efr", "fr\x00", "ar-EG", "en", "en-GB", "../fr", "fr~", "{fr}",
+             "🇫🇷"]  # fmt: skip
+
+
+async def test_any_lang_or_channel_is_a_channel_or_a_clear_refusal(
+    live: LiveServer, http: httpx.AsyncClient
+) -> None:
+    await add_channel(http, live, "fr")
+    room_wide = live.captioner_key()
+    for n, lang in enumerate(ODD_LANGS, 1):
+        r = await post(http, live, room_wide, n, f"line {n}\n", lang=lang)
+        assert r.status_code in (200, 400), (lang, r.status_code)
+        if r.status_code == 400:
+            assert "channels are floor (en), fr" in r.text, lang
+        try:
+            client = await Client.connect(live.base_ws, live.meeting.id, "plenary", channel=lang)
+        except websockets.ConnectionClosed as exc:
+            assert exc.rcvd is not None and exc.rcvd.code in (4400, 4404), lang
+            assert exc.rcvd.reason, lang
+        else:
+            assert client.welcome["channel"] in ("floor", "fr"), lang
+            await client.close()
+    recorded = [e.data["text"] for c in ("floor", "fr") for e in await channel_lines(live, c)]
+    assert len(recorded) == len(set(recorded))  # every accepted POST once, in one channel
+
+
+async def test_closing_the_room_records_the_channels_open_lines(
+    live: LiveServer, http: httpx.AsyncClient
+) -> None:
+    made = await add_channel(http, live, "fr")
+    fr_key = key_of(made["caption_api"])
+    assert (await post(http, live, fr_key, 1, "Nous sommes ")).status_code == 200  # left open
+    assert await channel_lines(live, "fr") == []
+    r = await http.post(f"{live.base}/api/m/{live.meeting.id}/plenary/close", headers=chair(live))
+    assert r.status_code == 200, r.text
+    assert [e.data["text"] for e in await channel_lines(live, "fr")] == ["Nous sommes"]
+    late = await post(http, live, fr_key, 2, "trop tard.\n")
+    assert late.status_code == 400 and "closed" in late.text
+    viewer = await Client.connect(live.base_ws, live.meeting.id, "plenary", channel="fr")
+    assert viewer.welcome["open"] is False  # a channel is open while its room is
+    await viewer.close()
