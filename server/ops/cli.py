@@ -108,6 +108,7 @@ def cmd_meeting_create(args: argparse.Namespace) -> int:
             venue=args.venue or "",
             chaired_by=args.chaired_by or "",
             channels=args.channel or [],
+            language=args.language,
         )
         return links.build(settings.base_url(), meeting, keys)
 
@@ -564,6 +565,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument(
         "--chaired-by", help='who chairs it, as the summary names them: "Ms. Ana Silva (Brazil)"'
+    )
+    create.add_argument(
+        "--language",
+        default="en",
+        help="the meeting's language, a BCP 47 tag (default en): its floors' usual language "
+        "and the draft summary's (written in English only for now)",
     )
     create.add_argument(
         "--channel",

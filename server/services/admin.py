@@ -48,11 +48,13 @@ async def create_meeting(
     venue: str = "",
     chaired_by: str = "",
     channels: Sequence[str] = (),
+    language: str = "en",
 ) -> tuple[Meeting, dict[str, str]]:
     """Create a meeting with its rooms and issue the chair's and each room's captioner key; with
     ``channels`` (language tags), every room has those interpretation channels, each with a
     captioner key of its own (``captioner:<room>~<tag>``)."""
     interpreted = channel_tags(channels)
+    language = channel_tags([language])[0]
     title = title.strip()
     if not title:
         raise AdminError("a meeting needs a title")
@@ -68,6 +70,7 @@ async def create_meeting(
         venue=venue.strip(),
         chaired_by=chaired_by.strip(),
         created_ms=now_ms(),
+        language=language,
     )
     for name in rooms or ["Plenary"]:
         if not name.strip():
