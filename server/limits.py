@@ -22,6 +22,9 @@ CAPTION_SEQS_REMEMBERED = 64
 # Caption stations (caption URLs) one room may have: a handful of CAT stations and speech
 # engines; each is a credential in the meeting document, which every request reads.
 MAX_STATIONS_PER_ROOM = 50
+# Caption channels one room may have besides its floor: the six UN languages and a few more;
+# each is a log a page may follow, and every room's list of them is in every welcome.
+MAX_CHANNELS_PER_ROOM = 12
 
 # One committed line. Captioners commit sentence by sentence; a line this long is a runaway paste.
 MAX_LINE_CHARS = 4000

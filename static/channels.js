@@ -110,6 +110,7 @@ export class ChannelPane {
    * @param {HTMLElement} options.live      the lines being typed (never announced)
    * @param {HTMLElement} options.status    the connection's state, as text
    * @param {() => {meeting: string, room: string, timezone: string, passcode: string|null}} options.where
+   * @param {() => void} [options.onBatch] after the lines changed
    */
   constructor(options) {
     Object.assign(this, options);
@@ -155,6 +156,7 @@ export class ChannelPane {
           held.lastSeq = conn.lastSeq;
           this.list.setAttribute("aria-busy", conn.caughtUp ? "false" : "true");
           this.stick();
+          this.onBatch?.();
         },
       },
     );
@@ -238,9 +240,27 @@ export class ChannelPane {
 
   /** Mark the lines that hold `query` (folded); the number of lines that match. */
   search(query) {
+    if (query === this.query) return this.matchCount();
     this.query = query;
     if (this.channel !== null) this.redraw();
+    return this.matchCount();
+  }
+
+  matchCount() {
     return this.list.querySelectorAll(".line.match").length;
+  }
+
+  /** Show the next (or, with a negative step, the previous) matching line; false if none. */
+  goToMatch(step) {
+    const found = [...this.list.querySelectorAll(".line.match")];
+    if (!found.length) return false;
+    const at = found.findIndex((li) => li.classList.contains("current-match"));
+    if (at >= 0) found[at].classList.remove("current-match");
+    const next = at < 0 ? (step > 0 ? 0 : found.length - 1) : (at + step + found.length) % found.length;
+    found[next].classList.add("current-match");
+    this.following = false;
+    found[next].scrollIntoView({ block: "center" });
+    return true;
   }
 
   atEnd() {

@@ -314,6 +314,11 @@ function runSearch(resetPosition = true) {
 }
 
 function showSearchCount() {
+  if (searchQuery && ui.stage.dataset.view === "channel") {
+    const n = channelPane.matchCount();
+    ui.searchStatus.textContent = n === 0 ? "No lines match" : `${n} ${n === 1 ? "line matches" : "lines match"}`;
+    return;
+  }
   if (!searchQuery) {
     ui.searchStatus.textContent = "";
   } else if (found.length === 0) {
@@ -330,6 +335,14 @@ function goToMatch(step) {
   if (searchTimer !== null) {
     searchTimer = null;
     runSearch();
+  }
+  if (ui.stage.dataset.view === "channel") {
+    // The floor is not shown: go through the interpretation channel's matches.
+    if (channelPane.goToMatch(step)) {
+      following = false;
+      channelPane.following = false;
+    }
+    return;
   }
   if (found.length === 0) return;
   const old = current >= 0 ? rows.get(found[current]) : null;
@@ -395,6 +408,9 @@ const channelPane = new ChannelPane({
     timezone: meeting.timezone,
     passcode: storedPasscode(),
   }),
+  onBatch: () => {
+    if (searchQuery) showSearchCount();
+  },
 });
 const sideKey = "plenary:side-by-side";
 let channelsOffered = "";
@@ -434,10 +450,14 @@ function showChannel() {
   const both = interpreted && ui.sideBySide.checked;
   ui.sideBySide.disabled = !interpreted;
   ui.stage.dataset.view = interpreted ? (both ? "both" : "channel") : "floor";
+  // A screen reader hears the channel the reader chose, not two languages at once.
+  ui.lines.setAttribute("aria-live", interpreted ? "off" : "polite");
   ui.channelPane.hidden = !interpreted;
   ui.floorTitle.hidden = !both;
   ui.channelTitle.textContent = interpreted ? channelLabel(channelChosen) : "";
   channelPane.follow(interpreted ? channelChosen : null);
+  if (searchQuery) channelPane.search(searchQuery);
+  showSearchCount();
   stick();
 }
 
@@ -452,17 +472,27 @@ ui.sideBySide.addEventListener("change", () => {
 });
 
 // -- downloads ----------------------------------------------------------------------------------
+// What the reader follows is what they download: the floor, or the interpretation channel
+// shown instead of it.
+function followed() {
+  const interpreted = channelChosen !== null && channelChosen !== FLOOR && channelPane.held;
+  return interpreted
+    ? { transcript: channelPane.held.transcript, suffix: `-${channelChosen}`, name: `${roomName} — ${channelLabel(channelChosen)}` }
+    : { transcript, suffix: "", name: roomName };
+}
+
 function fileBase() {
-  return `${meeting.id}-${where ? where.room : "transcript"}`;
+  return `${meeting.id}-${where ? where.room : "transcript"}${followed().suffix}`;
 }
 
 $("download-txt").addEventListener("click", () => {
-  const title = meeting.title ? `${meeting.title} — ${roomName}` : roomName;
-  download(`${fileBase()}.txt`, transcript.toText(title, meeting.timezone), "text/plain;charset=utf-8");
+  const { transcript: lines, name } = followed();
+  const title = meeting.title ? `${meeting.title} — ${name}` : name;
+  download(`${fileBase()}.txt`, lines.toText(title, meeting.timezone), "text/plain;charset=utf-8");
 });
 
 $("download-vtt").addEventListener("click", () => {
-  download(`${fileBase()}.vtt`, transcript.toWebVtt(), "text/vtt;charset=utf-8");
+  download(`${fileBase()}.vtt`, followed().transcript.toWebVtt(), "text/vtt;charset=utf-8");
 });
 
 // -- passcode -----------------------------------------------------------------------------------

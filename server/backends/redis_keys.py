@@ -8,6 +8,8 @@ touch them all. Keys that are not a room's share the tag ``{PREFIX}``.
     PREFIX:{m/r}:meta      hash, field seq = the room's last sequence number
     PREFIX:{m/r}:cursors   hash, numbered source -> last accepted n
     PREFIX:{m/r}           pub/sub channel (sharded where Redis has it)
+    PREFIX:{m/r}~fr…       the same keys for the room's interpretation caption channel fr
+                           (server/domain/keys.py): outside the braces, so in the room's slot
     {PREFIX}:epoch         random marker written once: its absence means Redis lost its data
     {PREFIX}:meetings      hash, meeting id -> meeting document (JSON)
     {PREFIX}:versions      hash, meeting id -> version (compare-and-set on save)

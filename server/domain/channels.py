@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import langcodes
 
 from server.domain.errors import Invalid
+from server.limits import MAX_CHANNELS_PER_ROOM
 
 FLOOR = "floor"
 
@@ -23,7 +24,6 @@ FLOOR = "floor"
 # language, 10 and more a different script or language).
 _SAME_LANGUAGE = 9
 
-MAX_CHANNELS_PER_ROOM = 12
 
 
 def tag(raw: object) -> str:

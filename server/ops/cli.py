@@ -134,6 +134,7 @@ def cmd_meeting_list(args: argparse.Namespace) -> int:
                                 "name": r.name,
                                 "status": r.status,
                                 "viewer": links.viewer_url(base, m.id, r.id),
+                                "channels": r.channels,
                             }
                             for r in m.rooms
                         ],

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,6 +100,20 @@ def test_two_captioners_at_once_and_a_viewer_with_both_side_by_side(
     expect(viewer.locator("#channel-title")).to_contain_text("fr")
     viewer.fill("#search", "PROPOSITION")
     expect(viewer.locator("#channel-lines mark")).to_have_text(["proposition"])
+    # A screen reader hears the chosen channel, not both languages at once.
+    assert viewer.locator("#channel-lines").get_attribute("aria-live") == "polite"
+    assert viewer.locator("#lines").get_attribute("aria-live") == "off"
+    # The French alone: its matches counted, its lines downloaded.
+    viewer.uncheck("#side-by-side")
+    expect(viewer.locator("#stage")).to_have_attribute("data-view", "channel")
+    expect(viewer.locator("#transcript")).to_be_hidden()
+    expect(viewer.locator("#search-status")).to_have_text("1 line matches")
+    viewer.locator("#downloads summary").click()
+    with viewer.expect_download() as info:
+        viewer.click("#download-txt")
+    assert info.value.suggested_filename == f"{links.id}-plenary-fr.txt"
+    saved = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "Nous appuyons la proposition." in saved and "We support" not in saved
 
     # An Arabic line in the Arabic channel reads right to left inside the page.
     ar = pages.new(channel(links, "ar")["viewer"])
