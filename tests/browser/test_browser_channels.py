@@ -207,3 +207,31 @@ def test_the_record_console_searches_and_exports_a_channel(
     download.value.save_as(saved)
     assert saved.read_text(encoding="utf-8").startswith("WEBVTT")
     assert "Sénégal" in saved.read_text(encoding="utf-8")
+
+
+def test_the_chair_adds_a_channel_and_a_station_for_it(
+    site: tuple[ServerProcess, MeetingLinks], pages: Pages
+) -> None:
+    _server, links = site
+    chair = pages.new(f"{links.base}/m/{links.id}/chair#key={links.chair_key}")
+    expect(chair.locator("#conn-state")).to_have_attribute("data-state", "live")
+    expect(chair.locator("#channel-list")).to_have_text("Besides the floor: fr, ar.")
+    chair.fill("#channel-tag", "ES")
+    chair.get_by_role("button", name="Add a caption channel").click()
+    expect(chair.locator("#channel-list")).to_have_text("Besides the floor: fr, ar, es.")
+    codes = chair.locator("#station-links code")
+    expect(codes).to_have_count(4)
+    assert (codes.first.text_content() or "").endswith(f"/m/{links.id}/plenary?channel=es")
+    pages.allow_errors(r"status of 400 .*/plenary/channels")  # the refusal below, as intended
+    chair.fill("#channel-tag", "not a language")
+    chair.get_by_role("button", name="Add a caption channel").click()
+    expect(chair.locator("#message")).to_contain_text("BCP 47")
+
+    chair.fill("#station-name", "Cabina española 2")
+    chair.select_option("#station-channel", "es")
+    chair.get_by_role("button", name="New caption station").click()
+    expect(chair.locator("#station-links h3")).to_contain_text("Cabina española 2")
+    captioner = (chair.locator("#station-links code").first.text_content() or "").strip()
+    assert "/plenary/caption?channel=es#key=" in captioner
+    page = open_captioner(pages, captioner, "Lucía")
+    expect(page.locator("#room-name")).to_contain_text("interpretation (es)")
