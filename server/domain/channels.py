@@ -25,7 +25,6 @@ FLOOR = "floor"
 _SAME_LANGUAGE = 9
 
 
-
 def tag(raw: object) -> str:
     """A channel's language tag in its standard form, or Invalid saying what a tag looks like."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 35:

@@ -158,7 +158,7 @@ def cmd_meeting_reissue(args: argparse.Namespace) -> int:
     settings = _settings(args)
 
     async def work(backend: Backend) -> links.MeetingLinks:
-        keys = await admin.reissue(backend, args.meeting, args.role, args.room)
+        keys = await admin.reissue(backend, args.meeting, args.role, args.room, args.channel)
         meeting = await backend.load_meeting(args.meeting)
         assert meeting is not None
         return links.build(settings.base_url(), meeting, keys)
@@ -177,6 +177,10 @@ def _print_new_links(result: links.MeetingLinks) -> None:
     for r in result.rooms:
         if r.captioner:
             print(f"  captioner          {r.captioner}\n  caption API        {r.caption_api}")
+        for c in r.channels:
+            if c.captioner:
+                print(f"  captioner ({c.channel})     {c.captioner}")
+                print(f"  caption API ({c.channel})   {c.caption_api}")
         if r.convener:
             print(f"  convener, {r.name}: {r.convener}")
 
@@ -591,6 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
     reissue.add_argument("meeting")
     reissue.add_argument("role", choices=list(admin.REISSUED))
     reissue.add_argument("--room", help="the captioner's or the convener's room")
+    reissue.add_argument("--channel", help="a captioner's interpretation channel, e.g. fr")
     _store_flags(reissue)
     reissue.set_defaults(func=cmd_meeting_reissue)
     link = msub.add_parser(

@@ -170,18 +170,38 @@ async def add_link(
 
 
 async def reissue(
-    backend: MeetingStore, meeting_id: str, role: str, room: str | None
+    backend: MeetingStore,
+    meeting_id: str,
+    role: str,
+    room: str | None,
+    channel: str | None = None,
 ) -> dict[str, str]:
     """Revoke every key of a role (in a room, for captioners and conveners) and issue one new
-    one."""
+    one. For captioners, ``channel`` names an interpretation channel: only its captioner keys
+    are revoked and the new one writes in it; without it, the room's other captioner keys."""
     if role not in REISSUED:
         raise AdminError(f"links can be re-issued for {', '.join(repr(r) for r in REISSUED)}")
+    if channel is not None and role != "captioner":
+        raise AdminError("--channel is for a captioner's link")
 
     def change(meeting: Meeting) -> dict[str, str]:
         room_id = _room_for(meeting, role, room)
+        found = meeting.room(room_id) if room_id is not None else None
+        bound = None
+        if channel is not None and found is not None:
+            bound = channel_rules.pick(found.channels, channel)
+            if bound is None or bound == channel_rules.FLOOR:
+                raise AdminError(
+                    f"room {found.name!r} has no {channel!r} interpretation channel; its "
+                    "channels: " + channel_rules.named(found.channels, meeting.language)
+                )
         for cred in meeting.credentials:
             if cred.role == role and (room_id is None or cred.room == room_id):
-                cred.revoked = True
+                same = cred.channel == bound if bound else cred.channel in (None, "floor")
+                if role != "captioner" or same:
+                    cred.revoked = True
+        if bound is not None and found is not None:
+            return {f"captioner:{found.id}~{bound}": _channel_captioner(meeting, found, bound)}
         key = auth.issue(meeting, role, room_id, _label(role, meeting, room_id))  # type: ignore[arg-type]
         return {f"{role}:{room_id}" if room_id else role: key}
 

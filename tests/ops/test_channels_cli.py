@@ -69,3 +69,25 @@ def test_channels_from_the_command_line(server: ServerProcess) -> None:
     )  # fmt: skip
     assert station.returncode == 0, station.stderr
     assert json.loads(station.stdout)["channel"] == "fr"
+
+
+def test_reissuing_a_channels_captioner_link_leaves_the_floors(server: ServerProcess) -> None:
+    data = ["--data-dir", str(server.data_dir), "--public-url", server.base]
+    doc = create(server, "--channel", "fr")
+    room = doc["rooms"][0]
+    fr = room["channels"][0]
+    out = plenary("meeting", "reissue", doc["meeting"], "captioner", "--room", "plenary",
+                  "--channel", "fr", *data)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    new_url = next(
+        line.split()[-1] for line in out.stdout.splitlines() if "caption API (fr)" in line
+    )
+    old = plenary("push", fr["caption_api"], stdin="Trop tard.\n")
+    assert old.returncode == 2 and "403" in old.stderr + old.stdout
+    assert plenary("push", new_url, stdin="Bonjour.\n").returncode == 0
+    assert plenary("push", room["caption_api"], stdin="Good morning.\n").returncode == 0
+    exported = plenary("export", doc["meeting"], "plenary", "--lang", "fr", *data[:2])
+    assert "Bonjour." in exported.stdout and "Trop tard." not in exported.stdout
+    wrong = plenary("meeting", "reissue", doc["meeting"], "captioner", "--room", "plenary",
+                    "--channel", "de", *data)  # fmt: skip
+    assert wrong.returncode == 2 and "floor (en), fr" in wrong.stderr
