@@ -3,15 +3,20 @@ gap-free seq, captioners, caption URLs and exports, and every line attributed as
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
 import websockets
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.backends.base import read_all
+from server.domain import channels
 from server.domain.keys import room_key
 from server.record import documents
+from server.web.protocol import BadMessage, Hello, parse_client_message
 from tests.conftest import LiveServer
 from tests.support import Client
 from tests.web.test_floor_ws import Cmd, until
@@ -367,3 +372,27 @@ async def test_closing_the_room_records_the_channels_open_lines(
     viewer = await Client.connect(live.base_ws, live.meeting.id, "plenary", channel="fr")
     assert viewer.welcome["open"] is False  # a channel is open while its room is
     await viewer.close()
+
+
+@given(
+    st.one_of(
+        st.none(),
+        st.text(max_size=50),
+        st.integers(),
+        st.booleans(),
+        st.lists(st.text(), max_size=2),
+    )
+)
+def test_a_hello_names_a_channel_the_room_has_or_none(value: object) -> None:
+    frame = {"type": "hello", "after": 0}
+    if value is not None:
+        frame["channel"] = value
+    try:
+        hello = parse_client_message(json.dumps(frame))
+    except BadMessage as exc:
+        assert exc.code in ("bad_field", "too_long") and "'channel'" in exc.message
+        return
+    assert isinstance(hello, Hello) and isinstance(hello.channel, str)
+    assert len(hello.channel) <= 35
+    found = channels.pick(["fr", "ar"], hello.channel or channels.FLOOR)
+    assert found in (channels.FLOOR, "fr", "ar", None)
