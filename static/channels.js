@@ -177,6 +177,7 @@ export class ChannelPane {
 
   showState(state) {
     this.status.textContent = state === State.LIVE ? "" : state === State.FAILED ? "Not connected" : "Connecting…";
+    this.status.hidden = state === State.LIVE;
     if (state !== State.LIVE) this.clearLive();
   }
 
