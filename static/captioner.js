@@ -156,6 +156,37 @@ function start() {
   conn.start();
 }
 
+// A captioner of an interpretation channel follows the floor too, read only: who has the floor
+// (the speaker label follows it), the agenda item, the room's opening and closing are in the
+// floor's log, not the channel's.
+let floorConn = null;
+
+function followTheFloor() {
+  if (floorConn !== null) return;
+  floorConn = new RoomConnection(
+    { meeting: where.meeting, room: where.room, key, hello: () => ({ channel: "floor" }) },
+    {
+      onWelcome: (welcome) => {
+        setRoomOpen(welcome.open !== false);
+        window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
+      },
+      onEvent: (frame) => {
+        if (frame.type === "room.closed" || frame.type === "room.opened") setRoomOpen(frame.type === "room.opened");
+        window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+      },
+      onFrame: (frame) => {
+        if (frame.type === "presence") window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+      },
+      onBatch: followFloor,
+    },
+  );
+  floorConn.start();
+}
+
+function interpreting(welcome) {
+  return Boolean(welcome.channel) && welcome.channel !== "floor";
+}
+
 function showState(state, detail) {
   ui.conn.dataset.state = state;
   ui.conn.textContent = STATE_TEXT[state] || state;
@@ -186,7 +217,8 @@ function welcomed(welcome) {
   document.title = `Captioning ${roomName} — ${title || "plenary"}`;
   setRoomOpen(welcome.open !== false);
   ui.fatal.hidden = true;
-  window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
+  if (interpreting(welcome)) followTheFloor();
+  else window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
   pump();
   scheduleLive();
 }
@@ -215,7 +247,8 @@ function recorded(frame) {
   } else if (frame.type === "room.closed" || frame.type === "room.opened") {
     setRoomOpen(frame.type === "room.opened");
   }
-  window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+  // An interpretation channel's own log holds no floor events: the floor connection brings them.
+  if (floorConn === null) window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
 
 function ephemeral(frame) {
@@ -228,7 +261,7 @@ function ephemeral(frame) {
       if (line.by !== myConn) showOther(String(line.by), String(line.name || ""), String(line.text || ""));
     }
   }
-  if (frame.type === "presence") window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+  if (frame.type === "presence" && floorConn === null) window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
 
 // -- sending commands, one at a time ---------------------------------------------------------------
@@ -408,7 +441,8 @@ const floorKey = `plenary:speaker-floor:${roomKey}`;
 let settled = store.get(floorKey, null);
 
 function followFloor() {
-  if (conn === null || !conn.caughtUp) return;
+  const source = floorConn || conn;
+  if (source === null || !source.caughtUp) return;
   const cur = floor.current;
   const id = cur ? cur.id : null;
   if (settled === null || typeof settled !== "object" || settled.id !== id) {

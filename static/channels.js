@@ -86,7 +86,8 @@ export function lineItem(line, { timezone, fallbackLang, previous, query }) {
     clockTime(line.ts, timezone)));
   if (line.speaker) {
     if (previous && previous.speaker === line.speaker) li.classList.add("same-speaker");
-    const speaker = el("span", { class: "speaker" });
+    // The name is isolated (bdi): the line takes its direction from its text, not the name.
+    const speaker = el("bdi", { class: "speaker" });
     fillMarked(speaker, line.speaker, query);
     li.append(speaker, el("span", { class: "sep" }, ": "));
   }

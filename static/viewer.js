@@ -171,7 +171,8 @@ function renderRow(line, previous) {
   if (line.speaker) {
     // A run of lines by one speaker shows the name once; screen readers still hear it.
     if (previous && previous.speaker === line.speaker) li.classList.add("same-speaker");
-    const speaker = el("span", { class: "speaker" });
+    // The name is isolated (bdi): the line takes its direction from its text, not the name.
+    const speaker = el("bdi", { class: "speaker" });
     fillText(speaker, line.speaker);
     li.append(speaker, el("span", { class: "sep" }, ": "));
   }

@@ -130,10 +130,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 f"no caption channel {hello.channel!r} in this room; its channels: "
                 + channels.named(room.channels, meeting.language),
             )
-        if grant.role == "captioner" and grant.channel not in (None, channel):
-            raise Refused(
-                CLOSE_FORBIDDEN, f"this captioner link is for the {grant.channel} channel"
-            )
+        # A captioner link of one channel may follow the others (its page follows the floor
+        # for who has it); it captions in its own only (``Grant.may_caption``).
         runtime = await px.rooms.get(meeting_id, room_id, channel)
         session = _Session(ws, px, runtime, grant, hello)
         welcome = _welcome_meeting(meeting)

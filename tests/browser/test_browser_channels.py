@@ -65,6 +65,14 @@ def test_two_captioners_at_once_and_a_viewer_with_both_side_by_side(
     floor_cap = open_captioner(pages, links.captioner_url("plenary"), "Ann")
     fr_cap = open_captioner(pages, channel(links, "fr")["captioner"], "Brigitte")
     expect(fr_cap.locator("#room-name")).to_contain_text("interpretation (fr)")
+    # The chair gives the floor: the French captioner's page shows it, from the floor's log.
+    chair = pages.new(f"{links.base}/m/{links.id}/chair#key={links.chair_key}")
+    expect(chair.locator("#conn-state")).to_have_text("Connected")
+    chair.locator("#add-name").fill("Ms. Ana Silva")
+    chair.get_by_role("button", name="Add to the list").click()
+    chair.get_by_role("button", name="Give the floor to Ms. Ana Silva").click()
+    expect(fr_cap.locator("#floor-status")).to_contain_text("Ms. Ana Silva")
+    expect(fr_cap.locator("#speaker")).to_have_value("Ms. Ana Silva")
 
     viewer = pages.new(channel(links, "fr")["viewer"])  # the French channel's link
     expect(viewer.locator("#conn-state")).to_have_attribute("data-state", "live")
@@ -124,6 +132,10 @@ def test_two_captioners_at_once_and_a_viewer_with_both_side_by_side(
     ar_line = ar.locator("#channel-lines .line .text")
     expect(ar_line).to_have_text("نؤيد الاقتراح")
     assert ar_line.evaluate("n => getComputedStyle(n).direction") == "rtl"
+    # The whole line is right to left, whoever speaks: the speaker's Latin name does not set it.
+    ar_item = ar.locator("#channel-lines .line").first
+    expect(ar_item.locator(".speaker")).to_have_text("Ms. Ana Silva")
+    assert ar_item.evaluate("n => getComputedStyle(n).direction") == "rtl"
     assert ar.locator("#channel-lines .line").first.get_attribute("lang") == "ar"
 
 
