@@ -245,6 +245,17 @@ async def test_caption_urls_land_in_the_channel_of_their_language(
     assert fr_lines[1].data["lang"] == "fr"  # the channel's language when the POST gives none
     assert [e.data["text"] for e in await channel_lines(live, "es")] == ["Buenos días."]
 
+    # The French channel's YouTube-format URL lands there too, its cue times kept.
+    youtube = await http.post(
+        made["youtube_api"] + "&seq=1",
+        content="2014-02-24T09:00:01.000\nSous-titre français\n",
+        headers={"content-type": "text/plain"},
+    )
+    assert youtube.status_code == 200, youtube.text
+    fr_lines = await channel_lines(live, "fr")
+    assert fr_lines[-1].data["text"] == "Sous-titre français" and fr_lines[-1].seq == 4
+    assert fr_lines[-1].data["at"] == "2014-02-24T09:00:01.000"
+
     # Each channel counts a station's seq on its own: the room-wide URL's French count is 2.
     seq = await http.get(
         f"{live.base}/api/caption/{live.meeting.id}/plenary/seq",
