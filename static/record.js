@@ -17,7 +17,6 @@ let timezone = "UTC";
 let lastQuery = null;
 let shown = 0;
 let languages = []; // the meeting's interpretation channels (tags)
-let roomChannels = []; // each room's id, name and channels
 
 /** An element with attributes and text content (never markup). */
 function el(tag, attrs = {}, text = null) {
@@ -51,6 +50,28 @@ async function get(path) {
 
 async function getJson(path) {
   return (await get(path)).json();
+}
+
+/** POST a JSON body; resolves to the answer, or throws with the server's message. */
+async function post(path, body) {
+  const response = await fetch(api + path, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  let answer = {};
+  try {
+    answer = await response.json();
+  } catch {
+    // not JSON: the status says it
+  }
+  if (!response.ok) throw new Error(answer.error || `${response.status}`);
+  return answer;
+}
+
+/** The reports and pages computed from the record are drawn again after a correction. */
+function recordChanged() {
+  for (const name of ["digest", "figures", "summary", "interventions"]) loaded.delete(name);
 }
 
 function duration(ms) {
@@ -94,7 +115,7 @@ function table(caption, head, rows, numeric = 0) {
 
 // -- tabs --------------------------------------------------------------------------------------
 const loaders = { search: null, digest: loadDigest, figures: loadFigures, summary: loadSummary,
-  exports: loadExports };
+  interventions: loadInterventions, exports: loadExports };
 const loaded = new Set();
 
 function select(name) {
@@ -128,8 +149,11 @@ function setupTabs() {
 }
 
 // -- search ------------------------------------------------------------------------------------
+let facetsData = { rooms: [], items: [] };
+
 async function loadFacets() {
   const f = await getJson("/record/facets");
+  facetsData = f;
   timezone = f.timezone || "UTC";
   $("title").textContent = `Meeting record: ${f.title}`;
   document.title = `Meeting record: ${f.title} — plenary`;
@@ -142,7 +166,6 @@ async function loadFacets() {
   f.rooms.forEach((r) => rooms.append(el("option", { value: r.id }, r.name)));
   // The meeting's interpretation channels: search within one, export one or all.
   languages = Array.isArray(f.languages) ? f.languages.map(String) : [];
-  roomChannels = f.rooms.map((r) => ({ id: r.id, name: r.name, channels: r.channels || [] }));
   const channels = document.querySelector('select[name="channel"]');
   languages.forEach((tag) => channels.append(el("option", { value: tag }, `Interpretation (${tag})`)));
   status(`${f.lines} transcript lines; times in ${timezone}.`);
@@ -166,6 +189,7 @@ function hitItem(hit) {
   if (hit.channel && hit.channel !== "floor") meta.append(document.createTextNode(` · interpretation (${hit.channel})`));
   if (hit.item_label) meta.append(document.createTextNode(` · ${hit.item_label}`));
   if (hit.corrected) meta.append(document.createTextNode(" · corrected"));
+  if (hit.reattributed) meta.append(document.createTextNode(" · re-attributed"));
   li.append(meta);
   if (hit.speaker) {
     const who = hit.delegation && hit.delegation !== hit.speaker
@@ -175,7 +199,107 @@ function hitItem(hit) {
   for (const seg of hit.segments) {
     li.append(seg.hit ? el("mark", {}, seg.text) : document.createTextNode(seg.text));
   }
+  const correct = el("button", { type: "button", class: "correct no-print", "aria-label": `Correct line ${hit.seq} of ${hit.room_name}` }, "Correct");
+  correct.addEventListener("click", () => openReattribution(li, hit, correct));
+  li.append(" ", correct);
   return li;
+}
+
+// -- re-attribution ----------------------------------------------------------------------------
+const interventionCache = new Map(); // room -> its interventions
+
+async function roomInterventions(room) {
+  if (!interventionCache.has(room)) {
+    const data = await getJson(`/${encodeURIComponent(room)}/interventions`);
+    interventionCache.set(room, data.interventions);
+  }
+  return interventionCache.get(room);
+}
+
+function whoText(who) {
+  return who.delegation && who.delegation !== who.name ? `${who.name} (${who.delegation})` : who.name;
+}
+
+/** The form that re-attributes a line found (and, with "through", the lines after it). */
+async function openReattribution(li, hit, opener) {
+  if (li.querySelector("form")) return;
+  const form = el("form", { class: "reattribute no-print", "aria-label": `Re-attribute line ${hit.seq}` });
+  const fields = el("div", { class: "fields" });
+  const intervention = el("select", { name: "intervention" });
+  intervention.append(el("option", { value: "" }, "No intervention"));
+  for (const i of await roomInterventions(hit.room)) {
+    const option = el("option", { value: String(i.intervention) },
+      `${whoText(i.who)}, from ${clock(i.began)} (intervention ${i.intervention})`);
+    if (i.intervention === hit.intervention) option.selected = true;
+    intervention.append(option);
+  }
+  const speaker = el("input", { name: "speaker", autocomplete: "off", list: "speakers" });
+  speaker.value = hit.speaker;
+  const delegation = el("input", { name: "delegation", autocomplete: "off", list: "delegations" });
+  delegation.value = hit.delegation;
+  const item = el("select", { name: "item" });
+  item.append(el("option", { value: "" }, "No agenda item"));
+  for (const i of facetsData.items) {
+    item.append(el("option", { value: String(i.item), selected: i.item === hit.item ? "" : null }, i.label));
+  }
+  const through = el("input", { name: "through", type: "number", min: String(hit.seq), step: "1" });
+  through.value = String(hit.seq);
+  const field = (label, control) => {
+    const l = el("label", {}, label);
+    l.append(control);
+    return l;
+  };
+  fields.append(field("Intervention (its speaker follows)", intervention), field("Speaker", speaker),
+    field("Delegation", delegation), field("Agenda item", item), field(`Through line (from ${hit.seq})`, through));
+  const save = el("button", { type: "submit" }, "Re-attribute");
+  const cancel = el("button", { type: "button", class: "secondary" }, "Cancel");
+  const said = el("p", { role: "status", class: "form-status" });
+  form.append(fields, save, " ", cancel, said);
+  intervention.addEventListener("change", async () => {
+    const found = (await roomInterventions(hit.room)).find((i) => String(i.intervention) === intervention.value);
+    if (found) {
+      speaker.value = found.who.name;
+      delegation.value = found.who.delegation;
+    }
+  });
+  const close = () => {
+    form.remove();
+    opener.focus();
+  };
+  cancel.addEventListener("click", close);
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = {};
+    const chosen = intervention.value === "" ? null : Number(intervention.value);
+    if (chosen !== (hit.intervention ?? null)) body.intervention = chosen;
+    if (speaker.value.trim() !== hit.speaker) body.speaker = speaker.value.trim();
+    if (delegation.value.trim() !== hit.delegation) body.delegation = delegation.value.trim() || null;
+    const itemId = item.value === "" ? null : Number(item.value);
+    if (itemId !== (hit.item ?? null)) body.item = itemId;
+    if (Number(through.value) > hit.seq) body.through = Number(through.value);
+    if (!Object.keys(body).some((k) => k !== "through")) {
+      // Everything given again as it is: the server would refuse it; the form says so first.
+      body.speaker = hit.speaker;
+    }
+    try {
+      const answer = await post(`/${encodeURIComponent(hit.room)}/lines/${hit.seq}/attribution`, body);
+      const n = answer.event.data.lines.length;
+      status(`Re-attributed ${n} line${n === 1 ? "" : "s"}; the record keeps what ${n === 1 ? "it was" : "they were"}.`);
+      recordChanged();
+      if (lastQuery) await runSearch(0);
+    } catch (err) {
+      said.textContent = `Not recorded: ${err.message}`;
+      said.classList.add("error");
+    }
+  });
+  li.append(form);
+  intervention.focus();
 }
 
 async function runSearch(offset) {
@@ -242,9 +366,10 @@ function roomParts(parent, parts) {
       parent.append(table(`Interventions, ${part.name}`,
         ["#", "Time", "Name", "Delegation", "Group", "Where", "Kind", "Speaking"], rows, 1));
     }
-    const r = part.requests;
-    parent.append(el("p", {}, `Floor requests: ${r.made} made, ${r.granted} granted, ` +
-      `${r.withdrawn} withdrawn, ${r.removed} removed by the chair, ${r.waiting} never given the floor.`));
+    // The server's own words: what each count counts (requests made under the item, and
+    // requests given the floor under it, some made under another item).
+    parent.append(el("p", {}, part.requests.said));
+    parent.append(el("p", {}, `Transcript lines attributed ${part.item === null ? "to no agenda item" : "to this item"}: ${part.lines}.`));
   }
 }
 
@@ -253,8 +378,7 @@ async function loadDigest() {
   const root = $("digest");
   root.replaceChildren();
   const links = el("p", { class: "no-print" });
-  links.append(downloadButton("Download as HTML (prints cleanly)", "/record/digest.html", "digest.html"));
-  links.append(downloadButton("Markdown", "/record/digest.md", "digest.md"));
+  reportButtons(links, "digest");
   root.append(links);
   for (const item of d.items) {
     const section = el("section");
@@ -335,9 +459,12 @@ function documentSection(doc) {
 // -- figures -----------------------------------------------------------------------------------
 let figureData = null;
 
+// Transcript lines: those attributed to the interventions counted, as corrected.
+const SPEAKING_HEAD = ["", "Interventions", "Speaking time", "Transcript lines"];
+
 function speakingRows(rows, presence = false) {
   return rows.map((r) => [presence ? PRESENCE[r.key] || r.key : r.key, String(r.interventions),
-    duration(r.speaking_ms)]);
+    duration(r.speaking_ms), String(r.lines)]);
 }
 
 function waitRows(rows, presence = false) {
@@ -370,9 +497,9 @@ async function showScope(index) {
     `withdrawn, ${req.removed} removed, ${req.waiting} still waiting.`));
   const charts = await getJson(`/record/charts?scope=${index}`);
   for (const svg of Object.values(charts.charts)) root.append(chartFigure(svg));
-  root.append(table("By stakeholder group", ["", "Interventions", "Speaking time"], speakingRows(scope.by_group), 2));
-  root.append(table("In the room and remote", ["", "Interventions", "Speaking time"], speakingRows(scope.by_presence, true), 2));
-  root.append(table("By delegation", ["", "Interventions", "Speaking time"], speakingRows(scope.by_delegation), 2));
+  root.append(table("By stakeholder group", SPEAKING_HEAD, speakingRows(scope.by_group), 3));
+  root.append(table("In the room and remote", SPEAKING_HEAD, speakingRows(scope.by_presence, true), 3));
+  root.append(table("By delegation", SPEAKING_HEAD, speakingRows(scope.by_delegation), 3));
   const waitHead = ["", "Given the floor", "Median wait", "Mean wait", "Longest wait"];
   root.append(table("Waiting for the floor, in the room and remote", waitHead, waitRows(scope.waiting.by_presence, true), 4));
   root.append(table("Waiting for the floor, by stakeholder group", waitHead, waitRows(scope.waiting.by_group), 4));
@@ -415,8 +542,9 @@ async function loadFigures() {
   });
   scope.onchange = () => showScope(Number(scope.value)).catch((err) => status(err.message, true));
   const links = el("p", { class: "no-print" });
-  links.append(downloadButton("Download as HTML (prints cleanly)", "/record/figures.html", "figures.html"));
-  links.append(downloadButton("Markdown", "/record/figures.md", "figures.md"));
+  reportButtons(links, "figures");
+  $("panel-figures").querySelector(".report-links")?.remove();
+  links.classList.add("report-links");
   $("panel-figures").insertBefore(links, scope.parentElement);
   await showScope(0);
 }
@@ -441,9 +569,9 @@ async function loadSummary() {
     for (const n of notes) foot.append(el("li", { value: String(n.mark) }, n.text));
     list.after(foot);
   }
-  const links = el("p", { class: "no-print" });
-  links.append(downloadButton("Download for Word (.docx)", "/record/summary.docx", "summary.docx"));
-  links.append(downloadButton("Markdown", "/record/summary.md", "summary.md"));
+  $("panel-summary").querySelector(".report-links")?.remove();
+  const links = el("p", { class: "no-print report-links" });
+  reportButtons(links, "summary");
   list.after(links);
 }
 
@@ -465,34 +593,80 @@ function downloadButton(label, path, filename) {
   return button;
 }
 
+// Every format the record comes in, as the command line has them (server/record/exports.py and
+// documents.py): a whole meeting in the document formats, a room also as timed subtitles.
+const TRANSCRIPT_FORMATS = [
+  ["Plain text", "txt", true], ["Markdown", "md", true], ["HTML (prints cleanly)", "html", true],
+  ["Word (.docx)", "docx", true], ["JSON (full attributed record, with corrections and re-attributions)", "json", true],
+  ["WebVTT subtitles", "vtt", false], ["SRT subtitles", "srt", false],
+];
+const REPORT_FORMATS = {
+  digest: [["HTML (prints cleanly)", "html"], ["Word (.docx)", "docx"], ["Markdown", "md"], ["JSON", "json"]],
+  figures: [["HTML (prints cleanly)", "html"], ["Word (.docx)", "docx"], ["Markdown", "md"], ["JSON", "json"]],
+  summary: [["Word (.docx)", "docx"], ["HTML", "html"], ["Markdown", "md"], ["JSON", "json"]],
+};
+const REPORT_NAMES = { digest: "Per-item digest", figures: "Participation figures", summary: "Draft chair's summary" };
+
+/** Where a transcript export is: the whole meeting (room null) or one room. A later caption
+ * channel (a language) is one more query parameter here. */
+function transcriptPath(room, fmt, params = {}) {
+  const query = new URLSearchParams(params).toString();
+  const base = room === null ? `/transcript.${fmt}` : `/${encodeURIComponent(room)}/transcript.${fmt}`;
+  return query ? `${base}?${query}` : base;
+}
+
+function transcriptFile(room, fmt, params = {}) {
+  const suffix = Object.values(params).map((v) => `-${v}`).join("");
+  return room === null ? `transcript${suffix}.${fmt}` : `${room}${suffix}.${fmt}`;
+}
+
+function reportButtons(parent, name) {
+  for (const [label, fmt] of REPORT_FORMATS[name]) {
+    parent.append(downloadButton(label, `/record/${name}.${fmt}`, `${name}.${fmt}`), " ");
+  }
+}
+
 async function loadExports() {
   const list = $("exports");
   list.replaceChildren();
-  const formats = [["Plain text", "txt"], ["Markdown", "md"], ["HTML (prints cleanly)", "html"],
-    ["Word (.docx)", "docx"], ["JSON (full attributed record, with corrections)", "json"]];
-  for (const [label, fmt] of formats) {
+  for (const [label, fmt, whole] of TRANSCRIPT_FORMATS) {
+    if (!whole) continue;
     const li = el("li", {}, `${label}: `);
-    li.append(downloadButton("whole meeting", `/transcript.${fmt}`, `transcript.${fmt}`));
+    li.append(downloadButton("whole meeting", transcriptPath(null, fmt), transcriptFile(null, fmt)));
     // With interpretation channels: one language's sections, or every channel, each headed.
     for (const tag of languages) {
-      li.append(" ", downloadButton(`interpretation (${tag})`, `/transcript.${fmt}?lang=${encodeURIComponent(tag)}`, `transcript-${tag}.${fmt}`));
+      li.append(" ", downloadButton(`interpretation (${tag})`, transcriptPath(null, fmt, { lang: tag }), transcriptFile(null, fmt, { lang: tag })));
     }
-    if (languages.length) li.append(" ", downloadButton("every channel", `/transcript.${fmt}?lang=all`, `transcript-all.${fmt}`));
+    if (languages.length) li.append(" ", downloadButton("every channel", transcriptPath(null, fmt, { lang: "all" }), transcriptFile(null, fmt, { lang: "all" })));
     list.append(li);
   }
-  // Subtitle files are per room and channel.
-  for (const room of roomChannels) {
-    const li = el("li", {}, `Subtitles, ${room.name}: `);
-    for (const tag of ["floor", ...room.channels]) {
-      for (const fmt of ["vtt", "srt"]) {
-        const query = tag === "floor" ? "" : `?lang=${encodeURIComponent(tag)}`;
-        const name = tag === "floor" ? `${room.id}.${fmt}` : `${room.id}-${tag}.${fmt}`;
-        li.append(downloadButton(`${tag} (.${fmt})`, `/${encodeURIComponent(room.id)}/transcript.${fmt}${query}`, name), " ");
+  const reports = $("report-exports");
+  reports.replaceChildren();
+  for (const name of Object.keys(REPORT_FORMATS)) {
+    const li = el("li", {}, `${REPORT_NAMES[name]}: `);
+    reportButtons(li, name);
+    reports.append(li);
+  }
+  const rooms = $("room-exports");
+  rooms.replaceChildren();
+  for (const room of facetsData.rooms) {
+    // The floor, then each interpretation channel: every format, subtitles included, per channel.
+    for (const tag of ["floor", ...(room.channels || [])]) {
+      const params = tag === "floor" ? {} : { lang: tag };
+      const name = tag === "floor" ? room.name : `${room.name} — interpretation (${tag})`;
+      const li = el("li", {}, `${name}: `);
+      for (const [label, fmt] of TRANSCRIPT_FORMATS) {
+        const button = downloadButton(label, transcriptPath(room.id, fmt, params), transcriptFile(room.id, fmt, params));
+        button.setAttribute("aria-label", `${name}, ${label}`);
+        li.append(button, " ");
       }
+      rooms.append(li);
     }
-    list.append(li);
   }
+  const docList = $("document-exports");
+  docList.replaceChildren();
   const docs = await getJson("/documents");
+  if (!docs.documents.length) docList.append(el("li", {}, "None."));
   for (const d of docs.documents) {
     const li = el("li", {}, `Rolling document “${d.title}”: `);
     for (const [label, fmt, view] of [["Word, with status and history", "docx", ""], ["HTML", "html", ""],
@@ -500,7 +674,86 @@ async function loadExports() {
       const suffix = view ? "-text" : "";
       li.append(downloadButton(label, `/documents/${d.doc}.${fmt}${view ? "?view=text" : ""}`, `document-${d.doc}${suffix}.${fmt}`), " ");
     }
-    list.append(li);
+    docList.append(li);
+  }
+}
+
+// -- interventions: correcting their times ------------------------------------------------------
+/** A time as the datetime-local control shows it, in the meeting's time zone, to the second. */
+function localInput(ms) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+/** The ms of a datetime-local value read in the meeting's time zone. */
+function fromLocalInput(value, near) {
+  const asUtc = Date.parse(`${value.length === 16 ? `${value}:00` : value}Z`);
+  // The zone's offset at that moment: the difference between the time shown and UTC.
+  const offset = Date.parse(`${localInput(near)}Z`) - near;
+  let ms = asUtc - offset;
+  const again = Date.parse(`${localInput(ms)}Z`) - ms; // across a change of offset
+  if (again !== offset) ms = asUtc - again;
+  return ms;
+}
+
+async function loadInterventions() {
+  const select = $("intervention-room");
+  if (!select.options.length) {
+    for (const room of facetsData.rooms) select.append(el("option", { value: room.id }, room.name));
+    select.addEventListener("change", () => showInterventions().catch((err) => status(err.message, true)));
+  }
+  await showInterventions();
+}
+
+async function showInterventions() {
+  const room = $("intervention-room").value;
+  interventionCache.delete(room);
+  const list = await roomInterventions(room);
+  const body = $("interventions").querySelector("tbody");
+  body.replaceChildren();
+  list.forEach((i, n) => {
+    const tr = el("tr");
+    const began = el("input", { type: "datetime-local", step: "1", "aria-label": `Began, intervention ${i.intervention} (${i.who.name})` });
+    began.value = localInput(i.began);
+    const ended = el("input", { type: "datetime-local", step: "1", "aria-label": `Ended, intervention ${i.intervention} (${i.who.name})` });
+    if (i.ended !== null) ended.value = localInput(i.ended);
+    else ended.disabled = true;
+    const save = el("button", { type: "button" }, "Save");
+    save.setAttribute("aria-label", `Save the times of intervention ${i.intervention} (${i.who.name})`);
+    save.addEventListener("click", async () => {
+      const body = {};
+      if (began.value !== localInput(i.began)) body.began = fromLocalInput(began.value, i.began);
+      if (i.ended !== null && ended.value !== localInput(i.ended)) body.ended = fromLocalInput(ended.value, i.ended);
+      if (!Object.keys(body).length) body.began = i.began; // the server says it changes nothing
+      try {
+        await post(`/${encodeURIComponent(room)}/interventions/${i.intervention}/times`, body);
+        status(`Intervention ${i.intervention} (${i.who.name}) corrected; the totals follow.`);
+        recordChanged();
+        loaded.add("interventions");
+        await showInterventions();
+      } catch (err) {
+        status(`Not recorded: ${err.message}`, true);
+      }
+    });
+    const cells = [String(n + 1), whoText(i.who)];
+    cells.forEach((c) => tr.append(el("td", {}, c)));
+    const b = el("td");
+    b.append(began);
+    const e = el("td");
+    e.append(ended);
+    tr.append(b, e, el("td", { class: "num" }, i.ended === null ? "speaking" : duration(i.spoken_ms)));
+    const action = el("td", { class: "no-print" });
+    action.append(save);
+    tr.append(action);
+    body.append(tr);
+  });
+  if (!list.length) {
+    const tr = el("tr");
+    tr.append(el("td", { colspan: "6" }, "Nobody has had the floor in this room."));
+    body.append(tr);
   }
 }
 

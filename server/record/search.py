@@ -37,6 +37,8 @@ CREATE TABLE lines (
     delegation TEXT NOT NULL,
     text TEXT NOT NULL,
     corrected INTEGER NOT NULL DEFAULT 0,
+    intervention INTEGER,
+    reattributed INTEGER NOT NULL DEFAULT 0,
     UNIQUE (room, channel, seq)
 );
 CREATE INDEX lines_ts ON lines (ts);
@@ -143,9 +145,10 @@ class SearchIndex:
             d = ev.data
             if ev.type == "line":
                 item = d.get("item")
+                ref = d.get("intervention")
                 cur.execute(
-                    "INSERT INTO lines (room, channel, seq, ts, item, speaker, delegation, text) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO lines (room, channel, seq, ts, item, speaker, delegation, text, "
+                    "intervention) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         room,
                         channel,
@@ -155,6 +158,7 @@ class SearchIndex:
                         str(d.get("speaker") or ""),
                         str(d.get("delegation") or ""),
                         str(d.get("text") or ""),
+                        ref if isinstance(ref, int) else None,
                     ),
                 )
                 cur.execute(
@@ -176,11 +180,29 @@ class SearchIndex:
                     cur.execute(
                         "INSERT INTO lines_fts (rowid, folded) VALUES (?, ?)", (row[0], fold(new))
                     )
+            elif ev.type == "line.reattributed":
+                self._reattribute(cur, room, channel, d)
             elif ev.type == "agenda.current" and isinstance(d.get("item"), int):
                 number, title = str(d.get("number") or ""), str(d.get("title") or "")
                 self.items[d["item"]] = f"{number}. {title}" if number else title
         self.db.commit()
         return added
+
+    @staticmethod
+    def _reattribute(cur: sqlite3.Cursor, room: str, channel: str, d: JSON) -> None:
+        """The new speaker, delegation, item and intervention of re-attributed lines."""
+        changes: JSON = d["set"] if isinstance(d.get("set"), dict) else {}
+        columns = [c for c in ("speaker", "delegation", "item", "intervention") if c in changes]
+        values = [
+            str(changes[c] or "") if c in ("speaker", "delegation") else changes[c] for c in columns
+        ]
+        sets = "".join(f"{c} = ?, " for c in columns)
+        for seq in d.get("lines") or ():
+            cur.execute(
+                f"UPDATE lines SET {sets}reattributed = 1 "  # noqa: S608
+                "WHERE room = ? AND channel = ? AND seq = ?",
+                (*values, room, channel, seq),
+            )
 
     def reset(self) -> None:
         self.db.executescript("DELETE FROM lines; DELETE FROM lines_fts;")
@@ -247,7 +269,8 @@ class SearchIndex:
             total = self.db.execute(f"SELECT count(*) FROM {source}{clause}", params).fetchone()[0]  # noqa: S608
             rows = self.db.execute(
                 "SELECT l.room, l.channel, l.seq, l.ts, l.item, l.speaker, l.delegation, "  # noqa: S608
-                f"l.text, {text}, l.corrected FROM {source}{clause} "
+                f"l.text, {text}, l.corrected, l.intervention, l.reattributed "
+                f"FROM {source}{clause} "
                 "ORDER BY l.ts, l.id LIMIT ? OFFSET ?",
                 [*params, min(q.limit, MAX_SEARCH_RESULTS), q.offset],
             ).fetchall()
@@ -256,7 +279,7 @@ class SearchIndex:
         return {"total": total, "hits": [self._hit(r) for r in rows]}
 
     def _hit(self, row: tuple[Any, ...]) -> JSON:
-        room, channel, seq, ts, item, speaker, delegation, line, marked, corrected = row
+        room, channel, seq, ts, item, speaker, delegation, line, marked, corrected, ref, moved = row
         return {
             "room": room,
             "channel": channel,
@@ -269,6 +292,8 @@ class SearchIndex:
             "text": line,
             "segments": _segments(line, marked) if marked else [{"text": line, "hit": False}],
             "corrected": bool(corrected),
+            "intervention": ref,
+            "reattributed": bool(moved),
         }
 
     def facets(self) -> JSON:

@@ -362,10 +362,12 @@ class _Session:
         elif isinstance(msg, Cmd):
             cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
             meeting = await self._current_meeting()
-            # Commands act on the room (its floor's log), whichever channel this connection follows.
+            # Commands act on the room (its floor's log), whichever channel this follows; those
+            # on lines (re-attribution) on this channel's own lines.
+            room = self.runtime if msg.op.startswith("line.") else self.runtime.floor
             ctx = CommandContext(
                 self.px.rooms,
-                self.runtime.floor,
+                room,
                 meeting,
                 self.grant,
                 self.conn_id,

@@ -212,9 +212,7 @@ def test_the_record_console_searches_and_exports_a_channel(
     assert "Plenary — interpretation (fr)" in text and "Sénégal appuie" in text
     assert "We support" not in text
     with page.expect_download() as download:
-        page.locator("#exports li", has_text="Subtitles, Plenary").get_by_role(
-            "button", name="fr (.vtt)"
-        ).click()
+        page.get_by_role("button", name="Plenary — interpretation (fr), WebVTT subtitles").click()
     saved = tmp_path / "fr.vtt"
     download.value.save_as(saved)
     assert saved.read_text(encoding="utf-8").startswith("WEBVTT")

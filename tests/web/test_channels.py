@@ -412,3 +412,36 @@ def test_a_hello_names_a_channel_the_room_has_or_none(value: object) -> None:
     assert len(hello.channel) <= 35
     found = channels.pick(["fr", "ar"], hello.channel or channels.FLOOR)
     assert found in (channels.FLOOR, "fr", "ar", None)
+
+
+async def test_a_re_attribution_stays_within_its_channel(
+    live: LiveServer, http: httpx.AsyncClient
+) -> None:
+    made = await add_channel(http, live, "fr")
+    floor_cap = await Client.connect(
+        live.base_ws, live.meeting.id, "plenary", key=live.captioner_key(), client="en"
+    )
+    fr_cap = await Client.connect(
+        live.base_ws, live.meeting.id, "plenary", key=key_of(made["captioner"]), client="fr"
+    )
+    floor_line = await commit(floor_cap, 1, "Floor line.")
+    assert (await commit(fr_cap, 1, "Ligne française."))["seq"] == 1
+    await fr_cap.send(
+        type="cmd", n=2, op="line.reattribute", args={"line": 1, "speaker": "M. Dupont"}
+    )
+    answer = await fr_cap.recv_type("ack", "error")
+    assert answer["type"] == "ack", answer
+    key = room_key(live.meeting.id, "plenary", "fr")
+    kinds = [e.type for e in await read_all(live.plenary.backend, key)]
+    assert kinds == ["line", "line.reattributed"]
+    floor_log = await read_all(live.plenary.backend, room_key(live.meeting.id, "plenary"))
+    assert "line.reattributed" not in [e.type for e in floor_log]
+    assert [e.data.get("speaker", "") for e in floor_log if e.seq == floor_line["seq"]] == [""]
+    js = (
+        await http.get(
+            f"{live.base}/api/m/{live.meeting.id}/plenary/transcript.json", params={"lang": "fr"}
+        )
+    ).json()
+    assert [x["speaker"] for x in js["lines"]] == ["M. Dupont"]
+    for client in (floor_cap, fr_cap):
+        await client.close()
