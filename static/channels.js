@@ -10,7 +10,8 @@
 
 import { RoomConnection, State, store } from "./client.js";
 import { findFolded } from "./fold.js";
-import { Transcript, cleanText, clockTime, el } from "./transcript.js";
+import { formatTime } from "./i18n.js";
+import { Transcript, cleanText, el } from "./transcript.js";
 
 export const FLOOR = "floor";
 
@@ -83,7 +84,7 @@ export function lineItem(line, { timezone, fallbackLang, previous, query }) {
     dir: "auto",
   });
   li.append(el("time", { class: "ts", datetime: new Date(line.ts).toISOString() },
-    clockTime(line.ts, timezone)));
+    formatTime(line.ts, timezone)));
   if (line.speaker) {
     if (previous && previous.speaker === line.speaker) li.classList.add("same-speaker");
     // The name is isolated (bdi): the line takes its direction from its text, not the name.

@@ -6,7 +6,8 @@
 
 import { RoomConnection, State, roomFromPath, store } from "./client.js";
 import { RoomSwitcher } from "./rooms.js";
-import { Transcript, cleanText, clockTime, download, el } from "./transcript.js";
+import { Transcript, cleanText, download, el } from "./transcript.js";
+import { formatTime, t, tn } from "./i18n.js";
 import { ChannelPane, FLOOR, fillMarked, pickChannel, rememberChannel } from "./channels.js";
 import { findFolded } from "./fold.js";
 
@@ -68,11 +69,11 @@ let searchTimer = null;
 
 // -- connection -----------------------------------------------------------------------------
 const STATE_TEXT = {
-  [State.CONNECTING]: "Connecting…",
-  [State.LIVE]: "Live",
-  [State.RECONNECTING]: "Reconnecting…",
-  [State.PASSCODE]: "Passcode required",
-  [State.FAILED]: "Not connected",
+  [State.CONNECTING]: t("Connecting…"),
+  [State.LIVE]: t("Live"),
+  [State.RECONNECTING]: t("Reconnecting…"),
+  [State.PASSCODE]: t("Passcode required"),
+  [State.FAILED]: t("Not connected"),
 };
 
 const passKey = `plenary:passcode:${where ? where.meeting : ""}`;
@@ -120,9 +121,9 @@ function welcomed(welcome) {
   const here = rooms.find((r) => r.id === welcome.room);
   offerChannels(here && Array.isArray(here.channels) ? here.channels.map(String) : [FLOOR]);
   roomName = here ? here.name : welcome.room;
-  ui.title.textContent = meeting.title || "Live transcript";
+  ui.title.textContent = meeting.title || t("Live transcript");
   ui.roomName.textContent = roomName;
-  document.title = `${roomName} — ${meeting.title || "Live transcript"}`;
+  document.title = `${roomName} — ${meeting.title || t("Live transcript")}`;
   ui.closed.hidden = welcome.open !== false;
   switcher.welcome(welcome);
   window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
@@ -172,7 +173,7 @@ function renderRow(line, previous) {
     class: "line", id: `line-${line.seq}`, "data-seq": line.seq, lang: line.lang || null, dir: "auto",
   });
   li.append(el("time", { class: "ts", datetime: new Date(line.ts).toISOString() },
-    clockTime(line.ts, meeting.timezone)));
+    formatTime(line.ts, meeting.timezone)));
   if (line.speaker) {
     // A run of lines by one speaker shows the name once; screen readers still hear it.
     if (previous && previous.speaker === line.speaker) li.classList.add("same-speaker");
@@ -186,13 +187,13 @@ function renderRow(line, previous) {
   li.append(text);
   if (line.corrected) {
     li.classList.add("corrected");
-    li.append(" ", el("span", { class: "corrected-mark", title: `Was: ${line.was}` }, "(corrected)"));
+    li.append(" ", el("span", { class: "corrected-mark", title: t("Was: {text}", { text: line.was }) }, t("(corrected)")));
   }
   if (line.reattributed) {
     // Said in words, not only by a style: who it was attributed to before is in the title.
     li.classList.add("corrected", "reattributed");
-    const before = line.wasSpeaker ? `Was attributed to ${line.wasSpeaker}` : "Was attributed to no speaker";
-    li.append(" ", el("span", { class: "corrected-mark reattributed-mark", title: before }, "(re-attributed)"));
+    const before = line.wasSpeaker ? t("Was attributed to {name}", { name: line.wasSpeaker }) : t("Was attributed to no speaker");
+    li.append(" ", el("span", { class: "corrected-mark reattributed-mark", title: before }, t("(re-attributed)")));
   }
   if (searchQuery && matches(line)) li.classList.add("match");
   return li;
@@ -241,7 +242,7 @@ function setLive(by, text) {
   }
   if (!node) {
     node = el("p", { class: "live-line" });
-    node.append(el("span", { class: "live-tag" }, "typing"), el("span", { class: "live-text" }));
+    node.append(el("span", { class: "live-tag" }, t("typing")), el("span", { class: "live-text" }));
     liveLines.set(by, node);
     ui.live.append(node);
   }
@@ -334,11 +335,11 @@ function showSearchCount() {
   if (!searchQuery) {
     ui.searchStatus.textContent = "";
   } else if (found.length === 0) {
-    ui.searchStatus.textContent = "No lines match";
+    ui.searchStatus.textContent = t("No lines match");
   } else if (current >= 0) {
-    ui.searchStatus.textContent = `Match ${current + 1} of ${found.length}`;
+    ui.searchStatus.textContent = t("Match {current} of {count}", { current: current + 1, count: found.length });
   } else {
-    ui.searchStatus.textContent = `${found.length} ${found.length === 1 ? "line matches" : "lines match"}`;
+    ui.searchStatus.textContent = tn("{n} line matches", "{n} lines match", found.length);
   }
 }
 
@@ -525,5 +526,5 @@ ui.passForm.addEventListener("submit", (event) => {
 if (conn) {
   conn.start();
 } else {
-  showState(State.FAILED, "This address is not a transcript link: it should look like /m/MEETING/ROOM.");
+  showState(State.FAILED, t("This address is not a transcript link: it should look like /m/MEETING/ROOM."));
 }

@@ -64,7 +64,7 @@ def test_two_captioners_at_once_and_a_viewer_with_both_side_by_side(
     _server, links = site
     floor_cap = open_captioner(pages, links.captioner_url("plenary"), "Ann")
     fr_cap = open_captioner(pages, channel(links, "fr")["captioner"], "Brigitte")
-    expect(fr_cap.locator("#room-name")).to_contain_text("interpretation (fr)")
+    expect(fr_cap.locator("#room-name")).to_contain_text("Plenary — fr")
     # The chair gives the floor: the French captioner's page shows it, from the floor's log.
     chair = pages.new(f"{links.base}/m/{links.id}/chair#key={links.chair_key}")
     expect(chair.locator("#conn-state")).to_have_text("Connected")
@@ -244,4 +244,4 @@ def test_the_chair_adds_a_channel_and_a_station_for_it(
     captioner = (chair.locator("#station-links code").first.text_content() or "").strip()
     assert "/plenary/caption?channel=es#key=" in captioner
     page = open_captioner(pages, captioner, "Lucía")
-    expect(page.locator("#room-name")).to_contain_text("interpretation (es)")
+    expect(page.locator("#room-name")).to_contain_text("Plenary — es")
