@@ -83,7 +83,8 @@ export function lineItem(line, { timezone, fallbackLang, previous, query }) {
     lang: line.lang || fallbackLang || null,
     dir: "auto",
   });
-  li.append(el("time", { class: "ts", datetime: new Date(line.ts).toISOString() },
+  // The time has its own direction ("2:05 PM" is not the line's text): dir="auto" skips it.
+  li.append(el("time", { class: "ts", dir: "auto", datetime: new Date(line.ts).toISOString() },
     formatTime(line.ts, timezone)));
   if (line.speaker) {
     if (previous && previous.speaker === line.speaker) li.classList.add("same-speaker");

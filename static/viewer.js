@@ -172,7 +172,8 @@ function renderRow(line, previous) {
   const li = el("li", {
     class: "line", id: `line-${line.seq}`, "data-seq": line.seq, lang: line.lang || null, dir: "auto",
   });
-  li.append(el("time", { class: "ts", datetime: new Date(line.ts).toISOString() },
+  // The time has its own direction ("2:05 PM" is not the line's text): dir="auto" skips it.
+  li.append(el("time", { class: "ts", dir: "auto", datetime: new Date(line.ts).toISOString() },
     formatTime(line.ts, meeting.timezone)));
   if (line.speaker) {
     // A run of lines by one speaker shows the name once; screen readers still hear it.
