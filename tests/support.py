@@ -90,7 +90,7 @@ class Client:
             compression=compression,
         )
         await ws.send(json.dumps({"type": "hello", "after": after, **hello}))
-        welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), 30))  # generous: busy machines
         assert welcome["type"] == "welcome", welcome
         return cls(ws, welcome)
 
@@ -217,6 +217,7 @@ class ServerProcess:
     data_dir: Path
     backend: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()  # more arguments for `plenary serve`
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _log: Any = None
@@ -244,6 +245,7 @@ class ServerProcess:
         ]
         if self.backend:
             cmd += ["--backend", self.backend]
+        cmd += self.args
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._close_log()

@@ -13,6 +13,7 @@ processes and, once framed, what every viewer of the room receives.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import time
@@ -68,6 +69,9 @@ class Channel:
     # the room that negotiated compression): the same two numbers mean no compression per viewer.
     messages: int = 0
     compressed: int = 0
+    # The last backlog built from ``recent`` (after, upto, its message): clients resuming from the
+    # same point (a crowd reconnecting) share it, compressed at most once.
+    resume: tuple[int, int, WireFrame] | None = None
 
     def note_live(self, frame: bytes) -> None:
         data = json.loads(frame).get("data", {})
@@ -149,6 +153,30 @@ class Hub:
                 return
             yield frames
             after = events[-1].seq
+
+    @staticmethod
+    def recent_backlog(channel: Channel, after: int, upto: int) -> WireFrame | None:
+        """The frames in (after, upto] as ONE websocket message (plain, and compressed when a
+        viewer that negotiated compression needs it), when they are all in the room's recent
+        events; None otherwise (read them with ``backlog``). Built once for every client resuming
+        from the same point: the last one built is kept, and extended when later clients resume
+        from the same seq."""
+        recent = channel.recent
+        if after >= upto or not recent or recent[0][0] > after + 1 or recent[-1][0] < upto:
+            return None
+        cached = channel.resume
+        if cached is not None and cached[0] == after and cached[1] == upto:
+            return cached[2]
+        first = recent[0][0]  # seqs in ``recent`` are consecutive: delivered strictly in order
+        if cached is not None and cached[0] == after and cached[1] < upto:
+            head = cached[2].text
+            start = cached[1] + 1
+        else:
+            head, start = b"", after + 1
+        parts = [f for _, f in itertools.islice(recent, start - first, upto + 1 - first)]
+        message = b"\n".join([head, *parts] if head else parts)
+        channel.resume = (after, upto, WireFrame(message))
+        return channel.resume[2]
 
     async def _channel(self, key: str) -> Channel:
         channel = self.channels.get(key)
