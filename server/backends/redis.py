@@ -36,6 +36,7 @@ from server.backends.redis_keys import APPEND, FRAME_FIELD, PUBLISH, SAVE_MEETIN
 from server.backends.redis_pubsub import RedisPubSub
 from server.domain.events import Draft, Event
 from server.domain.meetings import Meeting
+from server.domain.numbers import check_cursor
 from server.limits import (
     REDIS_COMMAND_TIMEOUT_S,
     REDIS_CONNECT_TIMEOUT_S,
@@ -233,6 +234,7 @@ class RedisBackend:
         cursor: tuple[str, int] | None = None,
     ) -> AppendResult:
         self._usable()
+        check_cursor(cursor)
         if key not in self._registered:
             async with self._errors("registering the room"):
                 await self._client.sadd(self._keys.rooms, key)

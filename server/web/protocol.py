@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.domain.errors import Invalid
+from server.domain.numbers import is_whole, json_number
 from server.domain.text import real_text, text_field
 from server.limits import MAX_ID, MAX_LABEL_CHARS, MAX_LINE_CHARS, MAX_LIVE_CHARS
 
@@ -106,19 +107,15 @@ class _Fields:
         return None if self.msg.get(name) is None else self.text(name, limit)
 
     def number(self, name: str, default: int | None = None, minimum: int = 0) -> int:
-        value = self.msg.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_ID:
-            raise self.fail(
-                "bad_field", f"'{name}' must be a whole number from {minimum} to {MAX_ID}"
-            )
-        return value
+        try:
+            return json_number(self.msg.get(name, default), f"'{name}'", minimum=minimum)
+        except Invalid as exc:
+            raise self.fail(exc.code, exc.message) from None
 
 
 def _number(value: object) -> int | None:
     """A message's ``n`` when it is one a client may use: a whole number in range."""
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
-        return value
-    return None
+    return value if is_whole(value, 1) else None  # type: ignore[return-value]
 
 
 # A JSON escape of a surrogate code point (\ud800 … \udfff): the only way a frame, which is UTF-8,
