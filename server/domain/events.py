@@ -13,7 +13,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.domain.text import real_json
+
 JSON = dict[str, Any]
+
+# Frames are ASCII (ensure_ascii): a surrogate code point, paired or not, is in one as \ud8xx …
+# \udfxx. A frame without that prefix needs no walk.
+_MAYBE_SURROGATE = b"\\ud"
+_MAYBE_SURROGATE_UPPER = b"\\uD"
 
 
 def now_ms() -> int:
@@ -57,8 +64,15 @@ class Event:
 
     @classmethod
     def from_frame(cls, frame: bytes) -> Event:
+        """The event a recorded frame holds. Every reader of the record comes through here, so
+        this is where a record written before text was checked at the edge (a lone surrogate
+        sent as ``\\ud800``) is made renderable: its strings are made real text
+        (domain/text.py ``real_text``), while the frame itself is left as it was recorded."""
         obj = json.loads(frame)
-        return cls(obj["seq"], obj["type"], obj["room"], obj["ts"], obj["data"], frame)
+        data = obj["data"]
+        if _MAYBE_SURROGATE in frame or _MAYBE_SURROGATE_UPPER in frame:
+            data = real_json(data)
+        return cls(obj["seq"], obj["type"], obj["room"], obj["ts"], data, frame)
 
     @classmethod
     def create(cls, seq: int, draft: Draft) -> Event:

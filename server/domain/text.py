@@ -10,6 +10,7 @@ includes U+FEFF, Python's ``str.split`` includes U+0085).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from server.domain.errors import Invalid
 
@@ -33,6 +34,17 @@ def real_text(text: str) -> str:
     """The string with every unpaired surrogate replaced by U+FFFD, so that it can be written
     as UTF-8 (and the rest of it is kept)."""
     return _SURROGATE.sub(REPLACEMENT, text)
+
+
+def real_json(value: Any) -> Any:
+    """Parsed JSON with every string in it (keys too) made real text by ``real_text``."""
+    if isinstance(value, str):
+        return real_text(value)
+    if isinstance(value, dict):
+        return {real_text(k): real_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [real_json(v) for v in value]
+    return value
 
 
 def clean_text(text: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from server.domain.errors import Invalid
 from server.domain.numbers import is_whole, json_number
-from server.domain.text import real_text, text_field
+from server.domain.text import real_json, text_field
 from server.limits import MAX_ID, MAX_LABEL_CHARS, MAX_LINE_CHARS, MAX_LIVE_CHARS
 
 
@@ -123,28 +123,17 @@ def _number(value: object) -> int | None:
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
-def _real(value: Any) -> Any:
-    """The parsed message with every string made real text (see domain.text.real_text)."""
-    if isinstance(value, str):
-        return real_text(value)
-    if isinstance(value, dict):
-        return {real_text(k): _real(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_real(v) for v in value]
-    return value
-
-
 def _load(raw: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
+        if isinstance(value, dict) and _ESCAPED_SURROGATE.search(raw):
+            value = real_json(value)
     except RecursionError:
         raise BadMessage("bad_json", "the frame is nested too deeply to be a message") from None
     except ValueError as exc:
         raise BadMessage("bad_json", f"frame is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise BadMessage("bad_message", "a message must be a JSON object with a 'type'")
-    if _ESCAPED_SURROGATE.search(raw):
-        value = {real_text(k): _real(v) for k, v in value.items()}
     return value
 
 
