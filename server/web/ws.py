@@ -309,6 +309,16 @@ class _Session:
             await self._current_meeting()  # closes the connection if the link was revoked
             self.checked_at = now
 
+    def _cursor(self, n: int | None) -> tuple[str, int] | None:
+        """Where a numbered message is deduplicated: per credential *and* client id. The client
+        id is the page's own choice, so anyone could send another's; keyed by it alone, a
+        participant reusing a captioner's id would make the captioner's next lines look like
+        resends, and they would go unrecorded. Public viewers share one name: they hold no
+        credential and run no command that is recorded."""
+        if not self.hello.client or not n:
+            return None
+        return (f"ws:{self.grant.credential_id or 'public'}:{self.hello.client}", n)
+
     async def _handle(self, msg: object) -> None:
         if isinstance(msg, Ping):
             await self.send(control_frame("pong").decode())
@@ -321,7 +331,7 @@ class _Session:
                 raise Invalid("too_long", "the live line is too long: commit it")
         elif isinstance(msg, Commit):
             await self._require_caption()
-            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
+            cursor = self._cursor(msg.n)
             line = {
                 "text": msg.text,
                 "speaker": msg.speaker,
@@ -337,12 +347,12 @@ class _Session:
             )
         elif isinstance(msg, Correct):
             await self._require_caption()
-            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
+            cursor = self._cursor(msg.n)
             events = await self.runtime.correct(msg.line, msg.text, self.name, cursor)
             seq = events[0].seq if events else None
             await self.send(control_frame("ack", n=msg.n, seq=seq, duplicate=not events).decode())
         elif isinstance(msg, Cmd):
-            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
+            cursor = self._cursor(msg.n)
             meeting = await self._current_meeting()
             ctx = CommandContext(
                 self.px.rooms, self.runtime, meeting, self.grant, self.conn_id, self.name, cursor
