@@ -26,7 +26,14 @@ class Access:
         room = self.meeting.room(room_id)
         if room is None:
             raise Problem(404, "no_such_room", "no such room in this meeting")
+        self.require_room(room.id)
         return room
+
+    def require_room(self, room_id: str | None) -> None:
+        """A captioner's link is for one room, over HTTP as on the websocket: it reads nothing
+        of another room (``None``: of every room, as a whole-meeting export)."""
+        if self.grant.role == "captioner" and self.grant.room not in (None, room_id):
+            raise Problem(403, "forbidden", "this captioner link is for another room")
 
 
 def plenary(request: Request) -> Plenary:

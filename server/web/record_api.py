@@ -76,6 +76,7 @@ async def charts(request: Request) -> Response:
 async def meeting_transcript(request: Request) -> Response:
     """Every room's transcript in one document."""
     a = await access(request)
+    a.require_room(None)
     fmt = request.path_params["fmt"]
     if fmt not in exports.MEETING_FORMATS:
         raise Problem(

@@ -16,11 +16,11 @@ import pytest
 
 from server.backends import Backend
 from server.backends.base import BackendUnavailable
+from server.backends.embedded import EmbeddedBackend
+from server.config import Settings
 from server.domain.events import Draft
 from server.domain.keys import room_key
 from server.record import exports
-from server.backends.embedded import EmbeddedBackend
-from server.config import Settings
 from tests.conftest import LiveServer, _serve
 from tests.support import Client, RawWebSocket, free_port
 
@@ -204,3 +204,13 @@ async def test_a_captioner_of_another_room_cannot_read_this_room_over_http(
             headers={"authorization": f"Bearer {other}"},
         )
     assert r.status_code == 403, r.text
+    async with httpx.AsyncClient() as http:
+        own = await http.get(
+            f"{live.base}/api/m/{live.meeting.id}/break-out-a/transcript.txt",
+            headers={"authorization": f"Bearer {other}"},
+        )
+        whole = await http.get(
+            f"{live.base}/api/m/{live.meeting.id}/transcript.txt",
+            headers={"authorization": f"Bearer {other}"},
+        )
+    assert own.status_code == 200 and whole.status_code == 403
