@@ -13,6 +13,7 @@ from starlette.requests import Request
 from server.domain import auth
 from server.domain.meetings import Meeting, Room
 from server.web.context import Plenary
+from server.web.guard import Throttled
 from server.web.problems import Problem
 
 
@@ -53,12 +54,29 @@ async def meeting_of(request: Request) -> Meeting:
     return meeting
 
 
+def address_of(request: Request) -> str:
+    return request.client.host if request.client is not None else ""
+
+
+async def guarded(
+    request: Request, meeting: Meeting, key: str | None, passcode: str | None = None
+) -> auth.Grant | None:
+    """The grant of a key or passcode, checked by the process's guard (server/web/guard.py):
+    429 with Retry-After for an address or meeting that has guessed wrong too often."""
+    try:
+        return await plenary(request).guard.authenticate(
+            meeting, key, passcode, address_of(request)
+        )
+    except Throttled as exc:
+        raise Problem(429, "throttled", exc.message, retry_after=exc.retry_after) from None
+
+
 async def access(request: Request, *roles: str) -> Access:
     """The meeting of ``/…/{meeting}/…`` and the caller's grant; with ``roles``, only those."""
     px = plenary(request)
     meeting = await meeting_of(request)
-    grant = auth.authenticate(
-        meeting, bearer_key(request), request.headers.get("x-plenary-passcode")
+    grant = await guarded(
+        request, meeting, bearer_key(request), request.headers.get("x-plenary-passcode")
     )
     if grant is None:
         raise Problem(

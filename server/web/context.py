@@ -12,6 +12,7 @@ from server.fanout.presence import Presence
 from server.record.cache import FactsCache
 from server.record.search import Indexes
 from server.services.room import Rooms
+from server.web.guard import Guard
 
 
 @dataclass(slots=True)
@@ -25,6 +26,8 @@ class Plenary:
     search: Indexes = field(init=False)
     # Open websocket connections per client address (limits.MAX_CONNECTIONS_PER_ADDRESS).
     connections: dict[str, int] = field(default_factory=dict)
+    # Wrong keys and passcodes, counted per address and meeting (server/web/guard.py).
+    guard: Guard = field(default_factory=Guard)
 
     def __post_init__(self) -> None:
         self.hub = Hub(self.backend)

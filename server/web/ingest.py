@@ -27,7 +27,7 @@ from server.domain.numbers import ascii_digits, is_whole, text_number
 from server.domain.text import clean_text
 from server.limits import MAX_CAPTION_BODY_BYTES, MAX_LABEL_CHARS
 from server.services.room import RoomRuntime
-from server.web.access import plenary
+from server.web.access import guarded, plenary
 from server.web.context import Plenary
 from server.web.problems import Problem
 
@@ -66,7 +66,7 @@ async def _authorize(request: Request) -> CaptionAccess:
     meeting = await px.meeting(meeting_id)
     if meeting is None or meeting.room(room_id) is None:
         raise Problem(404, "no_such_room", "no such meeting or room: check the caption URL")
-    grant = auth.authenticate(meeting, request.query_params.get("key") or "-")
+    grant = await guarded(request, meeting, request.query_params.get("key") or "-")
     if grant is not None and grant.role == "chair":
         # The chair's key opens everything; captioning software keeps its URL in settings files
         # and logs. The chair issues a caption station for it instead.

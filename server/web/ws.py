@@ -48,6 +48,7 @@ from server.services.commands import CommandContext
 from server.services.room import RoomRuntime
 from server.services.room_commands import dispatch
 from server.web.context import Plenary
+from server.web.guard import Throttled
 from server.web.protocol import (
     BadMessage,
     Cmd,
@@ -108,7 +109,10 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         room = meeting.room(room_id)
         if room is None:
             raise Refused(CLOSE_NOT_FOUND, "no such room in this meeting; check the link")
-        grant = auth.authenticate(meeting, hello.key, hello.passcode)
+        try:
+            grant = await px.guard.authenticate(meeting, hello.key, hello.passcode, address)
+        except Throttled as exc:
+            raise Refused(CLOSE_RATE_LIMITED, exc.message) from None
         if grant is None:
             raise Refused(
                 CLOSE_UNAUTHORIZED,
@@ -294,7 +298,12 @@ class _Session:
         meeting = await self.px.meeting(self.runtime.meeting_id)
         if meeting is None:
             raise Refused(CLOSE_NOT_FOUND, "this meeting no longer exists")
-        if auth.authenticate(meeting, self.hello.key, self.hello.passcode) is None:
+        key, passcode = self.hello.key, self.hello.passcode
+        if auth.needs_slow_check(meeting, key, passcode):  # the passcode was changed since
+            grant = await asyncio.to_thread(auth.authenticate, meeting, key, passcode)
+        else:
+            grant = auth.authenticate(meeting, key, passcode)
+        if grant is None:
             raise Refused(CLOSE_UNAUTHORIZED, "this link has been revoked")
         return meeting
 
