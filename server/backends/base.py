@@ -150,6 +150,12 @@ class Backend(Log, Broker, MeetingStore, FileStore, Protocol):
         """A small report for the health endpoint; ``ok`` is False when the record is unusable."""
         ...
 
+    async def claim_new_store(self) -> bool:
+        """Make an empty store a record, atomically across processes: True only for the one
+        caller that did (it may then create the first meeting). Starting a backend writes
+        nothing, so read-only commands never make an empty store look like a record."""
+        ...
+
 
 async def read_all(log: Log, key: str) -> list[Event]:
     """Every event of a room, oldest first (for exports and reports)."""

@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,6 +50,10 @@ CREATE TABLE IF NOT EXISTS meetings (
     version INTEGER NOT NULL,
     doc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS marker (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files (
     meeting TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -294,6 +299,21 @@ class EmbeddedBackend:
                 item.done.set_exception(
                     BackendUnavailable(f"the record could not be written: {exc}")
                 )
+
+    async def claim_new_store(self) -> bool:
+        def run() -> int:
+            conn = self._wconn
+            assert conn is not None
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO marker (name, value) VALUES ('created', ?)",
+                (str(time.time()),),
+            )
+            return cur.rowcount
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._writer, run) == 1
+        except sqlite3.Error as exc:
+            raise BackendUnavailable(f"marking the record created failed: {exc}") from exc
 
     # -- fan-out ---------------------------------------------------------------------------
     async def publish(self, key: str, frame: bytes) -> None:

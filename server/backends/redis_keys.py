@@ -9,6 +9,7 @@ touch them all. Keys that are not a room's share the tag ``{PREFIX}``.
     PREFIX:{m/r}:cursors   hash, numbered source -> last accepted n
     PREFIX:{m/r}           pub/sub channel (sharded where Redis has it)
     {PREFIX}:epoch         random marker written once: its absence means Redis lost its data
+    {PREFIX}:lost          why a process found data lost (so that one starting later knows)
     {PREFIX}:meetings      hash, meeting id -> meeting document (JSON)
     {PREFIX}:versions      hash, meeting id -> version (compare-and-set on save)
     {PREFIX}:order         sorted set of meeting ids in creation order (+ {PREFIX}:order:n)
@@ -91,6 +92,14 @@ class Keys:
     @property
     def epoch(self) -> str:
         return self._global("epoch")
+
+    @property
+    def lost(self) -> str:
+        return self._global("lost")
+
+    def epoch_id(self, url: RedisURL) -> str:
+        """How a data directory names this record: the Redis address and the marker's key."""
+        return f"{url.display} {self.epoch}"
 
     @property
     def meetings(self) -> str:

@@ -199,7 +199,7 @@ def routes() -> list[BaseRoute]:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    backend = backend_from_url(settings.resolved_backend_url())
+    backend = backend_from_url(settings.resolved_backend_url(), settings.data_dir)
     plenary = Plenary(settings, backend)
 
     @contextlib.asynccontextmanager
