@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -299,6 +300,36 @@ class EmbeddedBackend:
                 item.done.set_exception(
                     BackendUnavailable(f"the record could not be written: {exc}")
                 )
+
+    # -- epochs ----------------------------------------------------------------------------
+    # Kept in the marker table, as "epoch:<room key>". Restoring an older copy of the file
+    # restores its epochs too; the signs that the record went back then start new ones.
+    async def epoch(self, key: str) -> str:
+        return await self._epoch_step(key, None)
+
+    async def new_epoch(self, key: str, seen: str) -> str:
+        return await self._epoch_step(key, seen)
+
+    async def _epoch_step(self, key: str, seen: str | None) -> str:
+        name, token = f"epoch:{key}", secrets.token_hex(4)
+
+        def run() -> str:
+            conn = self._wconn
+            assert conn is not None
+            conn.execute("INSERT OR IGNORE INTO marker (name, value) VALUES (?, ?)", (name, token))
+            if seen is not None:
+                conn.execute(
+                    "UPDATE marker SET value=? WHERE name=? AND value=?", (token, name, seen)
+                )
+            row = conn.execute("SELECT value FROM marker WHERE name=?", (name,)).fetchone()
+            return str(row[0])
+
+        if self._closed:
+            raise BackendUnavailable("the server is shutting down")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._writer, run)
+        except sqlite3.Error as exc:
+            raise BackendUnavailable(f"reading the room's epoch failed: {exc}") from exc
 
     async def claim_new_store(self) -> bool:
         def run() -> int:

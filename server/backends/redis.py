@@ -34,9 +34,18 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from server.backends.base import AppendResult, BackendUnavailable, Conflict, Deliver
-from server.backends.redis_keys import APPEND, FRAME_FIELD, PUBLISH, SAVE_MEETING, Keys, RedisURL
+from server.backends.redis_keys import (
+    APPEND,
+    EPOCH,
+    FRAME_FIELD,
+    PUBLISH,
+    SAVE_MEETING,
+    Keys,
+    RedisURL,
+)
 from server.backends.redis_pubsub import RedisPubSub
-from server.domain.events import Draft, Event
+from server.domain.events import Draft, Event, epoch_frame
+from server.domain.keys import room_id_of
 from server.domain.meetings import Meeting
 from server.domain.numbers import check_cursor
 from server.limits import (
@@ -100,7 +109,13 @@ class RedisBackend:
         else:
             self._client = Redis.from_url(self._opts.client_url, **common)
         await self._wait_for_redis()
-        for name, source in (("append", APPEND), ("publish", PUBLISH), ("save", SAVE_MEETING)):
+        scripts = (
+            ("append", APPEND),
+            ("publish", PUBLISH),
+            ("save", SAVE_MEETING),
+            ("epoch", EPOCH),
+        )
+        for name, source in scripts:
             self._scripts[name] = self._client.register_script(source)
         sharded = await self._has_sharded_pubsub()
         self._publish_cmd = "SPUBLISH" if sharded else "PUBLISH"
@@ -316,21 +331,51 @@ class RedisBackend:
         else:
             for key, raw in zip(rooms, counters, strict=True):
                 if int(raw or 0) < self._known[key]:
-                    self._set_lost(self._behind(key, int(raw or 0)))
-                    break
-            else:
-                if self._lost is not None:
-                    log.warning("Redis holds the record again; appends resume")
-                self._lost = None
+                    await self._went_back(key, int(raw or 0))
+            if self._lost is not None:
+                log.warning("Redis holds the record again; appends resume")
+            self._lost = None
         if self._lost is not None:
             raise BackendUnavailable(self._lost)
 
-    def _behind(self, key: str, last: int) -> str:
-        return (
-            f"Redis has room {key} at seq {last}, but this server has seen seq "
-            f"{self._known.get(key, 0)}: Redis lost data. Appends are refused so that no "
-            f"sequence number is reused; {RECOVERY}"
+    async def _went_back(self, key: str, last: int) -> str:
+        """Redis has the room at ``last`` but this process has seen more: an older copy of the
+        record was restored. The room starts a new epoch (once, whichever process sees it
+        first); every process is told on the room's channel (each hub restarts its view of the
+        room and its clients start again from the beginning); numbering goes on from ``last``
+        in the new epoch, so no client is fed a reused number as if it continued what it
+        holds."""
+        seen = self._known.get(key, 0)
+        epoch = await self.new_epoch(key, await self.epoch(key))
+        self._known[key] = last
+        message = (
+            f"Redis has room {key} at seq {last}, but this server has seen seq {seen}: an older "
+            f"copy of the record was restored. The room goes on in a new epoch ({epoch}); "
+            "clients start again from its beginning"
         )
+        log.error("%s", message)
+        METRICS.backend_unavailable.inc()
+        frame = epoch_frame(room_id_of(key), epoch, last)
+        if self._pubsub is not None:
+            self._pubsub.restart(key, frame)  # here, even while the subscription is down
+        await self.publish(key, frame)  # and every other process
+        return message
+
+    # -- epochs ----------------------------------------------------------------------------
+    async def epoch(self, key: str) -> str:
+        return await self._epoch_step(key, "")
+
+    async def new_epoch(self, key: str, seen: str) -> str:
+        return await self._epoch_step(key, seen)
+
+    async def _epoch_step(self, key: str, seen: str) -> str:
+        self._usable()
+        token = secrets.token_hex(4)
+        raw = await self._query(
+            "reading the room's epoch",
+            lambda: self._scripts["epoch"](keys=[self._keys.meta(key)], args=[seen, token]),
+        )
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
 
     # -- the record ------------------------------------------------------------------------
     async def append(
@@ -362,8 +407,8 @@ class RedisBackend:
             status, last = await self._scripts["append"](keys=keys, args=args)
         last = int(last)
         if status == b"lost":
-            self._set_lost(self._behind(key, last))
-            raise BackendUnavailable(self._lost)
+            # Retryable: the retry is numbered in the room's new epoch.
+            raise BackendUnavailable(await self._went_back(key, last))
         if status == b"duplicate":
             return AppendResult([], duplicate=True)
         if status == b"conflict":
@@ -397,8 +442,7 @@ class RedisBackend:
         )
         last = int(raw or 0)
         if last < self._known.get(key, 0):
-            self._set_lost(self._behind(key, last))
-            raise BackendUnavailable(self._lost)
+            await self._went_back(key, last)
         self._note(key, last)
         return last
 

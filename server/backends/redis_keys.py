@@ -175,6 +175,18 @@ end
 return {'ok', last}
 """
 
+# A room's epoch (server/backends/base.py), in its meta hash: created when first asked for; with
+# ARGV[1] set, replaced by ARGV[2] if it is still ARGV[1]. Returns the epoch now.
+# KEYS: meta hash. ARGV: the epoch seen or '', a new epoch.
+EPOCH = """
+local current = redis.call('HGET', KEYS[1], 'epoch')
+if (not current) or (ARGV[1] ~= '' and current == ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[2])
+  return ARGV[2]
+end
+return current
+"""
+
 # Publish an ephemeral frame. A script rather than a bare command so that Redis Cluster routes
 # it by the channel's slot exactly like an append. KEYS: channel. ARGV: publish command, frame.
 PUBLISH = """

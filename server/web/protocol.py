@@ -34,6 +34,8 @@ class Hello:
     after: int
     client: str | None  # a stable id the page keeps, so its numbered lines are deduplicated
     name: str  # how a captioner calls themselves in the record
+    # The epoch ``after`` is in (from the last welcome); None from a client that has none.
+    epoch: str | None = None
     n: None = None
 
 
@@ -152,6 +154,7 @@ def parse_client_message(raw: str) -> ClientMessage:
             after=f.number("after", 0),
             client=f.opt_text("client", 64),
             name=f.clean("name", MAX_LABEL_CHARS),
+            epoch=f.opt_text("epoch", 64),
         )
     if kind == "edit":
         return Edit(f.number("del", 0), f.text("ins", MAX_LIVE_CHARS, ""))

@@ -20,6 +20,7 @@ from server.backends.base import BackendUnavailable
 from server.domain import auth
 from server.domain.errors import CommandRejected, Invalid, Refusal
 from server.domain.events import control_frame, now_ms
+from server.domain.keys import room_key
 from server.domain.meetings import Meeting
 from server.fanout.outbox import (
     CLOSE_BAD_REQUEST,
@@ -122,8 +123,12 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             )
         if grant.role == "captioner" and grant.room != room_id:
             raise Refused(CLOSE_FORBIDDEN, "this captioner link is for another room")
+        # Before the room's projection is used: a sign that the record went back restarts it.
+        epoch, reset = await px.hub.position(
+            room_key(meeting_id, room_id), hello.after, hello.epoch
+        )
         runtime = await px.rooms.get(meeting_id, room_id)
-        session = _Session(ws, px, runtime, grant, hello)
+        session = _Session(ws, px, runtime, grant, hello, epoch, reset)
         welcome = _welcome_meeting(meeting)
         del meeting  # a session keeps what it needs, not the document
         with px.presence.connected(runtime.key, room_id, grant.participant, grant.role):
@@ -197,8 +202,12 @@ class _Session:
         runtime: RoomRuntime,
         grant: auth.Grant,
         hello: Hello,
+        epoch: str,
+        reset: bool,
     ) -> None:
         self.ws = ws
+        self.epoch = epoch
+        self.reset = reset  # the client's position is of another epoch (Hub.position)
         self.px = px
         self.runtime = runtime
         self.grant = grant
@@ -218,10 +227,10 @@ class _Session:
     async def run(self, welcome: dict[str, object]) -> None:
         hub = self.px.hub
         async with hub.join(self.runtime.key, self.hello.after) as sub:
-            reset = self.hello.after > sub.upto_seq
+            reset = self.reset or self.hello.after > sub.upto_seq
             if reset:
-                # The client has seen more than this record holds: it belongs to an older
-                # record. It must discard what it holds and take the record from the start.
+                # What the client holds is not what the record holds now (another epoch, or
+                # more than the record): it discards it and takes the record from the start.
                 sub.from_seq = 0
             await self.send(
                 control_frame(
@@ -232,6 +241,7 @@ class _Session:
                     **welcome,
                     room=self.runtime.room_id,
                     last_seq=sub.upto_seq,
+                    epoch=self.epoch,
                     reset=reset,
                     open=self.runtime.state.open,
                     # The server's clock, so pages show the same speaking-time countdown.

@@ -149,7 +149,7 @@ async def test_a_superscript_chart_scope_is_400(live: LiveServer) -> None:
 # -- 2. nothing recorded can make the record unreadable -------------------------------------------
 async def test_a_surrogate_in_the_record_still_exports(live: LiveServer) -> None:
     key = room_key(live.meeting.id, "plenary")
-    await live.plenary.backend.append(key, [line("before \ud800 after")])
+    await live.plenary.backend.append(key, [line("before \ud800 \x08 after")])
     api = f"{live.base}/api/m/{live.meeting.id}"
     async with httpx.AsyncClient(timeout=30) as http:
         for fmt in exports.FORMATS:
