@@ -202,7 +202,10 @@ class Hub:
             return
         if seq is None:
             if frame.startswith(EPOCH_FRAME_PREFIX):
-                self._restart(channel)
+                # Once per new epoch: the process that started it is told twice (at once, and
+                # through the broker), and its reload may already have read the new epoch.
+                if json.loads(frame)["data"]["epoch"] != channel.epoch:
+                    self._restart(channel)
                 return
             if frame.startswith(b'{"type":"live"'):
                 channel.note_live(frame)
@@ -308,16 +311,16 @@ class Hub:
         channel.pending.clear()
         channel.pending_bytes = 0
         channel.live.clear()
-        channel.ready = asyncio.Event()
+        ready = channel.ready = asyncio.Event()
         for outbox in list(channel.outboxes):
             outbox.close("the record went back: start again")
         for hook in self.restarted:
             hook(channel.key)
-        task = asyncio.get_running_loop().create_task(self._reload(channel))
+        task = asyncio.get_running_loop().create_task(self._reload(channel, ready))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _reload(self, channel: Channel) -> None:
+    async def _reload(self, channel: Channel, ready: asyncio.Event) -> None:
         while True:
             try:
                 channel.epoch = await self.backend.epoch(channel.key)
@@ -329,7 +332,9 @@ class Hub:
         early, channel.early = channel.early, []
         for seq, frame in early:
             self._on_message(channel, seq, frame)
-        channel.ready.set()
+        # This reload's own event: if a message above restarted the room again, the new
+        # reload sets the new one, and those waiting here look again.
+        ready.set()
 
     # -- reading what pub/sub did not bring ------------------------------------------------
     def _start_repair(self, channel: Channel) -> None:
