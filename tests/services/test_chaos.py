@@ -235,6 +235,13 @@ async def test_chaos(tmp_path: Path) -> None:
             for text, seq in in_final.items():
                 assert v.seen.get(seq) == text, (text, seq)
         assert [status_of(p)[0] for p in procs] == [200, 200]
+        # And in the export, from each process.
+        for p in procs:
+            url_json = f"{p.base}/api/m/{meeting.id}/plenary/transcript.json"
+            with urllib.request.urlopen(url_json, timeout=30) as r:
+                exported = {line["seq"]: line["text"] for line in json.loads(r.read())["lines"]}
+            for text, seq in in_final.items():
+                assert exported.get(seq) == text, (p.base, text, seq)
     except BaseException:
         print("captioner errors:", cap.errors[-5:], "acked", len(cap.acked), "sent", cap.sent)
         for p in procs:
