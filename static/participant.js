@@ -6,6 +6,7 @@
 import { RoomConnection, State, fragmentParam, randomId, roomFromPath } from "./client.js";
 import { Commands, apiHeaders, beep, floor, h, onFloor, unlockSound } from "./floor-view.js";
 import { KIND_ASKING, KIND_LABELS } from "./floor-state.js";
+import { serverMessage, t } from "./i18n.js";
 import { RoomSwitcher } from "./rooms.js";
 
 const $ = (id) => document.getElementById(id);
@@ -33,10 +34,10 @@ const ui = {
 };
 
 const STATE_TEXT = {
-  [State.CONNECTING]: "Connecting…",
-  [State.LIVE]: "Connected",
-  [State.RECONNECTING]: "Reconnecting…",
-  [State.FAILED]: "Not connected",
+  [State.CONNECTING]: t("Connecting…"),
+  [State.LIVE]: t("Connected"),
+  [State.RECONNECTING]: t("Reconnecting…"),
+  [State.FAILED]: t("Not connected"),
 };
 
 const where = roomFromPath();
@@ -76,8 +77,8 @@ let conn = null;
 let commands = null;
 
 function start() {
-  if (!where) return fail("This page's address is not a meeting's. Open your personal link again.");
-  if (!key) return fail("This page needs your personal link (it ends in #key=…). Open the link you were sent.");
+  if (!where) return fail(t("This page's address is not a meeting's. Open your personal link again."));
+  if (!key) return fail(t("This page needs your personal link (it ends in #key=…). Open the link you were sent."));
   const id = clientId();
   conn = new RoomConnection(
     { meeting: where.meeting, room: where.room, key, hello: () => ({ client: id }) },
@@ -101,7 +102,7 @@ function start() {
       onFrame(frame) {
         if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
         switcher.frame(frame);
-        if (frame.type === "error") status(frame.message || "The server refused that.", true);
+        if (frame.type === "error") status(serverMessage(frame), true);
         window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
       },
     },
@@ -113,14 +114,14 @@ function start() {
 
 function welcomed(welcome) {
   if (welcome.role !== "participant") {
-    fail("This is not a participant's link: ask the secretariat for your personal link.");
+    fail(t("This is not a participant's link: ask the secretariat for your personal link."));
   }
   myId = welcome.participant || null;
   meeting = { ...meeting, ...welcome.meeting };
   const rooms = Array.isArray(welcome.rooms) ? welcome.rooms : [];
   const here = rooms.find((r) => r.id === welcome.room);
   roomName = here ? here.name : welcome.room;
-  ui.title.textContent = meeting.title || "Ask for the floor";
+  ui.title.textContent = meeting.title || t("Ask for the floor");
   ui.roomName.textContent = roomName;
   ui.closed.hidden = welcome.open !== false;
   ui.transcript.href = `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(welcome.room)}`;
@@ -138,10 +139,10 @@ async function loadMe() {
     });
     if (!res.ok) return;
     const me = await res.json();
-    const about = [me.delegation, me.group, me.presence === "in_room" ? "in the room" : "remote"]
-      .filter(Boolean).join(", ");
-    ui.me.replaceChildren(h("span", { class: "muted" }, "You are "), h("strong", {}, me.name),
-      about ? h("span", {}, ` (${about})`) : null);
+    const about = [me.delegation, me.group, me.presence === "in_room" ? t("in the room") : t("remote")]
+      .filter(Boolean).join(t(", "));
+    ui.me.replaceChildren(h("span", { class: "muted" }, t("You are")), " ", h("strong", {}, me.name),
+      about ? h("span", {}, ` ${t("({details})", { details: about })}`) : null);
   } catch {
     /* the page works without it: the name is in the welcome */
   }
@@ -156,19 +157,19 @@ async function ask(kind) {
     const [doc, proposal] = ui.about.value.split("|");
     Object.assign(args, { doc: Number(doc), proposal });
   }
-  status("Sending…");
+  status(t("Sending…"));
   const answer = await commands.send("floor.request", args);
-  if (answer.type === "error") return status(answer.message, true);
-  if (answer.duplicate) return status(`You are already on the list (${KIND_ASKING[kind]}).`);
+  if (answer.type === "error") return status(serverMessage(answer), true);
+  if (answer.duplicate) return status(t("You are already on the list ({kind}).", { kind: KIND_ASKING[kind] }));
   if (kind === "point_of_order") ui.pooNote.value = "";
-  status(`Your request (${KIND_ASKING[kind]}) is on the list.`);
+  status(t("Your request ({kind}) is on the list.", { kind: KIND_ASKING[kind] }));
 }
 
 async function withdraw(entry) {
   unlockSound();
   const answer = await commands.send("floor.withdraw", { entry });
-  if (answer.type === "error") return status(answer.message, true);
-  status("Your request was withdrawn.");
+  if (answer.type === "error") return status(serverMessage(answer), true);
+  status(t("Your request was withdrawn."));
 }
 
 ui.speak.addEventListener("click", () => ask("speak"));
@@ -198,23 +199,25 @@ function render() {
   ui.poo.disabled = !floor.open || (floor.closed && !floor.pooWhenClosed) || waitingKinds.has("point_of_order");
   ui.closedNote.hidden = !closedToMe || !floor.open;
   ui.closedNote.textContent = floor.closed
-    ? `The chair has closed the list${floor.pooWhenClosed ? "; you can still raise a point of order" : ""}.`
+    ? (floor.pooWhenClosed
+      ? t("The chair has closed the list; you can still raise a point of order.")
+      : t("The chair has closed the list."))
     : "";
   ui.mine.replaceChildren(...entries.map((e) => {
     const place = floor.place(e.id);
     return h("li", {},
-      h("span", { class: "place" }, `No. ${place}`),
-      h("span", {}, ` of ${floor.waiting.length} waiting — ${KIND_LABELS[e.kind] || e.kind}`),
-      e.note ? h("span", { class: "muted" }, ` (“${e.note}”)`) : null,
+      h("span", { class: "place" }, t("No. {place}", { place })),
+      h("span", {}, ` ${t("of {count} waiting — {kind}", { count: floor.waiting.length, kind: KIND_LABELS[e.kind] || e.kind })}`),
+      e.note ? h("span", { class: "muted" }, ` ${t("(“{note}”)", { note: e.note })}`) : null,
       withdrawButton(e));
   }));
-  if (!entries.length) ui.mine.replaceChildren(h("li", { class: "muted" }, "You have no request waiting."));
+  if (!entries.length) ui.mine.replaceChildren(h("li", { class: "muted" }, t("You have no request waiting.")));
   showTurn();
 }
 
 function withdrawButton(entry) {
-  const b = h("button", { type: "button" }, "Withdraw");
-  b.setAttribute("aria-label", `Withdraw your request ${KIND_ASKING[entry.kind] || entry.kind}`);
+  const b = h("button", { type: "button" }, t("Withdraw"));
+  b.setAttribute("aria-label", t("Withdraw your request {kind}", { kind: KIND_ASKING[entry.kind] || entry.kind }));
   b.addEventListener("click", () => withdraw(entry.id));
   return b;
 }
@@ -237,10 +240,10 @@ function showTurn() {
   ui.turn.hidden = now === null;
   ui.turn.dataset.turn = now || "";
   if (now === "floor") {
-    ui.turn.textContent = "You have the floor. Please speak now.";
+    ui.turn.textContent = t("You have the floor. Please speak now.");
     if (fresh && ui.sound.checked) beep();
   } else if (now === "next") {
-    ui.turn.textContent = "You are next: please get ready to speak.";
+    ui.turn.textContent = t("You are next: please get ready to speak.");
   } else {
     ui.turn.textContent = "";
   }
@@ -248,8 +251,8 @@ function showTurn() {
 }
 
 function setTitle() {
-  const base = `${roomName || "Ask for the floor"} — ${meeting.title || "plenary"}`;
-  document.title = turn === "floor" ? `▶ You have the floor — ${base}` : turn === "next" ? `You are next — ${base}` : base;
+  const base = `${roomName || t("Ask for the floor")} — ${meeting.title || "plenary"}`;
+  document.title = turn === "floor" ? `▶ ${t("You have the floor")} — ${base}` : turn === "next" ? `${t("You are next")} — ${base}` : base;
 }
 
 // -- the proposals a request may name ------------------------------------------------------------
@@ -272,7 +275,7 @@ async function loadProposals() {
         options.push(h("option", { value: `${doc.doc}|${p.proposal}` }, `${p.proposal}: ${text}`));
       }
     }
-    ui.about.replaceChildren(h("option", { value: "" }, "— none in particular —"), ...options);
+    ui.about.replaceChildren(h("option", { value: "" }, t("— none in particular —")), ...options);
     if ([...ui.about.options].some((o) => o.value === chosen)) ui.about.value = chosen;
     ui.aboutRow.hidden = options.length === 0;
   } catch {
