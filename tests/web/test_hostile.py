@@ -140,6 +140,11 @@ async def test_out_of_range_search_values_are_400(live: LiveServer, query: str) 
 
 async def test_a_superscript_chart_scope_is_400(live: LiveServer) -> None:
     async with httpx.AsyncClient() as http:
+        for query in ("from=%C2%B2", "limit=99999999999999999999"):
+            r = await http.get(
+                f"{live.base}/api/m/{live.meeting.id}/plenary/lines?{query}", headers=chair(live)
+            )
+            assert r.status_code == 400 and "whole number" in r.json()["error"], r.text
         r = await http.get(
             f"{live.base}/api/m/{live.meeting.id}/record/charts?scope=%C2%B2", headers=chair(live)
         )
