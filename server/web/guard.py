@@ -4,8 +4,8 @@ Every credential from outside (a websocket hello, an HTTP request, a caption URL
 here. Wrong ones are counted per client address and per meeting (limits.GUESS_*); an address
 past its budget is refused before anything is checked (429 with ``Retry-After``, or close 4429),
 and a meeting past its budget refuses passcodes not yet known to be right, from anyone. A
-passcode's slow hash (scrypt, server/domain/auth.py) runs in a worker thread, so parallel
-guessers cost CPU on another core's worth of threads, not the event loop every viewer shares.
+passcode's slow hash (scrypt, server/domain/auth.py) runs in a worker thread (hashlib releases
+the GIL while it hashes), so parallel guessers do not stall the event loop every viewer shares.
 Counts are per server process: behind a balancer of N processes a guesser gets N budgets, still
 a few guesses a minute.
 """
