@@ -49,6 +49,8 @@ class Phase {
     this.commitsSent = 0;
     this.liveSent = 0;
     this.liveRecv = 0;
+    this.messages = 0; // websocket messages the readers received (a message may carry several frames)
+    this.bytes = 0;
   }
 }
 const phases = [];
@@ -148,7 +150,8 @@ function open(room, role, opts = {}) {
   return new Promise((resolve, reject) => {
     const localAddress = LOCAL_ADDRS[addrTurn++ % LOCAL_ADDRS.length];
     const ws = new WebSocket(urlFor(room, role), {
-      perMessageDeflate: !!cfg.deflate,
+      // inflateConcurrency: how many messages ws inflates at once in this process (default 10).
+      perMessageDeflate: cfg.deflate ? { concurrencyLimit: cfg.inflateConcurrency || 10 } : false,
       localAddress,
       maxPayload: 64 * 1024 * 1024,
       skipUTF8Validation: true,
@@ -181,6 +184,10 @@ function open(room, role, opts = {}) {
       }
     });
     ws.on("message", (data) => {
+      if (current && role === "viewer" && !viewer.stalled) {
+        current.messages++;
+        current.bytes += data.length;
+      }
       const s = data.toString();
       if (PROTO === "plenary") {
         if (s.indexOf("\n") < 0) quickFrame(viewer, s);
@@ -266,7 +273,9 @@ class Captioner {
   commit(ph, bytes) {
     const t = now();
     const head = `t=${t.toFixed(3)} k=${ph.index} `;
-    const text = head + FILLER.slice(0, Math.max(0, bytes - head.length));
+    // cfg.texts: real lines committed in turn (bench/compression.py), else filler of `bytes`.
+    const body = cfg.texts ? cfg.texts[this.n % cfg.texts.length] : FILLER.slice(0, Math.max(0, bytes - head.length));
+    const text = head + body;
     const n = ++this.n;
     if (PROTO === "plenary") this.sentAt.set(n, { t, ph });
     if (this.send({ type: "commit", n, text, speaker: "Chair" })) ph.commitsSent++;
@@ -376,6 +385,9 @@ async function runPhase(spec, index) {
     expected: ph.expected,
     delivered: ph.delivered,
     deliveries_per_s: Math.round(ph.delivered / ((sendEnd - t0) / 1000)),
+    messages: ph.messages,
+    messages_per_s: Math.round(ph.messages / ((sendEnd - t0) / 1000)),
+    bytes_per_message: ph.messages ? Math.round(ph.bytes / ph.messages) : null,
     line_latency_ms: line,
     live_sent: ph.liveSent,
     live_received: ph.liveRecv,
@@ -494,10 +506,38 @@ async function stormMode() {
   };
 }
 
+// Kernel floor (bench/floor.c): plain TCP readers that count the bytes the C sender writes to them
+// and otherwise do nothing; the sender closes every connection when it is done.
+async function floorMode() {
+  const net = require("net");
+  const [host, port] = [cfg.floorHost || "127.0.0.1", cfg.floorPort];
+  let received = 0;
+  let open = 0;
+  let closedAll;
+  const allClosed = new Promise((r) => (closedAll = r));
+  const connectOne = () =>
+    new Promise((resolve, reject) => {
+      const localAddress = LOCAL_ADDRS[addrTurn++ % LOCAL_ADDRS.length];
+      const sock = net.connect({ host, port, localAddress }, () => resolve(sock));
+      sock.on("error", reject);
+      sock.on("data", (d) => (received += d.length));
+      sock.on("close", () => {
+        if (--open === 0) closedAll();
+      });
+      open++;
+    });
+  const items = Array.from({ length: cfg.connections }, (_, i) => i);
+  const res = await pool(items, cfg.connectConcurrency || 100, connectOne);
+  emit({ event: "connected", viewers: res.out.length, failures: res.failures });
+  await Promise.race([allClosed, sleep((cfg.timeout || 600) * 1000)]);
+  return { connections: res.out.length, failures: res.failures, received_bytes: received, still_open: open };
+}
+
 (async () => {
   let result;
   try {
-    if (cfg.mode === "idle") result = await idleMode();
+    if (cfg.mode === "floor") result = await floorMode();
+    else if (cfg.mode === "idle") result = await idleMode();
     else if (cfg.mode === "storm") result = await stormMode();
     else result = await streamMode();
   } catch (e) {

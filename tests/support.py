@@ -80,14 +80,18 @@ class Client:
         *,
         after: int = 0,
         origin: str | None = None,
+        compression: str | None = "deflate",
         **hello: Any,
     ) -> Client:
         headers = {"Origin": origin} if origin else None
         ws = await websockets.connect(
-            f"{base_ws}/ws/{meeting}/{room}", additional_headers=headers, max_size=None
+            f"{base_ws}/ws/{meeting}/{room}",
+            additional_headers=headers,
+            max_size=None,
+            compression=compression,
         )
         await ws.send(json.dumps({"type": "hello", "after": after, **hello}))
-        welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), 30))  # generous: busy machines
         assert welcome["type"] == "welcome", welcome
         return cls(ws, welcome)
 
@@ -214,6 +218,7 @@ class ServerProcess:
     data_dir: Path
     backend: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()  # more arguments for `plenary serve`
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _log: Any = None
@@ -243,6 +248,7 @@ class ServerProcess:
         ]
         if self.backend:
             cmd += ["--backend", self.backend]
+        cmd += self.args
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._close_log()

@@ -13,6 +13,7 @@ processes and, once framed, what every viewer of the room receives.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import time
@@ -25,7 +26,7 @@ from server.backends.base import Backend
 from server.domain.events import EPOCH_FRAME_PREFIX, control_frame, ephemeral_frame, epoch_frame
 from server.domain.keys import room_id_of
 from server.fanout.outbox import Outbox
-from server.fanout.wire import text_frame
+from server.fanout.wire import WireFrame
 from server.limits import (
     BACKLOG_PAGE,
     GAP_REPAIR_RETRY_S,
@@ -65,6 +66,13 @@ class Channel:
     # The lines being typed, by captioner connection (from every process), with when they were
     # last seen, so that a viewer joining mid-sentence sees the sentence at once.
     live: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
+    # Messages fanned out, and how many of them were compressed (once each, for every viewer of
+    # the room that negotiated compression): the same two numbers mean no compression per viewer.
+    messages: int = 0
+    compressed: int = 0
+    # The last backlog built from ``recent`` (after, upto, its message): clients resuming from the
+    # same point (a crowd reconnecting) share it, compressed at most once.
+    resume: tuple[int, int, WireFrame] | None = None
 
     def note_live(self, frame: bytes) -> None:
         data = json.loads(frame).get("data", {})
@@ -151,6 +159,30 @@ class Hub:
                 return
             yield frames
             after = events[-1].seq
+
+    @staticmethod
+    def recent_backlog(channel: Channel, after: int, upto: int) -> WireFrame | None:
+        """The frames in (after, upto] as ONE websocket message (plain, and compressed when a
+        viewer that negotiated compression needs it), when they are all in the room's recent
+        events; None otherwise (read them with ``backlog``). Built once for every client resuming
+        from the same point: the last one built is kept, and extended when later clients resume
+        from the same seq."""
+        recent = channel.recent
+        if after >= upto or not recent or recent[0][0] > after + 1 or recent[-1][0] < upto:
+            return None
+        cached = channel.resume
+        if cached is not None and cached[0] == after and cached[1] == upto:
+            return cached[2]
+        first = recent[0][0]  # seqs in ``recent`` are consecutive: delivered strictly in order
+        if cached is not None and cached[0] == after and cached[1] < upto:
+            head = cached[2].text
+            start = cached[1] + 1
+        else:
+            head, start = b"", after + 1
+        parts = [f for _, f in itertools.islice(recent, start - first, upto + 1 - first)]
+        message = b"\n".join([head, *parts] if head else parts)
+        channel.resume = (after, upto, WireFrame(message))
+        return channel.resume[2]
 
     async def _channel(self, key: str) -> Channel:
         channel = self.channels.get(key)
@@ -263,10 +295,15 @@ class Hub:
             return
         frames, channel.pending, channel.pending_bytes = channel.pending, [], 0
         message = frames[0] if len(frames) == 1 else b"\n".join(frames)
-        # Framed once per room: the same websocket frame bytes go to every viewer.
-        wire = text_frame(message)
+        # Framed once per room: the same websocket frame bytes go to every viewer, and compressed
+        # at most once, by the first viewer that negotiated compression and takes it.
+        wire = WireFrame(message)
         for outbox in channel.outboxes:
             outbox.push(message, wire)
+        channel.messages += 1
+        if wire.was_deflated:
+            channel.compressed += 1
+            METRICS.frames_compressed.inc()
 
     # -- a record that went back ---
     async def position(self, key: str, after: int, epoch: str | None) -> tuple[str, bool]:

@@ -98,14 +98,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.ops import gcpolicy
-    from server.ops.serving import uvicorn_config
+    from server.ops.serving import runtime, uvicorn_config
     from server.web.app import create_app
 
     if args.demo:
         return cmd_demo(argparse.Namespace(**{**vars(args), "speed": None, "exit": False}))
     settings = _settings(args)
     print(_with_backend(settings, lambda b: _first_start(b, settings)), flush=True)
+    loop, http = runtime(args.pure_python)
     print(f"\nplenary is serving on {settings.base_url()}  (Ctrl+C stops it)", flush=True)
+    print(f"event loop {loop}, HTTP parser {http}", flush=True)
     gcpolicy.start()
     config = uvicorn_config(
         create_app(settings),
@@ -113,6 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.port,
         log_level=args.log_level,
         access_log=args.access_log,
+        pure_python=args.pure_python,
     )
     uvicorn.Server(config).run()
     return 0
@@ -585,6 +588,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--pure-python",
+        action="store_true",
+        help="run on asyncio's own event loop and the h11 HTTP parser even where uvloop and "
+        "httptools are installed (slower; for comparison or to rule them out)",
+    )
     serve.add_argument(
         "--demo",
         action="store_true",

@@ -104,7 +104,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         hello = await _receive_hello(ws)
         meeting_id = ws.path_params["meeting"]
         room_id = ws.path_params["room"]
-        meeting = await px.meeting(meeting_id)
+        meeting = await px.meeting_for_hello(meeting_id)  # shared: only read here
         if meeting is None:
             raise Refused(CLOSE_NOT_FOUND, "no such meeting; check the link")
         room = meeting.room(room_id)
@@ -249,13 +249,22 @@ class _Session:
                     participant=self.grant.participant,
                 ).decode()
             )
-            async for frames in hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
-                await self.send_frame(b"\n".join(frames))
+            # With uvicorn running server.wire's protocol, frames for a viewer that keeps up
+            # are written straight to its socket; otherwise they go through ASGI (and, once
+            # live, a sender task sends them).
+            writer = self.ws.scope.get("extensions", {}).get(EXTENSION)
+            shared = hub.recent_backlog(sub.channel, sub.from_seq, sub.upto_seq)
+            if shared is not None:
+                # From memory, built once for every client resuming from the same point.
+                if writer is not None and writer.ready():
+                    writer.write(shared)  # after the welcome: ASGI sends have been written
+                else:
+                    await self.send_frame(shared.text)
+            else:
+                async for frames in hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
+                    await self.send_frame(b"\n".join(frames))
             if sub.live is not None:
                 await self.send_frame(sub.live)
-            # With uvicorn running server.wire's protocol, live frames for a viewer that keeps
-            # up are written straight to its socket; otherwise a sender task sends them.
-            writer = self.ws.scope.get("extensions", {}).get(EXTENSION)
             outbox = sub.outbox
             session_task = asyncio.current_task()
             assert session_task is not None
