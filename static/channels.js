@@ -157,6 +157,7 @@ export class ChannelPane {
         onFrame: (frame) => this.ephemeral(frame),
         onBatch: () => {
           held.lastSeq = conn.lastSeq;
+          held.epoch = conn.epoch;
           this.list.setAttribute("aria-busy", conn.caughtUp ? "false" : "true");
           this.stick();
           this.onBatch?.();
@@ -164,6 +165,7 @@ export class ChannelPane {
       },
     );
     conn.lastSeq = held.lastSeq; // resume this channel exactly where it was left
+    conn.epoch = held.epoch; // in the record (epoch) that position counts in
     this.conn = conn;
     conn.start();
   }
@@ -171,6 +173,7 @@ export class ChannelPane {
   leave() {
     if (this.conn) {
       this.held.lastSeq = this.conn.lastSeq;
+      this.held.epoch = this.conn.epoch;
       this.conn.stop();
     }
     this.conn = null;

@@ -55,6 +55,22 @@ _verified: dict[tuple[str, bytes], None] = {}
 _VERIFIED_MAX = 1024
 
 
+def passcode_known(stored: str, passcode: str) -> bool:
+    """True when this passcode was already found right: checking it again is fast."""
+    return (stored, hashlib.sha256(passcode.encode()).digest()) in _verified
+
+
+def needs_slow_check(meeting: Meeting, key: str | None, passcode: str | None) -> bool:
+    """True when ``authenticate`` would run the slow hash (a passcode not yet found right)."""
+    stored = meeting.viewer_passcode_hash
+    return (
+        not key
+        and bool(passcode)
+        and stored is not None
+        and not passcode_known(stored, passcode or "")
+    )
+
+
 def check_passcode(stored: str, passcode: str) -> bool:
     remembered = (stored, hashlib.sha256(passcode.encode()).digest())
     if remembered in _verified:

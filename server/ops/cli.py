@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from server.backends import Backend, backend_from_url
+from server.backends import Backend, BackendUnavailable, backend_from_url
 from server.config import Settings
 from server.domain import links
 from server.domain.errors import AdminError, Invalid
@@ -50,7 +50,7 @@ def _with_backend(settings: Settings, work: Callable[[Backend], Awaitable[T]]) -
     async def run() -> T:
         if not settings.backend_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        backend = backend_from_url(settings.resolved_backend_url())
+        backend = backend_from_url(settings.resolved_backend_url(), settings.data_dir)
         await backend.start()
         try:
             return await work(backend)
@@ -62,9 +62,21 @@ def _with_backend(settings: Settings, work: Callable[[Backend], Awaitable[T]]) -
 
 # -- serve --------------------------------------------------------------------------------------
 async def _first_start(backend: Backend, settings: Settings) -> str:
+    try:
+        return await _first_start_on(backend, settings)
+    except BackendUnavailable as exc:
+        # Serve anyway: /healthz answers 503 with the same message, and a store that comes back
+        # (Redis restored) is used without a restart.
+        return f"The record cannot be used: {exc}"
+
+
+async def _first_start_on(backend: Backend, settings: Settings) -> str:
     meetings = await backend.list_meetings()
     base = settings.base_url()
-    if not meetings:
+    # Several processes starting together on an empty Redis (compose starts three): only the
+    # one that makes it a record creates the demo meeting. A record known lost is not empty:
+    # claiming refuses, and the error says what to do.
+    if not meetings and await backend.claim_new_store():
         from server.ops import demo  # the meeting plenary was shaped for, as the demo has it
 
         meeting, keys = await demo.create_meeting(backend)
@@ -501,6 +513,23 @@ def _add_participant_parser(sub: Any) -> None:
 
 
 # -- migrate ------------------------------------------------------------------------------------
+def cmd_record_new(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> str:
+        accept = getattr(backend, "accept_new_store", None)
+        if accept is None:
+            raise AdminError("only a Redis record can be reported lost; nothing to do")
+        marker = await accept()
+        return (
+            f"Redis's record is accepted as it is now (new marker {marker}). Restart every "
+            "plenary server process: they refuse appends until then."
+        )
+
+    print(_with_backend(settings, work))
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from server.ops.migrate import MigrationError, migrate
 
@@ -739,6 +768,16 @@ def build_parser() -> argparse.ArgumentParser:
     _store_flags(report)
     report.set_defaults(func=cmd_report)
 
+    record = sub.add_parser("record", help="what to do when Redis lost the record")
+    rsub = record.add_subparsers(dest="action", required=True)
+    rnew = rsub.add_parser(
+        "new",
+        help="accept what Redis holds now as the record (a new, empty one if it is empty), "
+        "after data was reported lost; then restart every server process",
+    )
+    _store_flags(rnew)
+    rnew.set_defaults(func=cmd_record_new)
+
     document = sub.add_parser("document", help="export a rolling document")
     dsub = document.add_subparsers(dest="action", required=True)
     dexport = dsub.add_parser(
@@ -791,4 +830,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Invalid as exc:
         print(f"plenary: {exc.message}", file=sys.stderr)
         return 2
+    except BackendUnavailable as exc:
+        print(f"plenary: the record cannot be used: {exc}", file=sys.stderr)
+        return 3
     return result

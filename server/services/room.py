@@ -365,6 +365,18 @@ class Rooms:
         self.hub = hub
         self.backend = hub.backend
         self._rooms: dict[str, RoomRuntime] = {}
+        hub.restarted.append(self._forget)
+
+    def _forget(self, key: str) -> None:
+        """The room's record went back (a new epoch): its projection is of the old one. The
+        next use loads it again from the record."""
+        runtime = self._rooms.pop(key, None)
+        if runtime is None:
+            return
+        runtime.stop()
+        channel = self.hub.channels.get(key)
+        if channel is not None and runtime.on_event in channel.listeners:
+            channel.listeners.remove(runtime.on_event)
 
     async def get(self, meeting_id: str, room_id: str, channel: str = FLOOR) -> RoomRuntime:
         """A room's floor, or one of its interpretation channels (the caller checks that the

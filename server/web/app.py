@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from server.backends import backend_from_url
+from server.backends import BackendUnavailable, backend_from_url
 from server.config import Settings
 from server.limits import HEARTBEAT_INTERVAL_S, ROOM_IDLE_S
 from server.metrics import METRICS
@@ -222,14 +222,18 @@ def routes() -> list[BaseRoute]:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    backend = backend_from_url(settings.resolved_backend_url())
+    backend = backend_from_url(settings.resolved_backend_url(), settings.data_dir)
     plenary = Plenary(settings, backend)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await backend.start()
-        # Where this server is reached, for the links the command line prints.
-        await address.remember(backend, settings.base_url())
+        # Where this server is reached, for the links the command line prints. A record that
+        # cannot be written (Redis lost it) must not stop the server: /healthz says why.
+        try:
+            await address.remember(backend, settings.base_url())
+        except BackendUnavailable as exc:
+            log.warning("could not record this server's address: %s", exc)
         beat = asyncio.create_task(_heartbeats(plenary), name="plenary-heartbeats")
         try:
             yield

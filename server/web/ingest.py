@@ -21,11 +21,12 @@ from starlette.responses import PlainTextResponse, Response
 
 from server.domain import auth, captions, channels
 from server.domain.caption_rules import Post
-from server.domain.errors import CommandRejected
+from server.domain.errors import CommandRejected, Invalid
+from server.domain.numbers import ascii_digits, is_whole, text_number
 from server.domain.text import clean_text
-from server.limits import MAX_CAPTION_BODY_BYTES, MAX_ID, MAX_LABEL_CHARS
+from server.limits import MAX_CAPTION_BODY_BYTES, MAX_LABEL_CHARS
 from server.services.room import RoomRuntime
-from server.web.access import plenary
+from server.web.access import guarded, plenary
 from server.web.context import Plenary
 from server.web.problems import Problem
 
@@ -65,7 +66,7 @@ async def _authorize(request: Request) -> CaptionAccess:
     meeting = await px.meeting(meeting_id)
     if meeting is None or meeting.room(room_id) is None:
         raise Problem(404, "no_such_room", "no such meeting or room: check the caption URL")
-    grant = auth.authenticate(meeting, request.query_params.get("key") or "-")
+    grant = await guarded(request, meeting, request.query_params.get("key") or "-")
     if grant is not None and grant.role == "chair":
         # The chair's key opens everything; captioning software keeps its URL in settings files
         # and logs. The chair issues a caption station for it instead.
@@ -125,9 +126,10 @@ def _seq(request: Request) -> int:
         raise Problem(
             403, "bad_seq", "missing seq: append &seq=N to the caption URL, 1 more for each POST"
         )
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 16 or int(raw) > MAX_ID:
-        raise Problem(403, "bad_seq", f"seq must be a whole number from 0 to {MAX_ID}")
-    return int(raw)
+    try:
+        return text_number(raw, "seq")
+    except Invalid as exc:
+        raise Problem(403, "bad_seq", exc.message) from None
 
 
 async def _body(request: Request) -> str:
@@ -135,7 +137,9 @@ async def _body(request: Request) -> str:
         413, "too_large", f"a caption POST may carry at most {MAX_CAPTION_BODY_BYTES} bytes"
     )
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_CAPTION_BODY_BYTES):
+    if declared is not None and not (
+        ascii_digits(declared) and is_whole(int(declared), 0, MAX_CAPTION_BODY_BYTES)
+    ):
         raise too_big
     body = bytearray()
     async for chunk in request.stream():

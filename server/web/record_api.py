@@ -15,8 +15,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.domain.errors import AdminError
+from server.domain.errors import AdminError, Invalid
 from server.domain.meetings import time_zone
+from server.domain.numbers import ascii_digits, text_number
 from server.limits import MAX_ID
 from server.record import channel_logs, exports, figures
 from server.record.documents import (
@@ -64,17 +65,16 @@ async def charts(request: Request) -> Response:
     a = await _staff(request)
     facts = await a.px.report_facts.facts(a.px.backend, a.meeting)
     f = figures.figures(facts)
-    raw = request.query_params.get("scope", "0")
-    if not raw.isdigit() or int(raw) >= len(f["scopes"]):
-        raise Problem(400, "bad_field", f"scope must be a number from 0 to {len(f['scopes']) - 1}")
-    return _json(
-        {"scope": f["scopes"][int(raw)]["label"], "charts": figures.chart_svgs(f, int(raw))}
+    scope = text_number(
+        request.query_params.get("scope", "0"), "scope", maximum=len(f["scopes"]) - 1
     )
+    return _json({"scope": f["scopes"][scope]["label"], "charts": figures.chart_svgs(f, scope)})
 
 
 async def meeting_transcript(request: Request) -> Response:
     """Every room's transcript in one document."""
     a = await access(request)
+    a.require_room(None)
     fmt = request.path_params["fmt"]
     if fmt not in exports.MEETING_FORMATS:
         raise Problem(
@@ -100,8 +100,8 @@ def parse_time(raw: str, timezone: str, end: bool = False) -> int | None:
     raw = raw.strip()
     if not raw:
         return None
-    if raw.isdigit():
-        if len(raw) > 15 or int(raw) > MAX_ID:
+    if ascii_digits(raw):
+        if len(raw) > len(str(MAX_ID)) or int(raw) > MAX_ID:
             raise SearchError(f"time {raw[:40]!r} is out of range")
         return int(raw)
     try:
@@ -123,9 +123,10 @@ def parse_query(params: Any, timezone: str) -> Query:
         raw = str(params.get(name) or "").strip()
         if not raw:
             return default
-        if not raw.isdigit() or len(raw) > 15 or int(raw) > MAX_ID:
-            raise SearchError(f"{name} must be a whole number from 0 to {MAX_ID}")
-        return int(raw)
+        try:
+            return text_number(raw, name)
+        except Invalid as exc:
+            raise SearchError(exc.message) from None
 
     return Query(
         words=str(params.get("q") or "")[:500],
