@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections import deque
 from collections.abc import Callable
@@ -230,7 +231,9 @@ class ServerProcess:
     def base_ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> ServerProcess:
+    def start(self, timeout: float = 20.0, *, healthy: bool = True) -> ServerProcess:
+        """Start and wait until it answers /healthz: with 200, or with anything when not
+        ``healthy`` (a process expected to report its record unusable)."""
         cmd = [
             sys.executable,
             "-m",
@@ -261,6 +264,10 @@ class ServerProcess:
             try:
                 urllib.request.urlopen(f"{self.base}/healthz", timeout=1).read()
                 return self
+            except urllib.error.HTTPError:
+                if not healthy:
+                    return self
+                time.sleep(0.1)
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-2000:]}")

@@ -12,6 +12,7 @@ from server.fanout.presence import Presence
 from server.record.cache import FactsCache
 from server.record.search import Indexes
 from server.services.room import Rooms
+from server.web.guard import Guard
 from server.web.shared_reads import SharedReads
 
 
@@ -26,6 +27,8 @@ class Plenary:
     search: Indexes = field(init=False)
     # Open websocket connections per client address (limits.MAX_CONNECTIONS_PER_ADDRESS).
     connections: dict[str, int] = field(default_factory=dict)
+    # Wrong keys and passcodes, counted per address and meeting (server/web/guard.py).
+    guard: Guard = field(default_factory=Guard)
     # Websocket hellos arriving together share one read of their meeting (server/web/shared_reads).
     hello_meetings: SharedReads[Meeting | None] = field(init=False)
 
