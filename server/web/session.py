@@ -137,8 +137,11 @@ class Commands:
             return error_frame("unavailable", f"not recorded, retry: {exc}", retry=True, n=msg.n)
 
     def _cursor(self, n: int | None) -> tuple[str, int] | None:
-        # The same cursor on every transport: a client that switches keeps its numbering.
-        return (f"ws:{self.hello.client}", n) if self.hello.client and n else None
+        """The websocket's cursor (server/web/ws.py ``_cursor``: per credential and client id),
+        so a client that switches transport keeps its numbering."""
+        if not self.hello.client or not n:
+            return None
+        return (f"ws:{self.grant.credential_id or 'public'}:{self.hello.client}", n)
 
     async def current_meeting(self) -> Meeting:
         """The meeting as it is now, for a command: a link revoked since the connection opened
