@@ -25,6 +25,7 @@ from server.fanout.outbox import (
 from server.services import room_list
 from server.services.room import RoomRuntime
 from server.web.context import Plenary
+from server.web.guard import Throttled
 from server.web.protocol import Hello
 
 # The HTTP status that stands for each close code on the HTTP fallback.
@@ -69,7 +70,7 @@ def check_origin(px: Plenary, origin: str | None) -> None:
         )
 
 
-async def admit(px: Plenary, meeting_id: str, room_id: str, hello: Hello) -> Admitted:
+async def admit(px: Plenary, meeting_id: str, room_id: str, hello: Hello, address: str) -> Admitted:
     """The room and the grant of a client that said ``hello``, or ``Refused``."""
     meeting = await px.meeting_for_hello(meeting_id)  # shared: only read here
     if meeting is None:
@@ -77,15 +78,19 @@ async def admit(px: Plenary, meeting_id: str, room_id: str, hello: Hello) -> Adm
     room = meeting.room(room_id)
     if room is None:
         raise Refused(CLOSE_NOT_FOUND, "no such room in this meeting; check the link")
-    grant = authenticate(meeting, hello)
+    try:
+        # Throttled as on the websocket: wrong keys and passcodes from one address slow down.
+        found = await px.guard.authenticate(meeting, hello.key, hello.passcode, address)
+    except Throttled as exc:
+        raise Refused(CLOSE_RATE_LIMITED, exc.message) from None
+    grant = _granted(found, hello)
     if grant.role == "captioner" and grant.room != room_id:
         raise Refused(CLOSE_FORBIDDEN, "this captioner link is for another room")
     runtime = await px.rooms.get(meeting_id, room_id)
     return Admitted(runtime, grant, welcome_meeting(meeting))
 
 
-def authenticate(meeting: Meeting, hello: Hello) -> auth.Grant:
-    grant = auth.authenticate(meeting, hello.key, hello.passcode)
+def _granted(grant: auth.Grant | None, hello: Hello) -> auth.Grant:
     if grant is None:
         raise Refused(
             CLOSE_UNAUTHORIZED,

@@ -108,7 +108,8 @@ async def _admitted(request: Request) -> tuple[Hello, Admitted]:
     check_origin(px, request.headers.get("origin"))
     hello = hello_of(request)
     meeting, room = request.path_params["meeting"], request.path_params["room"]
-    return hello, await admit(px, meeting, room, hello)
+    address = request.client.host if request.client is not None else ""
+    return hello, await admit(px, meeting, room, hello, address)
 
 
 # -- following a room -----------------------------------------------------------------------------
