@@ -44,6 +44,8 @@ const ui = {
   fatal: $("fatal"),
   notKept: $("not-kept"),
   nameForm: $("name-form"),
+  nameMain: $("name-main"),
+  skip: $("skip"),
   nameInput: $("name"),
   main: $("main"),
   myName: $("my-name"),
@@ -72,6 +74,13 @@ const STATE_TEXT = {
 function fatal(message) {
   ui.fatal.textContent = message;
   ui.fatal.hidden = false;
+  if (ui.main.hidden) {
+    // Before captioning starts the message is the page's content: it stands in the main
+    // landmark, in place of the name form.
+    ui.nameForm.hidden = true;
+    ui.nameMain.prepend(ui.fatal);
+    ui.nameMain.hidden = false;
+  }
 }
 
 const where = roomFromPath();
@@ -97,9 +106,18 @@ function myName() {
   return store.get(NAME_KEY, "") || "";
 }
 
+// The name form and the captioning area take turns as the page's one main landmark; the skip
+// link goes to whichever is shown.
+function showNameForm(shown) {
+  ui.nameMain.hidden = !shown;
+  ui.main.hidden = shown || conn === null;
+  ui.skip.href = shown ? "#name" : "#draft";
+  ui.skip.textContent = shown ? "Skip to your name" : "Skip to the caption input";
+}
+
 function askName() {
   ui.nameInput.value = myName();
-  ui.nameForm.hidden = false;
+  showNameForm(true);
   ui.nameInput.focus();
 }
 
@@ -110,12 +128,12 @@ ui.nameForm.addEventListener("submit", (event) => {
   const changed = name !== myName();
   store.set(NAME_KEY, name);
   ui.myName.textContent = name;
-  ui.nameForm.hidden = true;
   if (conn === null) {
     start();
   } else if (changed) {
     conn.reconnectNow(); // the name is part of the hello
   }
+  showNameForm(false);
   ui.draft.focus();
 });
 
@@ -572,6 +590,32 @@ if (!where) {
 } else {
   const slot = await claimSlot(`plenary:captioner:${roomKey}`);
   queue = new CommandQueue(`plenary:captioner:${roomKey}:${slot}`);
-  if (myName()) start();
+  const problem = await keyProblem();
+  if (problem) fatal(problem);
+  else if (myName()) start();
   else askName();
+}
+
+/** What is wrong with this link's key, asked of the server before the captioner is asked their
+ * name (null when it is a captioner's key for this room, or when the server cannot be asked:
+ * the connection then says what it finds). */
+async function keyProblem() {
+  let res;
+  try {
+    res = await fetch(`/api/m/${encodeURIComponent(where.meeting)}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+  } catch {
+    return null;
+  }
+  if (res.status === 401) {
+    return "This captioner link's key is not valid: it may have been replaced. Ask the meeting's organiser for the current link.";
+  }
+  if (res.status === 404) return "There is no such meeting: check the captioner link.";
+  if (!res.ok) return null;
+  const info = await res.json().catch(() => ({}));
+  if (info.role !== "captioner" || (info.link_room && info.link_room !== where.room)) {
+    return "This link is not a captioner link for this room. Ask the meeting's organiser for the captioner link.";
+  }
+  return null;
 }

@@ -116,9 +116,11 @@ function setupTabs() {
   tabs.forEach((tab, i) => {
     tab.addEventListener("click", () => select(tab.id.slice(4)));
     tab.addEventListener("keydown", (event) => {
-      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
-      if (!step) return;
-      const next = tabs[(i + step + tabs.length) % tabs.length];
+      // One tab stop for the row; the arrows, Home and End move between tabs.
+      const target = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      if (target === undefined) return;
+      event.preventDefault();
+      const next = tabs[(target + tabs.length) % tabs.length];
       next.focus();
       select(next.id.slice(4));
     });
@@ -362,12 +364,13 @@ async function showScope(index) {
     `withdrawn, ${req.removed} removed, ${req.waiting} still waiting.`));
   const charts = await getJson(`/record/charts?scope=${index}`);
   for (const svg of Object.values(charts.charts)) root.append(chartFigure(svg));
-  root.append(table("By stakeholder group", ["", "Interventions", "Speaking time"], speakingRows(scope.by_group), 2));
-  root.append(table("In the room and remote", ["", "Interventions", "Speaking time"], speakingRows(scope.by_presence, true), 2));
-  root.append(table("By delegation", ["", "Interventions", "Speaking time"], speakingRows(scope.by_delegation), 2));
-  const waitHead = ["", "Given the floor", "Median wait", "Mean wait", "Longest wait"];
-  root.append(table("Waiting for the floor, in the room and remote", waitHead, waitRows(scope.waiting.by_presence, true), 4));
-  root.append(table("Waiting for the floor, by stakeholder group", waitHead, waitRows(scope.waiting.by_group), 4));
+  // Every column is named, the first too: a screen reader reads the header with each cell.
+  root.append(table("By stakeholder group", ["Stakeholder group", "Interventions", "Speaking time"], speakingRows(scope.by_group), 2));
+  root.append(table("In the room and remote", ["Where", "Interventions", "Speaking time"], speakingRows(scope.by_presence, true), 2));
+  root.append(table("By delegation", ["Delegation", "Interventions", "Speaking time"], speakingRows(scope.by_delegation), 2));
+  const waitHead = ["Given the floor", "Median wait", "Mean wait", "Longest wait"];
+  root.append(table("Waiting for the floor, in the room and remote", ["Where", ...waitHead], waitRows(scope.waiting.by_presence, true), 4));
+  root.append(table("Waiting for the floor, by stakeholder group", ["Stakeholder group", ...waitHead], waitRows(scope.waiting.by_group), 4));
   if (index === 0) for (const doc of figureData.documents || []) documentTables(root, doc);
   if (scope.not_granted.length) {
     root.append(table("Requests that never got the floor",

@@ -201,8 +201,9 @@ def _missed_rows(facts: Facts, scope: JSON) -> list[list[str]]:
     ]
 
 
-SPEAKING_HEAD = ("", "Interventions", "Speaking time")
-WAIT_HEAD = ("", "Given the floor", "Median wait", "Mean wait", "Longest wait")
+# Every column is named, the first too: a screen reader reads the header with each cell.
+SPEAKING_HEAD = ("Interventions", "Speaking time")
+WAIT_HEAD = ("Given the floor", "Median wait", "Mean wait", "Longest wait")
 MISSED_HEAD = ("Asked", "Room", "Name", "Delegation", "Group", "Where", "Kind", "Outcome")
 
 
@@ -225,12 +226,14 @@ def _summary_sentence(scope: JSON) -> str:
 def _tables(scope: JSON) -> list[tuple[str, tuple[str, ...], list[list[str]], int]]:
     """(caption, head, rows, numeric columns) for each table of a scope."""
     return [
-        ("By stakeholder group", SPEAKING_HEAD, _speaking_rows(scope["by_group"]), 2),
-        ("In the room and remote", SPEAKING_HEAD, _speaking_rows(scope["by_presence"], True), 2),
-        ("By delegation", SPEAKING_HEAD, _speaking_rows(scope["by_delegation"]), 2),
-        ("Waiting for the floor, in the room and remote", WAIT_HEAD,
+        ("By stakeholder group", ("Stakeholder group", *SPEAKING_HEAD),
+         _speaking_rows(scope["by_group"]), 2),
+        ("In the room and remote", ("Where", *SPEAKING_HEAD),
+         _speaking_rows(scope["by_presence"], True), 2),
+        ("By delegation", ("Delegation", *SPEAKING_HEAD), _speaking_rows(scope["by_delegation"]), 2),
+        ("Waiting for the floor, in the room and remote", ("Where", *WAIT_HEAD),
          _wait_rows(scope["waiting"]["by_presence"], True), 4),
-        ("Waiting for the floor, by stakeholder group", WAIT_HEAD,
+        ("Waiting for the floor, by stakeholder group", ("Stakeholder group", *WAIT_HEAD),
          _wait_rows(scope["waiting"]["by_group"]), 4),
     ]  # fmt: skip
 
