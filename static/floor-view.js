@@ -34,6 +34,23 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * Redraw part of a page with `draw()` without losing the keyboard focus. If an element inside
+ * `container` had it, the element of the new drawing with the same `data-focus-key` gets it back;
+ * if there is none (the thing is gone), `fallback()` says where focus goes next. Pages redraw on
+ * every change and every presence heartbeat: without this, focus would fall to <body>.
+ */
+export function keepFocus(container, draw, fallback = null) {
+  const active = document.activeElement;
+  const inside = active instanceof HTMLElement && active !== container && container.contains(active);
+  const key = inside ? active.dataset.focusKey : undefined;
+  draw();
+  if (!inside || container.contains(active)) return;
+  const again = key ? container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`) : null;
+  const target = again || (fallback ? fallback() : null);
+  if (target) target.focus({ preventScroll: true });
+}
+
 const listeners = new Set();
 
 /** Call `fn(frames)` after the projection changed, once per batch: the recorded events applied,
@@ -213,8 +230,17 @@ function renderFiles() {
   ui.files.replaceChildren(h("p", { class: "fs-label" }, "Documents for this item:"), list);
 }
 
+/** What this page says itself and the floor view must not say again (the participant page
+ * announces the person's own turn in its own words): `skip(text, frame)` returns true. */
+export const speech = { skip: () => false };
+
+/** "1 second left", "20 seconds left". */
+export function secondsLeft(n) {
+  return n === 1 ? "1 second left." : `${n} seconds left.`;
+}
+
 function say(text) {
-  if (!ui) return;
+  if (!ui || !text) return;
   // Replacing the text of a live region makes screen readers read it once.
   ui.announce.textContent = "";
   setTimeout(() => {
@@ -260,16 +286,29 @@ function render(frames) {
     ? `The list is closed${floor.pooWhenClosed ? " (points of order are still taken)" : ""}.`
     : "";
 
+  // What changed, said once in one polite announcement (news only, never the backlog).
+  const news = [];
   for (const frame of frames) {
-    if (frame.type === "floor.granted" && floor.now() - frame.ts < FRESH_MS && cur && cur.id === frame.seq) {
-      say(`${whoLabel(cur.who)} has the floor.`);
+    if (typeof frame.ts !== "number" || floor.now() - frame.ts >= FRESH_MS) continue;
+    let text = "";
+    if (frame.type === "floor.granted" && cur && cur.id === frame.seq) {
+      text = `${whoLabel(cur.who)} has the floor.`;
+    } else if (frame.type === "doc.current" && floor.proposal && floor.proposal.since === frame.ts) {
+      text = `Now under discussion: proposal ${floor.proposal.id}.`;
+    } else {
+      text = CHANGE_TEXT[frame.type] || "";
     }
-    const p = floor.proposal;
-    if (frame.type === "doc.current" && floor.now() - frame.ts < FRESH_MS && p && p.since === frame.ts) {
-      say(`Now under discussion: proposal ${p.id}.`);
-    }
+    if (text && !speech.skip(text, frame) && !news.includes(text)) news.push(text);
   }
+  say(news.join(" "));
 }
+
+const CHANGE_TEXT = {
+  "floor.closed": "The list of speakers is closed.",
+  "floor.opened": "The list of speakers is open again.",
+  "floor.paused": "The clock is paused.",
+  "floor.resumed": "The clock is running again.",
+};
 
 function tick() {
   if (!ui) return;
@@ -285,7 +324,7 @@ function tick() {
   ui.timer.dataset.state = c.state;
   ui.timer.textContent = c.state === "paused" ? `Paused — ${c.text}` : c.text;
   if (announcedFor === cur.id && lastClockState !== c.state) {
-    if (c.state === "warning") say(`${Math.ceil(c.remaining / 1000)} seconds left.`);
+    if (c.state === "warning") say(secondsLeft(Math.ceil(c.remaining / 1000)));
     else if (c.state === "over") say("Speaking time is up.");
   }
   announcedFor = cur.id;

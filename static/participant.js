@@ -4,8 +4,8 @@
 // sound if you allowed it (browsers let a page play sound only after a click on it).
 
 import { RoomConnection, State, fragmentParam, randomId, roomFromPath } from "./client.js";
-import { Commands, apiHeaders, beep, floor, h, onFloor, unlockSound } from "./floor-view.js";
-import { KIND_ASKING, KIND_LABELS } from "./floor-state.js";
+import { Commands, apiHeaders, beep, floor, h, keepFocus, onFloor, speech, unlockSound } from "./floor-view.js";
+import { KIND_ASKING, KIND_LABELS, clock } from "./floor-state.js";
 import { RoomSwitcher } from "./rooms.js";
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +19,8 @@ const ui = {
   closed: $("room-closed"),
   me: $("me"),
   turn: $("turn"),
+  turnText: $("turn-text"),
+  turnTimer: $("turn-timer"),
   speak: $("ask-speak"),
   reply: $("ask-reply"),
   poo: $("ask-poo"),
@@ -29,6 +31,7 @@ const ui = {
   sound: $("sound"),
   transcript: $("transcript-link"),
   about: $("about"),
+  ask: $("ask"),
   aboutRow: $("about-row"),
 };
 
@@ -70,6 +73,12 @@ function status(text, isError = false) {
   ui.status.textContent = text;
   ui.status.classList.toggle("error", isError);
 }
+
+// The person's own turn is announced by this page ("You have the floor"), assertively and
+// once: the floor view does not say it again politely.
+speech.skip = (_text, frame) =>
+  frame.type === "floor.granted" && myId !== null && floor.current !== null &&
+  floor.current.who.participant === myId;
 
 // -- connection -------------------------------------------------------------------------------
 let conn = null;
@@ -148,27 +157,43 @@ async function loadMe() {
 }
 
 // -- asking and withdrawing --------------------------------------------------------------------
+let askedWith = null; // {button, kind} of the request being sent
+
 async function ask(kind) {
   unlockSound();
+  askedWith = { button: { speak: ui.speak, reply: ui.reply, point_of_order: ui.poo }[kind], kind };
   const args = { kind };
   if (kind === "point_of_order" && ui.pooNote.value.trim()) args.note = ui.pooNote.value.trim();
   if (ui.about.value) {
     const [doc, proposal] = ui.about.value.split("|");
     Object.assign(args, { doc: Number(doc), proposal });
   }
+  confirm = confirmed = null;
   status("Sending…");
   const answer = await commands.send("floor.request", args);
   if (answer.type === "error") return status(answer.message, true);
-  if (answer.duplicate) return status(`You are already on the list (${KIND_ASKING[kind]}).`);
   if (kind === "point_of_order") ui.pooNote.value = "";
-  status(`Your request (${KIND_ASKING[kind]}) is on the list.`);
+  const text = answer.duplicate
+    ? `You are already on the list (${KIND_ASKING[kind]}).`
+    : `Your request (${KIND_ASKING[kind]}) is on the list.`;
+  confirmWhen(text, (entries) => entries.some((e) => e.kind === kind));
+}
+
+// The button just pressed is disabled while the request waits: focus, which the browser would
+// drop to <body>, moves to that request's Withdraw button.
+function focusAfterAsking(button, kind) {
+  if (document.activeElement !== button && document.activeElement !== document.body) return;
+  const entry = mine().find((e) => e.kind === kind);
+  const withdraw = entry ? ui.mine.querySelector(`[data-focus-key="withdraw-${entry.id}"]`) : null;
+  if (withdraw) withdraw.focus();
 }
 
 async function withdraw(entry) {
   unlockSound();
+  confirm = confirmed = null;
   const answer = await commands.send("floor.withdraw", { entry });
   if (answer.type === "error") return status(answer.message, true);
-  status("Your request was withdrawn.");
+  confirmWhen("Your request was withdrawn.", (entries) => !entries.some((e) => e.id === entry));
 }
 
 ui.speak.addEventListener("click", () => ask("speak"));
@@ -189,31 +214,63 @@ function mine() {
   return floor.waiting.filter((e) => myId !== null && e.who.participant === myId);
 }
 
+// The status line never contradicts the list of requests under it: "… is on the list" is said
+// once the list shows it, "… was withdrawn" once it is gone from it, and either is cleared when
+// the list changes again (the request granted or removed by the chair).
+let confirm = null; // {text, shows(entries)}: a success to say once the list agrees
+let confirmed = null; // the same, said: cleared once it no longer holds
+
+function confirmWhen(text, shows) {
+  confirm = { text, shows };
+  render();
+}
+
+function confirmStatus(entries) {
+  if (confirm && confirm.shows(entries)) {
+    status(confirm.text);
+    confirmed = confirm;
+    confirm = null;
+  } else if (confirmed && !confirmed.shows(entries)) {
+    status("");
+    confirmed = null;
+  }
+}
+
 function render() {
   const entries = mine();
+  confirmStatus(entries);
   const waitingKinds = new Set(entries.map((e) => e.kind));
   const closedToMe = !floor.open || floor.closed;
   ui.speak.disabled = !floor.open || floor.closed || waitingKinds.has("speak");
   ui.reply.disabled = !floor.open || floor.closed || waitingKinds.has("reply");
   ui.poo.disabled = !floor.open || (floor.closed && !floor.pooWhenClosed) || waitingKinds.has("point_of_order");
+  // Quiet while the request waits: the page's main call to action is then the list below.
+  ui.speak.classList.toggle("primary", !waitingKinds.has("speak"));
   ui.closedNote.hidden = !closedToMe || !floor.open;
   ui.closedNote.textContent = floor.closed
     ? `The chair has closed the list${floor.pooWhenClosed ? "; you can still raise a point of order" : ""}.`
     : "";
-  ui.mine.replaceChildren(...entries.map((e) => {
-    const place = floor.place(e.id);
-    return h("li", {},
-      h("span", { class: "place" }, `No. ${place}`),
-      h("span", {}, ` of ${floor.waiting.length} waiting — ${KIND_LABELS[e.kind] || e.kind}`),
-      e.note ? h("span", { class: "muted" }, ` (“${e.note}”)`) : null,
-      withdrawButton(e));
-  }));
-  if (!entries.length) ui.mine.replaceChildren(h("li", { class: "muted" }, "You have no request waiting."));
+  // A withdrawn (or granted) request's button is gone: focus goes to asking again.
+  keepFocus(ui.mine, () => {
+    ui.mine.replaceChildren(...entries.map((e) => {
+      const place = floor.place(e.id);
+      return h("li", {},
+        h("span", { class: "place" }, `No. ${place}`),
+        h("span", {}, ` of ${floor.waiting.length} waiting — ${KIND_LABELS[e.kind] || e.kind}`),
+        e.note ? h("span", { class: "muted" }, ` (“${e.note}”)`) : null,
+        withdrawButton(e));
+    }));
+    if (!entries.length) ui.mine.replaceChildren(h("li", { class: "muted" }, "You have no request waiting."));
+  }, () => [ui.speak, ui.reply, ui.poo].find((b) => !b.disabled) || ui.ask);
+  if (askedWith && waitingKinds.has(askedWith.kind)) {
+    focusAfterAsking(askedWith.button, askedWith.kind);
+    askedWith = null;
+  }
   showTurn();
 }
 
 function withdrawButton(entry) {
-  const b = h("button", { type: "button" }, "Withdraw");
+  const b = h("button", { type: "button", "data-focus-key": `withdraw-${entry.id}` }, "Withdraw");
   b.setAttribute("aria-label", `Withdraw your request ${KIND_ASKING[entry.kind] || entry.kind}`);
   b.addEventListener("click", () => withdraw(entry.id));
   return b;
@@ -237,15 +294,29 @@ function showTurn() {
   ui.turn.hidden = now === null;
   ui.turn.dataset.turn = now || "";
   if (now === "floor") {
-    ui.turn.textContent = "You have the floor. Please speak now.";
+    ui.turnText.textContent = "You have the floor. Please speak now.";
     if (fresh && ui.sound.checked) beep();
   } else if (now === "next") {
-    ui.turn.textContent = "You are next: please get ready to speak.";
+    ui.turnText.textContent = "You are next: please get ready to speak.";
   } else {
-    ui.turn.textContent = "";
+    ui.turnText.textContent = "";
   }
+  tickTurn();
   setTitle();
 }
+
+// The countdown inside "You have the floor": the speaker need not look elsewhere for it. It is
+// a timer, not a live region (the time is read when asked, not every second).
+function tickTurn() {
+  const cur = floor.current;
+  const show = turn === "floor" && cur !== null;
+  ui.turnTimer.hidden = !show;
+  if (!show) return;
+  const c = clock(cur, floor.now());
+  ui.turnTimer.dataset.state = c.state;
+  ui.turnTimer.textContent = c.state === "paused" ? `Paused — ${c.text}` : c.text;
+}
+setInterval(tickTurn, 250);
 
 function setTitle() {
   const base = `${roomName || "Ask for the floor"} — ${meeting.title || "plenary"}`;

@@ -5,6 +5,7 @@
 // anyone typed is inserted as text, never as markup.
 
 import { RoomConnection, State, roomFromPath } from "./client.js";
+import { Announcer } from "./announcer.js";
 import { RoomSwitcher } from "./rooms.js";
 import { Transcript, cleanText, clockTime, download, el } from "./transcript.js";
 
@@ -28,6 +29,7 @@ const ui = {
   passWrong: $("passcode-wrong"),
   scroller: $("transcript"),
   lines: $("lines"),
+  announce: $("announce"),
   empty: $("empty"),
   live: $("live"),
   back: $("back-to-live"),
@@ -121,9 +123,11 @@ function recorded(frame) {
   const change = transcript.apply(frame);
   if (change && change.added) {
     addRow(change.line);
+    if (conn.caughtUp) announcer.line(change.line);
     if (change.line.by) setLive(change.line.by, ""); // the typed line became this committed one
   } else if (change && change.corrected) {
     replaceRow(change.line);
+    if (conn.caughtUp) announcer.corrected(change.line);
   } else if (change && change.open) {
     setLive(change.open.by, cleanText(change.open.text)); // a caption station's open line
 
@@ -143,8 +147,13 @@ function ephemeral(frame) {
   window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
 
+// Committed lines are read from their own polite region, held until the backlog is in and
+// gathered into few announcements when they come fast (announcer.js).
+const announcer = new Announcer(ui.announce);
+
 function afterBatch() {
-  ui.lines.setAttribute("aria-busy", conn.caughtUp ? "false" : "true");
+  if (conn.caughtUp) announcer.release();
+  else announcer.hold();
   ui.empty.hidden = transcript.lines.size > 0;
   stick();
 }
@@ -188,7 +197,6 @@ function replaceRow(line) {
   if (!old) return;
   const prevRow = old.previousElementSibling;
   const previous = prevRow ? transcript.lines.get(Number(prevRow.dataset.seq)) : null;
-  // A new element rather than new text: the live region then reads out the corrected line.
   const li = renderRow(line, previous);
   if (old.classList.contains("current-match")) li.classList.add("current-match");
   old.replaceWith(li);
@@ -384,6 +392,23 @@ document.addEventListener("keydown", (event) => {
     ui.search.select();
   }
 });
+
+// -- menus ----------------------------------------------------------------------------------------
+// The Display and Download menus close with Escape (focus back on their button) and as soon as
+// focus leaves them, so an open menu is never left behind while the reader follows the text.
+for (const menu of document.querySelectorAll("details.menu")) {
+  menu.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !menu.open) return;
+    event.preventDefault();
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+  menu.addEventListener("focusout", (event) => {
+    if (event.relatedTarget instanceof Node && menu.contains(event.relatedTarget)) return;
+    // A click on nothing focusable (the page's text) moves focus to <body>: close then too.
+    menu.open = false;
+  });
+}
 
 // -- downloads ----------------------------------------------------------------------------------
 function fileBase() {
