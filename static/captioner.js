@@ -224,7 +224,11 @@ function recorded(frame) {
     showOther(change.open.by, change.open.name, cleanText(change.open.text));
   } else if (change && change.corrected) {
     const li = recentRows.get(change.line.seq);
-    if (li && !li.querySelector("form")) li.replaceChildren(lineButton(change.line));
+    if (li && !li.querySelector("form")) {
+      const focused = li.contains(document.activeElement);
+      li.replaceChildren(lineButton(change.line));
+      if (focused) li.querySelector("button").focus(); // the corrected line keeps the focus
+    }
   } else if (frame.type === "room.closed" || frame.type === "room.opened") {
     setRoomOpen(frame.type === "room.opened");
   }
@@ -345,6 +349,16 @@ function commitText(raw) {
 }
 
 ui.draft.addEventListener("keydown", (event) => {
+  // Up in an empty caption box opens the newest recorded line for correction: one keystroke,
+  // not one Tab per line. Enter (or Escape) there comes back here.
+  if (event.key === "ArrowUp" && !ui.draft.value && !event.altKey && !event.ctrlKey && !event.metaKey) {
+    const newest = [...recentRows.keys()].pop();
+    if (newest !== undefined) {
+      event.preventDefault();
+      editLine(newest, ui.draft);
+    }
+    return;
+  }
   if (event.key !== "Enter" || event.isComposing) return;
   event.preventDefault();
   if (commitText(ui.draft.value)) {
@@ -530,7 +544,9 @@ function addRecent(line) {
   if (atEnd) list.scrollTop = list.scrollHeight;
 }
 
-function editLine(seq) {
+/** Open a recorded line for correction; saving or cancelling puts focus back on `back` (the
+ * caption box when opened from it with Up), or on the line itself. */
+function editLine(seq, back = null) {
   const line = transcript.lines.get(seq);
   const li = recentRows.get(seq);
   if (!line || !li) return;
@@ -542,7 +558,7 @@ function editLine(seq) {
   form.append(input, save, cancel);
   const close = () => {
     li.replaceChildren(lineButton(transcript.lines.get(seq) || line));
-    li.querySelector("button").focus();
+    (back || li.querySelector("button")).focus();
   };
   form.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -13,7 +13,7 @@
 
 import { RoomConnection, State, fragmentParam, randomId, store } from "./client.js";
 import { DocumentPanel } from "./document-panel.js";
-import { Commands, floor, h, onFloor, presence } from "./floor-view.js";
+import { Commands, floor, h, keepFocus, onFloor, presence } from "./floor-view.js";
 import { KIND_LABELS, STATUS_LABELS, fmtDuration, whoLabel } from "./floor-state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -67,6 +67,9 @@ const ui = {
   groupList: $("group-list"),
   myRole: $("my-role"),
   floorCard: $("floor"),
+  list: $("list"),
+  listNews: $("list-news"),
+  agenda: $("agenda"),
   listHint: $("list-hint"),
   addChair: $("add-chair"),
   addChairLabel: $("add-chair-label"),
@@ -352,7 +355,12 @@ ui.toggleList.addEventListener("click", () => {
 function renderFloorControls() {
   const cur = floor.current;
   const open = floor.open;
+  const focused = document.activeElement;
   ui.grantNext.disabled = !open || floor.waiting.length === 0;
+  // Who is next is on the button itself.
+  ui.grantNext.textContent = floor.waiting.length
+    ? `Give the floor — next: ${whoLabel(floor.waiting[0].who)}`
+    : "Give the floor to the next speaker";
   ui.end.disabled = !open || !cur;
   ui.pause.disabled = !open || !cur;
   ui.applyLimit.disabled = !open || !cur;
@@ -362,6 +370,12 @@ function renderFloorControls() {
   ui.toggleList.disabled = !open;
   ui.closed.hidden = open;
   ui.closed.textContent = open ? "" : `This room is closed${floor.report ? `. Report: ${floor.report}` : "."}`;
+  // A button just used that is now disabled (End the intervention, Give the floor to the last
+  // one waiting) would drop focus to <body>: it goes to what the chair does next instead.
+  if (focused instanceof HTMLButtonElement && focused.disabled && ui.floorCard.contains(focused)) {
+    const next = [ui.grantNext, ui.end, ui.readd].find((b) => !b.disabled);
+    (next || ui.list).focus();
+  }
 }
 
 // -- the list ----------------------------------------------------------------------------------------
@@ -408,12 +422,13 @@ function renderList() {
         e.about ? h("span", { class: "tag" }, ` on ${e.about.proposal}`) : null,
         h("span", { class: "muted waited", "data-since": e.ts }, ` waiting ${fmtDuration(now - e.ts)}`)),
       !canRun() ? null : h("span", { class: "actions" },
-        button("Give the floor", () => command("floor.grant", { entry: e.id, limit_s: limitSeconds() }, `${label} has the floor.`),
-          { "aria-label": `Give the floor to ${label}` }),
-        button("↑", () => move(e.id, -1), { "aria-label": `Move ${label} up`, disabled: i === 0 }),
-        button("↓", () => move(e.id, 1), { "aria-label": `Move ${label} down`, disabled: i === floor.waiting.length - 1 }),
+        // "X has the floor" is said by the floor view, once: no message of its own here.
+        button("Give the floor", () => command("floor.grant", { entry: e.id, limit_s: limitSeconds() }),
+          { "aria-label": `Give the floor to ${label}`, "data-focus-key": `grant-${e.id}` }),
+        button("↑", () => move(e.id, -1), { "aria-label": `Move ${label} up`, disabled: i === 0, "data-focus-key": `up-${e.id}` }),
+        button("↓", () => move(e.id, 1), { "aria-label": `Move ${label} down`, disabled: i === floor.waiting.length - 1, "data-focus-key": `down-${e.id}` }),
         button("Remove", () => command("floor.remove", { entry: e.id }, `${label} was removed from the list.`),
-          { "aria-label": `Remove ${label} from the list` })),
+          { "aria-label": `Remove ${label} from the list`, "data-focus-key": `remove-${e.id}` })),
     );
     li.addEventListener("keydown", (ev) => {
       if (ev.target !== li || !ev.altKey) return;
@@ -448,14 +463,22 @@ function renderList() {
     });
     return li;
   });
-  const hadFocus = ui.speakers.contains(document.activeElement) ? document.activeElement.closest("li") : null;
+  // Redrawn on every change and presence heartbeat: focus stays on the same control of the same
+  // entry (or the entry itself); if the entry is gone (granted, removed), on the one that took
+  // its place, or on the list.
+  const active = ui.speakers.contains(document.activeElement) ? document.activeElement : null;
+  const hadFocus = active ? active.closest("li") : null;
   const focusId = focusEntry ?? (hadFocus ? Number(hadFocus.dataset.entry) : null);
+  const place = hadFocus ? [...ui.speakers.children].indexOf(hadFocus) : -1;
   ui.speakers.replaceChildren(...items);
   if (!items.length) ui.speakers.append(h("li", { class: "muted" }, "Nobody is waiting."));
-  if (focusId !== null) {
-    const target = ui.speakers.querySelector(`li[data-entry="${focusId}"]`);
-    if (target && (hadFocus || focusEntry !== null)) target.focus();
-  }
+  if (focusId === null || !(hadFocus || focusEntry !== null)) return;
+  const entry = ui.speakers.querySelector(`li[data-entry="${focusId}"]`);
+  const same = entry && active && active !== hadFocus && focusEntry === null && active.dataset.focusKey
+    ? entry.querySelector(`[data-focus-key="${active.dataset.focusKey}"]`) : null;
+  const neighbour = ui.speakers.querySelector(`li[data-entry]:nth-child(${Math.min(place, items.length - 1) + 1})`);
+  const target = (same && !same.disabled ? same : null) || entry || (place >= 0 ? neighbour : null) || ui.list;
+  target.focus();
 }
 
 ui.speakers.addEventListener("dragover", (ev) => {
@@ -561,9 +584,19 @@ function renderAgenda() {
   const typing = active && active.id && "value" in active && active.tagName !== "SELECT" ? active.value : null;
   ui.agendaBody.replaceChildren(...body);
   const again = active && active.id ? $(active.id) : null;
-  if (again) {
+  if (again && again.disabled) {
+    // "Make current" pressed: the item is current and its button disabled; focus goes to the
+    // item's next control (its status, for the chair), never to <body>.
+    const row = again.closest("li");
+    const controls = row ? [...row.querySelectorAll("button, select, input")] : [];
+    const next = (row && row.querySelector('select[id^="status-"]'))
+      || controls.slice(controls.indexOf(again) + 1).find((c) => !c.disabled);
+    (next || ui.agenda).focus();
+  } else if (again) {
     if (typing !== null) again.value = typing;
     again.focus();
+  } else if (active) {
+    ui.agenda.focus();
   }
 }
 
@@ -594,7 +627,7 @@ function agendaRow(i, index, list, home, currentId) {
     h("span", { class: "title grow" }, name, i.id === currentId ? h("strong", {}, " — current") : null),
     h("span", { class: "muted" }, STATUS_LABELS[i.status] || i.status || ""),
     canRun() ? button(i.id === currentId ? "Current" : "Make current", () => command("agenda.current", { item: i.id }, `This room is on item ${name}.`),
-      { disabled: i.id === currentId, "aria-label": `Make ${name} the current item` }) : null));
+      { id: `current-${i.id}`, disabled: i.id === currentId, "aria-label": `Make ${name} the current item` }) : null));
   if (home) li.append(attachmentsOf(i, name));
   if (!home || role !== "chair") return li;
   const status = h("select", { id: `status-${i.id}`, "aria-label": `Status of ${name}` },
@@ -603,14 +636,14 @@ function agendaRow(i, index, list, home, currentId) {
   status.addEventListener("change", () => command("agenda.status", { item: i.id, status: status.value }));
   const outcome = h("input", { id: `outcome-${i.id}`, value: i.outcome || "", class: "grow", maxlength: "4000", "aria-label": `Outcome of ${name}`, placeholder: "Outcome, e.g. approved with amendments" });
   li.append(h("div", { class: "row" }, status, outcome,
-    button("Save outcome", () => command("agenda.outcome", { item: i.id, text: outcome.value }, "Outcome recorded."), { "aria-label": `Save the outcome of ${name}` }),
+    button("Save outcome", () => command("agenda.outcome", { item: i.id, text: outcome.value }, "Outcome recorded."), { id: `save-outcome-${i.id}`, "aria-label": `Save the outcome of ${name}` }),
     button("Edit", () => {
       editing = i.id;
       renderAgenda();
-    }, { "aria-label": `Edit ${name}` }),
-    button("↑", () => moveItem(list, index, -1), { disabled: index === 0, "aria-label": `Move ${name} up` }),
-    button("↓", () => moveItem(list, index, 1), { disabled: index === list.length - 1, "aria-label": `Move ${name} down` }),
-    button("Remove", () => command("agenda.remove", { item: i.id }), { disabled: i.status !== "pending" || i.id === currentId, "aria-label": `Remove ${name}` })));
+    }, { id: `edit-${i.id}`, "aria-label": `Edit ${name}` }),
+    button("↑", () => moveItem(list, index, -1), { id: `item-up-${i.id}`, disabled: index === 0, "aria-label": `Move ${name} up` }),
+    button("↓", () => moveItem(list, index, 1), { id: `item-down-${i.id}`, disabled: index === list.length - 1, "aria-label": `Move ${name} down` }),
+    button("Remove", () => command("agenda.remove", { item: i.id }), { id: `item-remove-${i.id}`, disabled: i.status !== "pending" || i.id === currentId, "aria-label": `Remove ${name}` })));
   return li;
 }
 
@@ -703,10 +736,11 @@ function renderParticipants() {
   const connected = presence.connected();
   const remote = people.filter((p) => p.presence === "remote");
   const online = remote.filter((p) => connected.has(p.id)).length;
-  ui.presenceSummary.textContent = people.length
+  const summary = people.length
     ? `${people.length} registered; ${online} of ${remote.length} remote participants connected to this room.`
     : "Nobody is registered yet.";
-  ui.participantRows.replaceChildren(...people.map((p) => {
+  if (ui.presenceSummary.textContent !== summary) ui.presenceSummary.textContent = summary;
+  keepFocus(ui.participantRows, () => ui.participantRows.replaceChildren(...people.map((p) => {
     const isOn = connected.has(p.id);
     const where = p.presence === "remote"
       ? h("span", { class: isOn ? "online" : "offline" }, isOn ? "remote, connected" : "remote, not connected")
@@ -715,10 +749,10 @@ function renderParticipants() {
       h("td", {}, p.name), h("td", {}, p.delegation), h("td", {}, p.group), h("td", {}, where),
       h("td", {},
         canRun() ? button("Add to the list", () => command("floor.add", { participant: p.id, kind: "speak" }, `${p.name} is on the list.`),
-          { "aria-label": `Add ${p.name} to the speakers' list` }) : null,
+          { "aria-label": `Add ${p.name} to the speakers' list`, "data-focus-key": `add-${p.id}` }) : null,
         " ",
-        canManage() ? button("New link", () => newLink(p), { "aria-label": `Make a new personal link for ${p.name}` }) : null));
-  }));
+        canManage() ? button("New link", () => newLink(p), { "aria-label": `Make a new personal link for ${p.name}`, "data-focus-key": `link-${p.id}` }) : null));
+  })), () => ui.participantsCard);
 }
 
 function showLinks(title, rows) {
@@ -928,7 +962,67 @@ ui.importForm.addEventListener("submit", async (ev) => {
   }
 });
 
+// -- what changed in the list, said once -----------------------------------------------------------
+// The chair hears who asked and who withdrew ("Egypt asks for the floor (point of order)."),
+// politely and once; not the presence summary, which is not a live region. Who has the floor
+// is said by the floor view. Only news: the backlog and a reconnect's catch-up are not read.
+const known = new Map(); // entry id -> who, to name who withdrew
+const FRESH_MS = 10_000;
+
+function listNews(frames) {
+  const news = [];
+  for (const f of frames) {
+    const fresh = typeof f.ts === "number" && floor.now() - f.ts < FRESH_MS;
+    if (fresh && f.type === "floor.requested") {
+      const e = floor.waiting.find((w) => w.id === f.seq);
+      if (e) {
+        const kind = e.kind !== "speak" ? ` (${KIND_LABELS[e.kind] || e.kind})` : "";
+        news.push(`${e.who.delegation || e.who.name} asks for the floor${kind}.`);
+      }
+    } else if (fresh && f.type === "floor.withdrawn" && f.data && known.has(f.data.entry)) {
+      news.push(`${known.get(f.data.entry).name} withdrew.`);
+    }
+  }
+  known.clear();
+  for (const e of floor.waiting) known.set(e.id, e.who);
+  if (news.length) ui.listNews.textContent = news.join(" ");
+}
+
+// -- shortcuts -------------------------------------------------------------------------------------
+// Alt+Shift+F, L, A, D, P, G: the floor, the speakers' list, the agenda, documents,
+// participants, groups (also the links of the "Parts of the console" navigation).
+const SHORTCUTS = { F: "floor", L: "list", A: "agenda", D: "documents", P: "participants", G: "groups" };
+for (const id of Object.values(SHORTCUTS)) {
+  const section = $(id);
+  if (section && !section.hasAttribute("tabindex")) section.tabIndex = -1;
+}
+
+function goTo(id) {
+  const section = $(id);
+  if (!section || section.hidden) return;
+  // The place to act: the floor's first usable button, the list's first entry, else the part.
+  const first = id === "floor" ? [ui.grantNext, ui.end].find((b) => !b.disabled)
+    : id === "list" ? ui.speakers.querySelector("li[data-entry]") : null;
+  (first || section).focus();
+  section.scrollIntoView({ block: "nearest" });
+}
+
+document.addEventListener("keydown", (ev) => {
+  if (!ev.altKey || !ev.shiftKey || ev.ctrlKey || ev.metaKey) return;
+  const id = SHORTCUTS[ev.code.replace(/^Key/, "")];
+  if (!id) return;
+  ev.preventDefault();
+  goTo(id);
+});
+for (const link of document.querySelectorAll("#jump a")) {
+  link.addEventListener("click", (ev) => {
+    ev.preventDefault();
+    goTo(link.getAttribute("href").slice(1));
+  });
+}
+
 onFloor((frames) => {
+  listNews(frames);
   documentsPanel.frames(frames);
   renderFloorControls();
   renderList();
