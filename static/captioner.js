@@ -630,7 +630,9 @@ async function keyProblem() {
   if (res.status === 404) return "There is no such meeting: check the captioner link.";
   if (!res.ok) return null;
   const info = await res.json().catch(() => ({}));
-  if (info.role !== "captioner" || (info.link_room && info.link_room !== where.room)) {
+  // The chair may caption any room; a captioner the room of their link.
+  const mayCaption = info.role === "chair" || (info.role === "captioner" && (!info.link_room || info.link_room === where.room));
+  if (!mayCaption) {
     return "This link is not a captioner link for this room. Ask the meeting's organiser for the captioner link.";
   }
   return null;
