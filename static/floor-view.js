@@ -148,8 +148,8 @@ function build(section) {
   const item = h("p", { class: "fs-item" });
   const speaker = h("p", { class: "fs-speaker" });
   const timer = h("p", { class: "fs-timer", role: "timer", "aria-live": "off", hidden: true });
-  const queueTitle = h("h3", { class: "fs-queue-title" });
-  const queue = h("ol", { class: "fs-queue" });
+  const queueTitle = h("h3", { class: "fs-queue-title", id: "fs-queue-title" });
+  const queue = h("ol", { class: "fs-queue", "aria-labelledby": "fs-queue-title" });
   const closed = h("p", { class: "fs-closed", hidden: true });
   const announce = h("p", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
   const proposal = h("div", { class: "fs-proposal", hidden: true });
@@ -281,6 +281,9 @@ function render(frames) {
     e.who.delegation ? h("span", { class: "fs-person" }, ` — ${e.who.name}`) : null,
     e.kind !== "speak" ? h("span", { class: "fs-kind" }, ` (${KIND_LABELS[e.kind] || e.kind})`) : null,
     e.about ? h("span", { class: "fs-kind" }, ` on ${e.about.proposal}`) : null)));
+  // A long list scrolls in its box: then the box takes focus, so that keyboard users can scroll it.
+  if (ui.queue.scrollHeight > ui.queue.clientHeight + 1) ui.queue.tabIndex = 0;
+  else ui.queue.removeAttribute("tabindex");
   ui.closed.hidden = !floor.closed;
   ui.closed.textContent = floor.closed
     ? `The list is closed${floor.pooWhenClosed ? " (points of order are still taken)" : ""}.`

@@ -7,6 +7,7 @@ import { RoomConnection, State, fragmentParam, randomId, roomFromPath } from "./
 import { Commands, apiHeaders, beep, floor, h, keepFocus, onFloor, speech, unlockSound } from "./floor-view.js";
 import { KIND_ASKING, KIND_LABELS, clock } from "./floor-state.js";
 import { RoomSwitcher } from "./rooms.js";
+import { TranscriptPanel } from "./transcript-panel.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -83,6 +84,14 @@ speech.skip = (_text, frame) =>
 // -- connection -------------------------------------------------------------------------------
 let conn = null;
 let commands = null;
+const panel = new TranscriptPanel({
+  toggle: $("show-transcript"),
+  body: $("transcript-body"),
+  scroller: $("p-scroll"),
+  list: $("p-lines"),
+  live: $("p-live"),
+  announce: $("p-announce"),
+}, () => conn !== null && conn.caughtUp);
 
 function start() {
   if (!where) return fail("This page's address is not a meeting's. Open your personal link again.");
@@ -101,6 +110,7 @@ function start() {
         commands.resend();
       },
       onEvent(frame) {
+        panel.frame(frame);
         window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
         if (frame.type === "room.closed" || frame.type === "room.opened") {
           ui.closed.hidden = frame.type === "room.opened";
@@ -110,6 +120,7 @@ function start() {
       onFrame(frame) {
         if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
         switcher.frame(frame);
+        panel.frame(frame);
         if (frame.type === "error") status(frame.message || "The server refused that.", true);
         window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
       },

@@ -158,6 +158,12 @@ def captioner_named(page: Any) -> None:
     expect(page.locator("#recent li").first).to_be_visible()
 
 
+def transcript_shown(page: Any) -> None:
+    floor_granted(page)
+    page.get_by_label("Show the live transcript on this page").check()
+    expect(page.locator("#p-lines .line").first).to_contain_text("Good morning")
+
+
 def chair_ready(page: Any) -> None:
     connected(page)
     expect(page.locator("#floor-status .fs-timer")).to_be_visible()
@@ -239,6 +245,8 @@ CASES: list[Case] = [
     Case("participant-floor", participant(1), static(floor_granted)),
     *[Case(f"participant-{t}", participant(1), static(floor_granted), theme=t) for t in THEMES],
     Case("participant-320px", participant(1), static(floor_granted), width=320),
+    Case("participant-transcript", participant(0), static(transcript_shown)),
+    Case("viewer-embed", lambda s: s.links.viewer_url("plenary") + "?embed=on", static(with_lines)),
     Case("chair", chair(), static(chair_ready)),
     Case("chair-empty-room", chair("empty-room"), static(connected)),
     *[Case(f"chair-{t}", chair(), static(chair_ready), theme=t) for t in THEMES],

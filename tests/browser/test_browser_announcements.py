@@ -245,3 +245,28 @@ def test_the_participant_given_the_floor_hears_it_once(site: Site, pages: Pages)
     first = me.locator("#turn-timer").text_content()
     wait_until(lambda: me.locator("#turn-timer").text_content() != first, what="a tick")
     assert not any("left" in h["text"] for h in heard(me))
+
+
+def test_the_participant_page_shows_the_live_transcript_when_asked(
+    site: Site, pages: Pages
+) -> None:
+    post_caption(site.links, "plenary", 1, "Said before the page opened.\n")
+    me = listening(pages, site.people[0]["link"])
+    connected(me)
+    expect(me.locator("#transcript-body")).to_be_hidden()
+    me.get_by_label("Show the live transcript on this page").check()
+    lines = me.locator("#p-lines .line")
+    expect(lines).to_have_count(1)
+    expect(lines.first).to_contain_text("Said before the page opened.")
+    post_caption(site.links, "plenary", 2, "The delegate of Brazil ")
+    expect(me.locator("#p-live .live-text")).to_have_text("The delegate of Brazil")
+    post_caption(site.links, "plenary", 3, "has the floor now.\n")
+    expect(lines).to_have_count(2)
+    expect(me.locator("#p-live .live-line")).to_have_count(0)
+    wait_until(lambda: [h for h in heard(me) if h["id"] == "p-announce"], what="the new line")
+    said = [h["text"] for h in heard(me) if h["id"] == "p-announce"]
+    assert said == ["The delegate of Brazil has the floor now."]
+    # The choice is kept.
+    me.reload()
+    expect(me.get_by_label("Show the live transcript on this page")).to_be_checked()
+    expect(me.locator("#p-lines .line")).to_have_count(2)
