@@ -808,20 +808,32 @@ function renderGroupItems() {
 
 function renderGroups() {
   const list = meeting.rooms.filter((r) => r.kind !== "plenary");
+  // A group closed on its report loses its report box and button: focus goes to the group's
+  // first remaining button (Run its list), not to <body>.
+  const focused = document.activeElement && ui.groupList.contains(document.activeElement)
+    ? document.activeElement.closest("li[data-group]") : null;
+  const group = focused ? focused.dataset.group : null;
+  keepFocus(ui.groupList, () => drawGroups(list), () => {
+    const li = group ? ui.groupList.querySelector(`li[data-group="${CSS.escape(group)}"]`) : null;
+    return (li && li.querySelector("button")) || ui.groupsCard;
+  });
+}
+
+function drawGroups(list) {
   ui.groupList.replaceChildren(...list.map((r) => {
-    const li = h("li", {}, h("div", { class: "row" },
+    const li = h("li", { "data-group": r.id }, h("div", { class: "row" },
       h("span", { class: "title grow" }, r.name, r.status === "closed" ? h("span", { class: "muted" }, " (closed)") : null),
       r.convener ? h("span", {}, `Convener: ${r.convener}`) : null,
       r.topic ? h("span", { class: "muted" }, r.topic) : null,
       role === "chair" ? button("Run its list", () => {
         ui.roomSelect.value = r.id;
         ui.roomSelect.dispatchEvent(new Event("change"));
-      }, { "aria-label": `Run the speakers' list of ${r.name}` }) : null,
+      }, { "aria-label": `Run the speakers' list of ${r.name}`, "data-focus-key": `run-${r.id}` }) : null,
       role === "chair" && r.status === "open" ? button("Make a convener link", () => makeLink("convener", r.id, r.name),
-        { "aria-label": `Make a convener link for ${r.name}` }) : null));
+        { "aria-label": `Make a convener link for ${r.name}`, "data-focus-key": `convener-${r.id}` }) : null));
     const mayReport = role === "chair" || (role === "convener" && r.id === linkRoom);
     if (r.status === "open" && mayReport) {
-      const report = h("textarea", { id: `report-${r.id}`, maxlength: "4000", "aria-label": `Report of ${r.name}`, placeholder: "What the group reports back" });
+      const report = h("textarea", { id: `report-${r.id}`, "data-focus-key": `report-${r.id}`, maxlength: "4000", "aria-label": `Report of ${r.name}`, placeholder: "What the group reports back" });
       li.append(report, h("div", { class: "row" }, button("Close the group on this report", async () => {
         try {
           await api("POST", `/${encodeURIComponent(r.id)}/report`, { report: report.value });
@@ -830,7 +842,7 @@ function renderGroups() {
         } catch (err) {
           say(err.message, true);
         }
-      }, { "aria-label": `Close ${r.name} on its report` })));
+      }, { "aria-label": `Close ${r.name} on its report`, "data-focus-key": `close-${r.id}` })));
     }
     return li;
   }));

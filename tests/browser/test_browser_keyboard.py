@@ -236,3 +236,21 @@ def test_viewer_menus_close_on_escape_and_when_focus_leaves(site: Site, pages: P
         viewer.keyboard.press("Tab")
     expect(downloads).not_to_have_attribute("open", "")
     assert viewer.evaluate("document.activeElement !== document.body")
+
+
+def test_closing_a_group_on_its_report_keeps_focus_in_the_group(site: Site, pages: Pages) -> None:
+    console = pages.new(site.chair("plenary"))
+    expect(console.locator("#conn-state")).to_have_attribute("data-state", "live")
+    console.keyboard.press("Alt+Shift+G")
+    expect(console.locator("#groups")).to_be_focused()
+    console.locator("#group-name").fill("Drafting group")
+    console.locator("#group-name").press("Enter")
+    report = console.get_by_role("textbox", name="Report of Drafting group")
+    report.fill("Agreed text for paragraph 4.")
+    close = console.get_by_role("button", name="Close Drafting group on its report")
+    close.focus()
+    console.keyboard.press("Enter")
+    expect(console.locator("#message")).to_contain_text("reported back and is closed")
+    expect(close).to_have_count(0)
+    run = console.get_by_role("button", name="Run the speakers' list of Drafting group")
+    expect(run).to_be_focused()
