@@ -333,7 +333,8 @@ ui.grantNext.addEventListener("click", () => {
   if (!next) return say("Nobody is waiting for the floor.", true);
   // The entry this console shows first: if another chair granted it a moment ago, the server
   // refuses instead of giving the floor to whoever happens to be next by then.
-  command("floor.grant", { entry: next.id, limit_s: limitSeconds() }, `${whoLabel(next.who)} has the floor.`);
+  // "X has the floor" is said once, by the floor view.
+  command("floor.grant", { entry: next.id, limit_s: limitSeconds() });
 });
 ui.end.addEventListener("click", () => {
   if (floor.current) command("floor.end", { intervention: floor.current.id }, "Intervention ended.");

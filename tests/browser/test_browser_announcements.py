@@ -112,7 +112,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("announce")
     data = root / "data"
     server = new_server(data)
-    links = create_meeting(data, server.base, "WGEC", ["Plenary", "Typing", "Burst", "Clock"])
+    rooms = ["Plenary", "Typing", "Burst", "Clock", "Console"]
+    links = create_meeting(data, server.base, "WGEC", rooms)
     (root / "people.csv").write_text(PEOPLE_CSV, encoding="utf-8")
     out = subprocess.run(
         [sys.executable, "-m", "server", "participant", "import", links.id,
@@ -265,8 +266,25 @@ def test_the_participant_page_shows_the_live_transcript_when_asked(
     expect(me.locator("#p-live .live-line")).to_have_count(0)
     wait_until(lambda: [h for h in heard(me) if h["id"] == "p-announce"], what="the new line")
     said = [h["text"] for h in heard(me) if h["id"] == "p-announce"]
-    assert said == ["The delegate of Brazil has the floor now."]
+    # Once, with the speaker's name if the line has one (whoever has the floor here).
+    assert len(said) == 1 and said[0].endswith("The delegate of Brazil has the floor now."), said
     # The choice is kept.
     me.reload()
     expect(me.get_by_label("Show the live transcript on this page")).to_be_checked()
     expect(me.locator("#p-lines .line")).to_have_count(2)
+
+
+def test_the_chair_hears_who_has_the_floor_once(site: Site, pages: Pages) -> None:
+    with connect(f"{site.server.base_ws}/ws/{site.links.id}/console", max_size=None) as ws:
+        chair_socket = ChairSocket(ws, site.links.chair_key)
+        chair_socket.cmd("floor.add", name="Ms. Haddad", delegation="Egypt")
+    url = f"{site.server.base}/m/{site.links.id}/chair?room=console#key={site.links.chair_key}"
+    chair = listening(pages, url)
+    connected(chair)
+    chair.get_by_role("button", name="Give the floor to Ms. Haddad (Egypt)").click()
+    expect(chair.locator("#floor-status .fs-speaker")).to_contain_text("Ms. Haddad")
+    wait_until(lambda: any("has the floor" in h["text"] for h in heard(chair)), what="it")
+    chair.get_by_role("button", name="End the intervention").click()
+    expect(chair.locator("#floor-status .fs-speaker")).to_contain_text("nobody")
+    said = [h["text"] for h in heard(chair) if "has the floor" in h["text"]]
+    assert said == ["Ms. Haddad (Egypt) has the floor."]
