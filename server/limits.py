@@ -144,6 +144,9 @@ REDIS_PUBSUB_PING_S = 5.0
 # to confirm the subscription; past it the client is told to retry (close code 4503).
 REDIS_SUBSCRIBE_WAIT_S = 3.0
 
+# How many lines one re-attribution may name (a run of lines: an intervention's worth and more).
+MAX_REATTRIBUTED_LINES = 2000
+
 # -- speakers' list, agenda, participants ---------------------------------------------------------
 # A short note with a point of order ("quorum", "interpretation"): a phrase, not a speech.
 MAX_NOTE_CHARS = 140

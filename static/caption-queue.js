@@ -99,6 +99,9 @@ export function toMessage(entry) {
   if (entry.type === "correct") {
     return { type: "correct", n: entry.n, line: entry.line, text: entry.text };
   }
+  if (entry.type === "reattribute") {
+    return { type: "cmd", n: entry.n, op: "line.reattribute", args: { ...entry.args, line: entry.line } };
+  }
   const message = { type: "commit", n: entry.n, text: entry.text, speaker: entry.speaker || "" };
   if (entry.lang) message.lang = entry.lang;
   return message;

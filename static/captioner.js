@@ -100,6 +100,7 @@ let lastMessage = "";
 const transcript = new Transcript();
 const recentRows = new Map(); // seq -> li
 const othersTyping = new Map(); // conn -> element
+const interventions = new Map(); // intervention id -> who, from the room's floor.granted events
 
 // -- name --------------------------------------------------------------------------------------
 function myName() {
@@ -231,6 +232,15 @@ function recorded(frame) {
     }
   } else if (frame.type === "room.closed" || frame.type === "room.opened") {
     setRoomOpen(frame.type === "room.opened");
+  }
+  if (change && change.reattributed) {
+    for (const line of change.lines) {
+      const li = recentRows.get(line.seq);
+      if (li && !li.querySelector("form")) li.replaceChildren(lineButton(line));
+    }
+  }
+  if (frame.type === "floor.granted" && frame.data && frame.data.who) {
+    interventions.set(frame.seq, frame.data.who); // what a line can be re-attributed to
   }
   window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
@@ -501,6 +511,8 @@ function renderPending() {
       const li = el("li", { "data-n": entry.n, class: entry === inFlight ? "in-flight" : null });
       if (entry.type === "correct") {
         li.append(el("span", { class: "kind" }, `Correction of line ${entry.line}`), entry.text);
+      } else if (entry.type === "reattribute") {
+        li.append(el("span", { class: "kind" }, `Re-attribution of line ${entry.line}`), entry.text);
       } else {
         if (entry.speaker) li.append(el("strong", {}, `${entry.speaker}: `));
         li.append(entry.text);
@@ -523,6 +535,7 @@ function lineButton(line) {
   if (line.speaker) button.append(el("strong", {}, `${line.speaker}: `));
   button.append(el("span", { class: "text" }, line.text));
   if (line.corrected) button.append(" ", el("span", { class: "hint" }, "(corrected)"));
+  if (line.reattributed) button.append(" ", el("span", { class: "hint" }, "(re-attributed)"));
   button.addEventListener("click", () => editLine(line.seq));
   return button;
 }
@@ -544,6 +557,22 @@ function addRecent(line) {
   if (atEnd) list.scrollTop = list.scrollHeight;
 }
 
+/** A select of the room's interventions a line can be attributed to, and "none". */
+function interventionSelect(seq, current, speaker) {
+  const select = el("select", { "aria-label": `Intervention line ${seq} belongs to`, name: "intervention" });
+  select.append(el("option", { value: "" }, "No intervention (the speaker label alone)"));
+  if (current !== null && current !== undefined && !interventions.has(current)) {
+    // Granted before this page's part of the record (it resumed): still the line's own.
+    interventions.set(current, { name: speaker });
+  }
+  for (const [id, who] of [...interventions.entries()].reverse()) {
+    const option = el("option", { value: String(id) }, `${whoLabel(who)} (intervention ${id})`);
+    if (id === current) option.selected = true;
+    select.append(option);
+  }
+  return select;
+}
+
 /** Open a recorded line for correction; saving or cancelling puts focus back on `back` (the
  * caption box when opened from it with Up), or on the line itself. */
 function editLine(seq, back = null) {
@@ -553,9 +582,26 @@ function editLine(seq, back = null) {
   const form = el("form", { class: "correct-form" });
   const input = el("input", { "aria-label": `Correct line ${seq}`, maxlength: MAX_LINE_CHARS, autocomplete: "off" });
   input.value = line.text;
+  // Re-attribution: to another intervention (its speaker follows) or a speaker label, for this
+  // line or a run of lines from it.
+  const attribution = el("fieldset", { class: "reattribute" });
+  attribution.append(el("legend", {}, "Attributed to"));
+  const select = interventionSelect(seq, line.intervention, line.speaker);
+  const label = el("input", { "aria-label": `Speaker of line ${seq}`, name: "speaker", autocomplete: "off", list: "speakers" });
+  label.value = line.speaker;
+  const through = el("input", { "aria-label": `Through line (a run of lines from ${seq})`, name: "through", type: "number", min: String(seq), step: "1" });
+  through.value = String(seq);
+  attribution.append(
+    el("label", {}, "Intervention "), select,
+    el("label", {}, " Speaker "), label,
+    el("label", {}, " Through line "), through,
+  );
+  select.addEventListener("change", () => {
+    if (select.value !== "") label.value = whoLabelName(Number(select.value));
+  });
   const save = el("button", { type: "submit", class: "primary" }, "Save correction");
   const cancel = el("button", { type: "button" }, "Cancel");
-  form.append(input, save, cancel);
+  form.append(input, attribution, save, cancel);
   const close = () => {
     li.replaceChildren(lineButton(transcript.lines.get(seq) || line));
     (back || li.querySelector("button")).focus();
@@ -563,12 +609,21 @@ function editLine(seq, back = null) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = cleanText(input.value);
-    const currentText = (transcript.lines.get(seq) || line).text;
-    if (text && text !== currentText) {
-      queue.add({ type: "correct", line: seq, text });
-      renderPending();
-      pump();
+    const now = transcript.lines.get(seq) || line;
+    if (text && text !== now.text) queue.add({ type: "correct", line: seq, text });
+    const args = {};
+    const chosen = select.value === "" ? null : Number(select.value);
+    if (chosen !== (now.intervention ?? null)) args.intervention = chosen;
+    const speaker = cleanText(label.value);
+    if (speaker !== now.speaker && (chosen === null || speaker !== whoLabelName(chosen))) args.speaker = speaker;
+    const last = Number(through.value);
+    if (Number.isInteger(last) && last > seq) args.through = last;
+    if ("intervention" in args || "speaker" in args) {
+      const to = args.speaker || (chosen !== null ? whoLabelName(chosen) : "no intervention");
+      queue.add({ type: "reattribute", line: seq, args, text: `to ${to}` });
     }
+    renderPending();
+    pump();
     close();
   });
   cancel.addEventListener("click", close);
@@ -581,6 +636,11 @@ function editLine(seq, back = null) {
   li.replaceChildren(form);
   input.focus();
   input.select();
+}
+
+function whoLabelName(id) {
+  const who = interventions.get(id);
+  return who ? String(who.name || "") : "";
 }
 
 function showOther(by, name, text) {

@@ -62,9 +62,9 @@ export function clock(cur, now) {
   return { text, state, remaining };
 }
 
-function addTotal(map, key, ms) {
+function addTotal(map, key, ms, count = 1) {
   const t = map.get(key) || { ms: 0, count: 0 };
-  map.set(key, { ms: t.ms + ms, count: t.count + 1 });
+  map.set(key, { ms: t.ms + ms, count: t.count + count });
 }
 
 function who(d) {
@@ -167,6 +167,7 @@ const HANDLERS = {
       pausedSince: null,
       about: about(d),
     };
+    s.held.set(seq, s.current.who); // whose time a later correction moves
   },
   "floor.paused"(s, seq, ts) {
     if (s.current && s.current.pausedSince === null) s.current.pausedSince = ts;
@@ -187,6 +188,18 @@ const HANDLERS = {
     addTotal(s.totals.group, groupKey(w), spoken);
     if (s.current && s.current.id === d.intervention) s.last = s.current;
     s.current = null;
+  },
+  "floor.corrected"(s, seq, ts, d) {
+    // When an intervention really began or ended, put right: the countdown and the totals follow.
+    if (s.current && s.current.id === d.intervention && typeof d.began === "number") {
+      s.current.began = d.began;
+    }
+    const w = s.held.get(d.intervention);
+    const was = d.was && typeof d.was.spoken_ms === "number" ? d.was.spoken_ms : null;
+    if (w && typeof d.spoken_ms === "number" && was !== null) {
+      addTotal(s.totals.delegation, delegationKey(w), d.spoken_ms - was, 0);
+      addTotal(s.totals.group, groupKey(w), d.spoken_ms - was, 0);
+    }
   },
   "floor.closed"(s, seq, ts, d) {
     s.closed = true;
@@ -296,6 +309,7 @@ export class FloorState {
     this.pooWhenClosed = true;
     this.last = null;
     this.totals = { delegation: new Map(), group: new Map() };
+    this.held = new Map(); // intervention id -> who, for corrections of its times
     this.item = null; // the item this room is on: {id, number, title, since}
     this.proposal = null; // the proposal under discussion: {doc, id, category, kind, status, text, since}
     this.items = []; // the agenda (only in the agenda room's log)

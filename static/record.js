@@ -51,6 +51,28 @@ async function getJson(path) {
   return (await get(path)).json();
 }
 
+/** POST a JSON body; resolves to the answer, or throws with the server's message. */
+async function post(path, body) {
+  const response = await fetch(api + path, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  let answer = {};
+  try {
+    answer = await response.json();
+  } catch {
+    // not JSON: the status says it
+  }
+  if (!response.ok) throw new Error(answer.error || `${response.status}`);
+  return answer;
+}
+
+/** The reports and pages computed from the record are drawn again after a correction. */
+function recordChanged() {
+  for (const name of ["digest", "figures", "summary", "interventions"]) loaded.delete(name);
+}
+
 function duration(ms) {
   if (ms === null || ms === undefined) return "—";
   const total = Math.max(0, Math.round(ms / 1000));
@@ -92,7 +114,7 @@ function table(caption, head, rows, numeric = 0) {
 
 // -- tabs --------------------------------------------------------------------------------------
 const loaders = { search: null, digest: loadDigest, figures: loadFigures, summary: loadSummary,
-  exports: loadExports };
+  interventions: loadInterventions, exports: loadExports };
 const loaded = new Set();
 
 function select(name) {
@@ -128,8 +150,11 @@ function setupTabs() {
 }
 
 // -- search ------------------------------------------------------------------------------------
+let facetsData = { rooms: [], items: [] };
+
 async function loadFacets() {
   const f = await getJson("/record/facets");
+  facetsData = f;
   timezone = f.timezone || "UTC";
   $("title").textContent = `Meeting record: ${f.title}`;
   document.title = `Meeting record: ${f.title} — plenary`;
@@ -160,6 +185,7 @@ function hitItem(hit) {
   meta.append(document.createTextNode(` · ${hit.room_name}`));
   if (hit.item_label) meta.append(document.createTextNode(` · ${hit.item_label}`));
   if (hit.corrected) meta.append(document.createTextNode(" · corrected"));
+  if (hit.reattributed) meta.append(document.createTextNode(" · re-attributed"));
   li.append(meta);
   if (hit.speaker) {
     const who = hit.delegation && hit.delegation !== hit.speaker
@@ -169,7 +195,107 @@ function hitItem(hit) {
   for (const seg of hit.segments) {
     li.append(seg.hit ? el("mark", {}, seg.text) : document.createTextNode(seg.text));
   }
+  const correct = el("button", { type: "button", class: "correct no-print", "aria-label": `Correct line ${hit.seq} of ${hit.room_name}` }, "Correct");
+  correct.addEventListener("click", () => openReattribution(li, hit, correct));
+  li.append(" ", correct);
   return li;
+}
+
+// -- re-attribution ----------------------------------------------------------------------------
+const interventionCache = new Map(); // room -> its interventions
+
+async function roomInterventions(room) {
+  if (!interventionCache.has(room)) {
+    const data = await getJson(`/${encodeURIComponent(room)}/interventions`);
+    interventionCache.set(room, data.interventions);
+  }
+  return interventionCache.get(room);
+}
+
+function whoText(who) {
+  return who.delegation && who.delegation !== who.name ? `${who.name} (${who.delegation})` : who.name;
+}
+
+/** The form that re-attributes a line found (and, with "through", the lines after it). */
+async function openReattribution(li, hit, opener) {
+  if (li.querySelector("form")) return;
+  const form = el("form", { class: "reattribute no-print", "aria-label": `Re-attribute line ${hit.seq}` });
+  const fields = el("div", { class: "fields" });
+  const intervention = el("select", { name: "intervention" });
+  intervention.append(el("option", { value: "" }, "No intervention"));
+  for (const i of await roomInterventions(hit.room)) {
+    const option = el("option", { value: String(i.intervention) },
+      `${whoText(i.who)}, from ${clock(i.began)} (intervention ${i.intervention})`);
+    if (i.intervention === hit.intervention) option.selected = true;
+    intervention.append(option);
+  }
+  const speaker = el("input", { name: "speaker", autocomplete: "off", list: "speakers" });
+  speaker.value = hit.speaker;
+  const delegation = el("input", { name: "delegation", autocomplete: "off", list: "delegations" });
+  delegation.value = hit.delegation;
+  const item = el("select", { name: "item" });
+  item.append(el("option", { value: "" }, "No agenda item"));
+  for (const i of facetsData.items) {
+    item.append(el("option", { value: String(i.item), selected: i.item === hit.item ? "" : null }, i.label));
+  }
+  const through = el("input", { name: "through", type: "number", min: String(hit.seq), step: "1" });
+  through.value = String(hit.seq);
+  const field = (label, control) => {
+    const l = el("label", {}, label);
+    l.append(control);
+    return l;
+  };
+  fields.append(field("Intervention (its speaker follows)", intervention), field("Speaker", speaker),
+    field("Delegation", delegation), field("Agenda item", item), field(`Through line (from ${hit.seq})`, through));
+  const save = el("button", { type: "submit" }, "Re-attribute");
+  const cancel = el("button", { type: "button", class: "secondary" }, "Cancel");
+  const said = el("p", { role: "status", class: "form-status" });
+  form.append(fields, save, " ", cancel, said);
+  intervention.addEventListener("change", async () => {
+    const found = (await roomInterventions(hit.room)).find((i) => String(i.intervention) === intervention.value);
+    if (found) {
+      speaker.value = found.who.name;
+      delegation.value = found.who.delegation;
+    }
+  });
+  const close = () => {
+    form.remove();
+    opener.focus();
+  };
+  cancel.addEventListener("click", close);
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = {};
+    const chosen = intervention.value === "" ? null : Number(intervention.value);
+    if (chosen !== (hit.intervention ?? null)) body.intervention = chosen;
+    if (speaker.value.trim() !== hit.speaker) body.speaker = speaker.value.trim();
+    if (delegation.value.trim() !== hit.delegation) body.delegation = delegation.value.trim() || null;
+    const itemId = item.value === "" ? null : Number(item.value);
+    if (itemId !== (hit.item ?? null)) body.item = itemId;
+    if (Number(through.value) > hit.seq) body.through = Number(through.value);
+    if (!Object.keys(body).some((k) => k !== "through")) {
+      // Everything given again as it is: the server would refuse it; the form says so first.
+      body.speaker = hit.speaker;
+    }
+    try {
+      const answer = await post(`/${encodeURIComponent(hit.room)}/lines/${hit.seq}/attribution`, body);
+      const n = answer.event.data.lines.length;
+      status(`Re-attributed ${n} line${n === 1 ? "" : "s"}; the record keeps what ${n === 1 ? "it was" : "they were"}.`);
+      recordChanged();
+      if (lastQuery) await runSearch(0);
+    } catch (err) {
+      said.textContent = `Not recorded: ${err.message}`;
+      said.classList.add("error");
+    }
+  });
+  li.append(form);
+  intervention.focus();
 }
 
 async function runSearch(offset) {
@@ -236,9 +362,10 @@ function roomParts(parent, parts) {
       parent.append(table(`Interventions, ${part.name}`,
         ["#", "Time", "Name", "Delegation", "Group", "Where", "Kind", "Speaking"], rows, 1));
     }
-    const r = part.requests;
-    parent.append(el("p", {}, `Floor requests: ${r.made} made, ${r.granted} granted, ` +
-      `${r.withdrawn} withdrawn, ${r.removed} removed by the chair, ${r.waiting} never given the floor.`));
+    // The server's own words: what each count counts (requests made under the item, and
+    // requests given the floor under it, some made under another item).
+    parent.append(el("p", {}, part.requests.said));
+    parent.append(el("p", {}, `Transcript lines attributed ${part.item === null ? "to no agenda item" : "to this item"}: ${part.lines}.`));
   }
 }
 
@@ -247,8 +374,7 @@ async function loadDigest() {
   const root = $("digest");
   root.replaceChildren();
   const links = el("p", { class: "no-print" });
-  links.append(downloadButton("Download as HTML (prints cleanly)", "/record/digest.html", "digest.html"));
-  links.append(downloadButton("Markdown", "/record/digest.md", "digest.md"));
+  reportButtons(links, "digest");
   root.append(links);
   for (const item of d.items) {
     const section = el("section");
@@ -329,9 +455,12 @@ function documentSection(doc) {
 // -- figures -----------------------------------------------------------------------------------
 let figureData = null;
 
+// Transcript lines: those attributed to the interventions counted, as corrected.
+const SPEAKING_HEAD = ["Interventions", "Speaking time", "Transcript lines"];
+
 function speakingRows(rows, presence = false) {
   return rows.map((r) => [presence ? PRESENCE[r.key] || r.key : r.key, String(r.interventions),
-    duration(r.speaking_ms)]);
+    duration(r.speaking_ms), String(r.lines)]);
 }
 
 function waitRows(rows, presence = false) {
@@ -365,9 +494,9 @@ async function showScope(index) {
   const charts = await getJson(`/record/charts?scope=${index}`);
   for (const svg of Object.values(charts.charts)) root.append(chartFigure(svg));
   // Every column is named, the first too: a screen reader reads the header with each cell.
-  root.append(table("By stakeholder group", ["Stakeholder group", "Interventions", "Speaking time"], speakingRows(scope.by_group), 2));
-  root.append(table("In the room and remote", ["Where", "Interventions", "Speaking time"], speakingRows(scope.by_presence, true), 2));
-  root.append(table("By delegation", ["Delegation", "Interventions", "Speaking time"], speakingRows(scope.by_delegation), 2));
+  root.append(table("By stakeholder group", ["Stakeholder group", ...SPEAKING_HEAD], speakingRows(scope.by_group), 3));
+  root.append(table("In the room and remote", ["Where", ...SPEAKING_HEAD], speakingRows(scope.by_presence, true), 3));
+  root.append(table("By delegation", ["Delegation", ...SPEAKING_HEAD], speakingRows(scope.by_delegation), 3));
   const waitHead = ["Given the floor", "Median wait", "Mean wait", "Longest wait"];
   root.append(table("Waiting for the floor, in the room and remote", ["Where", ...waitHead], waitRows(scope.waiting.by_presence, true), 4));
   root.append(table("Waiting for the floor, by stakeholder group", ["Stakeholder group", ...waitHead], waitRows(scope.waiting.by_group), 4));
@@ -410,8 +539,9 @@ async function loadFigures() {
   });
   scope.onchange = () => showScope(Number(scope.value)).catch((err) => status(err.message, true));
   const links = el("p", { class: "no-print" });
-  links.append(downloadButton("Download as HTML (prints cleanly)", "/record/figures.html", "figures.html"));
-  links.append(downloadButton("Markdown", "/record/figures.md", "figures.md"));
+  reportButtons(links, "figures");
+  $("panel-figures").querySelector(".report-links")?.remove();
+  links.classList.add("report-links");
   $("panel-figures").insertBefore(links, scope.parentElement);
   await showScope(0);
 }
@@ -436,9 +566,9 @@ async function loadSummary() {
     for (const n of notes) foot.append(el("li", { value: String(n.mark) }, n.text));
     list.after(foot);
   }
-  const links = el("p", { class: "no-print" });
-  links.append(downloadButton("Download for Word (.docx)", "/record/summary.docx", "summary.docx"));
-  links.append(downloadButton("Markdown", "/record/summary.md", "summary.md"));
+  $("panel-summary").querySelector(".report-links")?.remove();
+  const links = el("p", { class: "no-print report-links" });
+  reportButtons(links, "summary");
   list.after(links);
 }
 
@@ -460,17 +590,70 @@ function downloadButton(label, path, filename) {
   return button;
 }
 
+// Every format the record comes in, as the command line has them (server/record/exports.py and
+// documents.py): a whole meeting in the document formats, a room also as timed subtitles.
+const TRANSCRIPT_FORMATS = [
+  ["Plain text", "txt", true], ["Markdown", "md", true], ["HTML (prints cleanly)", "html", true],
+  ["Word (.docx)", "docx", true], ["JSON (full attributed record, with corrections and re-attributions)", "json", true],
+  ["WebVTT subtitles", "vtt", false], ["SRT subtitles", "srt", false],
+];
+const REPORT_FORMATS = {
+  digest: [["HTML (prints cleanly)", "html"], ["Word (.docx)", "docx"], ["Markdown", "md"], ["JSON", "json"]],
+  figures: [["HTML (prints cleanly)", "html"], ["Word (.docx)", "docx"], ["Markdown", "md"], ["JSON", "json"]],
+  summary: [["Word (.docx)", "docx"], ["HTML", "html"], ["Markdown", "md"], ["JSON", "json"]],
+};
+const REPORT_NAMES = { digest: "Per-item digest", figures: "Participation figures", summary: "Draft chair's summary" };
+
+/** Where a transcript export is: the whole meeting (room null) or one room. A later caption
+ * channel (a language) is one more query parameter here. */
+function transcriptPath(room, fmt, params = {}) {
+  const query = new URLSearchParams(params).toString();
+  const base = room === null ? `/transcript.${fmt}` : `/${encodeURIComponent(room)}/transcript.${fmt}`;
+  return query ? `${base}?${query}` : base;
+}
+
+function transcriptFile(room, fmt, params = {}) {
+  const suffix = Object.values(params).map((v) => `-${v}`).join("");
+  return room === null ? `transcript${suffix}.${fmt}` : `${room}${suffix}.${fmt}`;
+}
+
+function reportButtons(parent, name) {
+  for (const [label, fmt] of REPORT_FORMATS[name]) {
+    parent.append(downloadButton(label, `/record/${name}.${fmt}`, `${name}.${fmt}`), " ");
+  }
+}
+
 async function loadExports() {
   const list = $("exports");
   list.replaceChildren();
-  const formats = [["Plain text", "txt"], ["Markdown", "md"], ["HTML (prints cleanly)", "html"],
-    ["Word (.docx)", "docx"], ["JSON (full attributed record, with corrections)", "json"]];
-  for (const [label, fmt] of formats) {
+  for (const [label, fmt, whole] of TRANSCRIPT_FORMATS) {
+    if (!whole) continue;
     const li = el("li", {}, `${label}: `);
-    li.append(downloadButton("whole meeting", `/transcript.${fmt}`, `transcript.${fmt}`));
+    li.append(downloadButton("whole meeting", transcriptPath(null, fmt), transcriptFile(null, fmt)));
     list.append(li);
   }
+  const reports = $("report-exports");
+  reports.replaceChildren();
+  for (const name of Object.keys(REPORT_FORMATS)) {
+    const li = el("li", {}, `${REPORT_NAMES[name]}: `);
+    reportButtons(li, name);
+    reports.append(li);
+  }
+  const rooms = $("room-exports");
+  rooms.replaceChildren();
+  for (const room of facetsData.rooms) {
+    const li = el("li", {}, `${room.name}: `);
+    for (const [label, fmt] of TRANSCRIPT_FORMATS) {
+      const button = downloadButton(label, transcriptPath(room.id, fmt), transcriptFile(room.id, fmt));
+      button.setAttribute("aria-label", `${room.name}, ${label}`);
+      li.append(button, " ");
+    }
+    rooms.append(li);
+  }
+  const docList = $("document-exports");
+  docList.replaceChildren();
   const docs = await getJson("/documents");
+  if (!docs.documents.length) docList.append(el("li", {}, "None."));
   for (const d of docs.documents) {
     const li = el("li", {}, `Rolling document “${d.title}”: `);
     for (const [label, fmt, view] of [["Word, with status and history", "docx", ""], ["HTML", "html", ""],
@@ -478,7 +661,86 @@ async function loadExports() {
       const suffix = view ? "-text" : "";
       li.append(downloadButton(label, `/documents/${d.doc}.${fmt}${view ? "?view=text" : ""}`, `document-${d.doc}${suffix}.${fmt}`), " ");
     }
-    list.append(li);
+    docList.append(li);
+  }
+}
+
+// -- interventions: correcting their times ------------------------------------------------------
+/** A time as the datetime-local control shows it, in the meeting's time zone, to the second. */
+function localInput(ms) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+/** The ms of a datetime-local value read in the meeting's time zone. */
+function fromLocalInput(value, near) {
+  const asUtc = Date.parse(`${value.length === 16 ? `${value}:00` : value}Z`);
+  // The zone's offset at that moment: the difference between the time shown and UTC.
+  const offset = Date.parse(`${localInput(near)}Z`) - near;
+  let ms = asUtc - offset;
+  const again = Date.parse(`${localInput(ms)}Z`) - ms; // across a change of offset
+  if (again !== offset) ms = asUtc - again;
+  return ms;
+}
+
+async function loadInterventions() {
+  const select = $("intervention-room");
+  if (!select.options.length) {
+    for (const room of facetsData.rooms) select.append(el("option", { value: room.id }, room.name));
+    select.addEventListener("change", () => showInterventions().catch((err) => status(err.message, true)));
+  }
+  await showInterventions();
+}
+
+async function showInterventions() {
+  const room = $("intervention-room").value;
+  interventionCache.delete(room);
+  const list = await roomInterventions(room);
+  const body = $("interventions").querySelector("tbody");
+  body.replaceChildren();
+  list.forEach((i, n) => {
+    const tr = el("tr");
+    const began = el("input", { type: "datetime-local", step: "1", "aria-label": `Began, intervention ${i.intervention} (${i.who.name})` });
+    began.value = localInput(i.began);
+    const ended = el("input", { type: "datetime-local", step: "1", "aria-label": `Ended, intervention ${i.intervention} (${i.who.name})` });
+    if (i.ended !== null) ended.value = localInput(i.ended);
+    else ended.disabled = true;
+    const save = el("button", { type: "button" }, "Save");
+    save.setAttribute("aria-label", `Save the times of intervention ${i.intervention} (${i.who.name})`);
+    save.addEventListener("click", async () => {
+      const body = {};
+      if (began.value !== localInput(i.began)) body.began = fromLocalInput(began.value, i.began);
+      if (i.ended !== null && ended.value !== localInput(i.ended)) body.ended = fromLocalInput(ended.value, i.ended);
+      if (!Object.keys(body).length) body.began = i.began; // the server says it changes nothing
+      try {
+        await post(`/${encodeURIComponent(room)}/interventions/${i.intervention}/times`, body);
+        status(`Intervention ${i.intervention} (${i.who.name}) corrected; the totals follow.`);
+        recordChanged();
+        loaded.add("interventions");
+        await showInterventions();
+      } catch (err) {
+        status(`Not recorded: ${err.message}`, true);
+      }
+    });
+    const cells = [String(n + 1), whoText(i.who)];
+    cells.forEach((c) => tr.append(el("td", {}, c)));
+    const b = el("td");
+    b.append(began);
+    const e = el("td");
+    e.append(ended);
+    tr.append(b, e, el("td", { class: "num" }, i.ended === null ? "speaking" : duration(i.spoken_ms)));
+    const action = el("td", { class: "no-print" });
+    action.append(save);
+    tr.append(action);
+    body.append(tr);
+  });
+  if (!list.length) {
+    const tr = el("tr");
+    tr.append(el("td", { colspan: "6" }, "Nobody has had the floor in this room."));
+    body.append(tr);
   }
 }
 

@@ -46,13 +46,15 @@ export class TranscriptPanel {
       if (change.line.by) this.setLive(String(change.line.by), "");
       if (announce) this.announcer.line(change.line);
     } else if (change.corrected) {
-      const old = this.rows.get(change.line.seq);
-      if (old) {
-        const row = this.row(change.line);
+      for (const line of change.lines || [change.line]) {
+        const old = this.rows.get(line.seq);
+        if (!old) continue;
+        const row = this.row(line);
         old.replaceWith(row);
-        this.rows.set(change.line.seq, row);
+        this.rows.set(line.seq, row);
       }
-      if (announce) this.announcer.corrected(change.line);
+      // A corrected text is read out; a new attribution is shown, not read.
+      if (announce && !change.reattributed) this.announcer.corrected(change.line);
     } else if (change.open) {
       this.setLive(change.open.by, cleanText(change.open.text));
     }

@@ -87,7 +87,7 @@ export class Transcript {
 
   /**
    * Apply a recorded event. Returns the line it added or changed (with `added` or `corrected`
-   * set), `{open: {by, name, text}}` when a caption station's open line grew, or null for
+   * set; a re-attribution also gives every line it changed as `lines`), `{open: {by, name, text}}` when a caption station's open line grew, or null for
    * events that do not touch the transcript.
    */
   apply(frame) {
@@ -103,6 +103,10 @@ export class Transcript {
         by: data.by ?? null,
         corrected: false,
         was: "",
+        intervention: data.intervention ?? null,
+        reattributed: false,
+        wasSpeaker: "",
+        reattributedBy: "",
       };
       this.lines.set(frame.seq, line);
       if (line.by !== null) this.open.delete(String(line.by)); // it ends its open line
@@ -114,6 +118,28 @@ export class Transcript {
       const open = { name: String(data.captioner ?? ""), text: (before ? before.text : "") + String(data.text ?? "") };
       this.open.set(data.by, open);
       return { open: { by: data.by, ...open } };
+    }
+    if (frame.type === "line.reattributed") {
+      // Who a run of lines is attributed to, put right: the speaker shown follows, and the line
+      // says it was re-attributed and from whom.
+      const set = data.set || {};
+      const was = new Map((data.was || []).map((w) => [w.line, w]));
+      const lines = [];
+      for (const seq of data.lines || []) {
+        const line = this.lines.get(seq);
+        if (line === undefined) continue;
+        if ("speaker" in set) {
+          const before = was.get(seq);
+          line.wasSpeaker = String(before && "speaker" in before ? before.speaker ?? "" : line.speaker);
+          line.speaker = String(set.speaker ?? "");
+        }
+        if ("intervention" in set) line.intervention = set.intervention;
+        line.reattributed = true;
+        line.reattributedBy = String(data.by ?? "");
+        lines.push(line);
+      }
+      if (!lines.length) return null;
+      return { line: lines[0], lines, corrected: true, reattributed: true };
     }
     if (frame.type === "correction") {
       const line = this.lines.get(data.line);

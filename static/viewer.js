@@ -126,8 +126,14 @@ function recorded(frame) {
     if (conn.caughtUp) announcer.line(change.line);
     if (change.line.by) setLive(change.line.by, ""); // the typed line became this committed one
   } else if (change && change.corrected) {
-    replaceRow(change.line);
-    if (conn.caughtUp) announcer.corrected(change.line);
+    const changed = change.lines || [change.line];
+    for (const line of changed) replaceRow(line);
+    // The line after a re-attributed run may now show its speaker's name, or no longer.
+    const after = rows.get(changed[changed.length - 1].seq)?.nextElementSibling;
+    const next = after ? transcript.lines.get(Number(after.dataset.seq)) : undefined;
+    if (change.reattributed && next) replaceRow(next);
+    // A corrected text is read out ("Corrected: …"); a new attribution is shown, not read.
+    if (conn.caughtUp && !change.reattributed) announcer.corrected(change.line);
   } else if (change && change.open) {
     setLive(change.open.by, cleanText(change.open.text)); // a caption station's open line
 
@@ -176,6 +182,12 @@ function renderRow(line, previous) {
   if (line.corrected) {
     li.classList.add("corrected");
     li.append(" ", el("span", { class: "corrected-mark", title: `Was: ${line.was}` }, "(corrected)"));
+  }
+  if (line.reattributed) {
+    // Said in words, not only by a style: who it was attributed to before is in the title.
+    li.classList.add("corrected", "reattributed");
+    const before = line.wasSpeaker ? `Was attributed to ${line.wasSpeaker}` : "Was attributed to no speaker";
+    li.append(" ", el("span", { class: "corrected-mark reattributed-mark", title: before }, "(re-attributed)"));
   }
   if (searchRegex && matches(line)) li.classList.add("match");
   return li;

@@ -186,6 +186,27 @@ class Intervention:
 
 
 @dataclass(slots=True)
+class Held:
+    """An intervention of this room, running or ended: what a correction of its times needs."""
+
+    id: int
+    who: Who
+    began: int
+    ended: int | None = None  # None while it runs
+    spoken_ms: int = 0  # as the record states it once ended
+    paused_ms: int = 0
+
+    def to_dict(self) -> JSON:
+        return {
+            "intervention": self.id,
+            "who": self.who.to_dict(),
+            "began": self.began,
+            "ended": self.ended,
+            "spoken_ms": self.spoken_ms,
+        }
+
+
+@dataclass(slots=True)
 class Totals:
     """Speaking time and number of interventions, per key (a delegation or a stakeholder group)."""
 
@@ -209,6 +230,8 @@ class Floor:
     last: Intervention | None = None  # the last intervention that ended, for "re-add"
     by_delegation: Totals = field(default_factory=Totals)
     by_group: Totals = field(default_factory=Totals)
+    # Every intervention of the room by id, in the order given (for corrections of the record).
+    held: dict[int, Held] = field(default_factory=dict)
 
     # -- queries ---------------------------------------------------------------------------
     def entry(self, entry_id: int) -> Entry | None:
@@ -286,6 +309,7 @@ def _granted(f: Floor, seq: int, ts: int, d: JSON) -> None:
         d.get("limit_ms"),
         about=About.from_data(d),
     )
+    f.held[seq] = Held(seq, f.current.who, ts)
 
 
 def _paused(f: Floor, seq: int, ts: int, d: JSON) -> None:
@@ -309,11 +333,32 @@ def _ended(f: Floor, seq: int, ts: int, d: JSON) -> None:
     spoken = int(d.get("spoken_ms", 0))
     f.by_delegation.add(who.party, spoken)
     f.by_group.add(who.stakeholder_group, spoken)
+    held = f.held.get(d["intervention"])
+    if held is not None:
+        held.ended, held.spoken_ms = ts, spoken
+        held.paused_ms = int(d.get("paused_ms", 0))
     if f.current is not None and f.current.id == d["intervention"]:
         f.last = f.current
         f.current.paused_ms = int(d.get("paused_ms", f.current.paused_ms))
         f.current.paused_since = None
     f.current = None
+
+
+def _corrected(f: Floor, seq: int, ts: int, d: JSON) -> None:
+    """An intervention's start or end put right: its speaking time, and the totals, follow."""
+    held = f.held.get(d["intervention"])
+    if held is None:
+        return
+    held.began = int(d["began"])
+    if held.ended is not None:
+        spoken = int(d.get("spoken_ms", held.spoken_ms))
+        delta = spoken - held.spoken_ms
+        held.ended, held.spoken_ms = d.get("ended", held.ended), spoken
+        # The count of interventions stays; only the time moves.
+        f.by_delegation.add(held.who.party, delta, 0)
+        f.by_group.add(held.who.stakeholder_group, delta, 0)
+    if f.current is not None and f.current.id == held.id:
+        f.current.began = held.began
 
 
 def _closed(f: Floor, seq: int, ts: int, d: JSON) -> None:
@@ -335,6 +380,7 @@ HANDLERS: dict[str, Callable[[Floor, int, int, JSON], None]] = {
     "floor.resumed": _resumed,
     "floor.limit": _limit,
     "floor.ended": _ended,
+    "floor.corrected": _corrected,
     "floor.closed": _closed,
     "floor.opened": _opened,
 }

@@ -58,11 +58,24 @@ def new_id(length: int = 10) -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
 
 
-def slug(name: str) -> str:
-    out = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
-    while "--" in out:
-        out = out.replace("--", "-")
-    return out[:40] or "room"
+# A room id is at most this long (it appears in every link of the room).
+MAX_ROOM_ID_CHARS = 40
+
+
+def slug(name: str, limit: int = MAX_ROOM_ID_CHARS) -> str:
+    """A room's id from its name: lower case, words joined by hyphens, at most ``limit``
+    characters and cut at a word boundary, never mid-word (only a first word longer than the
+    limit on its own is cut)."""
+    words = "".join(ch if ch.isalnum() else " " for ch in name.lower()).split()
+    out = ""
+    for word in words:
+        joined = f"{out}-{word}" if out else word
+        if len(joined) > limit:
+            break
+        out = joined
+    if not out and words:
+        out = words[0][:limit]
+    return out or "room"
 
 
 @dataclass(slots=True)
@@ -136,10 +149,11 @@ class Meeting:
         topic: str = "",
         led_as: str = "convener",
     ) -> Room:
-        base = slug(name)
-        room_id, n = base, 2
+        room_id, n = slug(name), 2
         while self.room(room_id) is not None or room_id in RESERVED_ROOM_IDS:
-            room_id, n = f"{base}-{n}", n + 1
+            # The number is added after whole words too, within the same length.
+            suffix = f"-{n}"
+            room_id, n = slug(name, MAX_ROOM_ID_CHARS - len(suffix)) + suffix, n + 1
         room = Room(room_id, name, kind, "open", convener, topic, led_as)
         self.rooms.append(room)
         return room

@@ -21,6 +21,10 @@ from server.domain.errors import CommandRejected
 from server.domain.events import JSON, Draft
 from server.domain.floor import Floor
 
+# What a line is attributed to: who spoke it and what it was about (docs/events.md, ``line``).
+# A re-attribution (``line.reattributed``) records new values for some of these.
+ATTRIBUTION = ("speaker", "delegation", "participant", "intervention", "item", "doc", "proposal")
+
 
 @dataclass(slots=True)
 class Line:
@@ -31,6 +35,17 @@ class Line:
     lang: str
     captioner: str
     corrected: bool = False
+    # The rest of the attribution, as recorded or as last re-attributed (None: not attributed).
+    delegation: str | None = None
+    participant: str | None = None
+    intervention: int | None = None
+    item: int | None = None
+    doc: int | None = None
+    proposal: str | None = None
+    reattributed: bool = False
+
+    def attribution(self) -> JSON:
+        return {name: getattr(self, name) for name in ATTRIBUTION}
 
 
 @dataclass(slots=True)
@@ -108,10 +123,22 @@ def attribute(state: RoomState, line: Mapping[str, Any]) -> JSON:
 
 
 def _on_line(state: RoomState, seq: int, ts: int, d: JSON) -> None:
-    state.lines[seq] = Line(
-        seq, ts, d["text"], d.get("speaker", ""), d.get("lang", ""), d.get("captioner", "")
-    )
+    line = Line(seq, ts, d["text"], d.get("speaker", ""), d.get("lang", ""), d.get("captioner", ""))
+    for name in ATTRIBUTION[1:]:
+        setattr(line, name, d.get(name))
+    state.lines[seq] = line
     captions.on_line(state.stations, seq, ts, d)
+
+
+def _on_reattributed(state: RoomState, seq: int, ts: int, d: JSON) -> None:
+    changes = {k: v for k, v in (d.get("set") or {}).items() if k in ATTRIBUTION}
+    for ref in d.get("lines") or ():
+        line = state.lines.get(ref)
+        if line is None:
+            continue
+        for name, value in changes.items():
+            setattr(line, name, "" if name == "speaker" and value is None else value)
+        line.reattributed = True
 
 
 def _on_correction(state: RoomState, seq: int, ts: int, d: JSON) -> None:
@@ -143,6 +170,7 @@ def _part(
 _HANDLERS: dict[str, Callable[[RoomState, int, int, JSON], None]] = {
     "line": _on_line,
     "correction": _on_correction,
+    "line.reattributed": _on_reattributed,
     "room.closed": _on_closed,
     "room.opened": _on_opened,
     **{t: _part(lambda s: s.floor, h) for t, h in floor.HANDLERS.items()},

@@ -1,4 +1,5 @@
-"""The ``plenary`` command: serve, meeting, push, export, migrate."""
+"""The plenary command line: run the server, and look after meetings, links, participants,
+caption stations and the record from a shell."""
 
 from __future__ import annotations
 
@@ -30,6 +31,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "allowed_origin", None):
         s.allowed_origins = [*s.allowed_origins, *args.allowed_origin]
     return s
+
+
+def _link_settings(args: argparse.Namespace) -> Settings:
+    """Settings for a command that prints links: they point at the running server (the address
+    it recorded when it started), unless a public URL was given here."""
+    settings = _settings(args)
+    if not settings.public_url:
+        from server.services import address
+
+        stored = _with_backend(settings, address.recall)
+        if stored:
+            settings.public_url = stored
+    return settings
 
 
 def _with_backend(settings: Settings, work: Callable[[Backend], Awaitable[T]]) -> T:
@@ -94,7 +108,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # -- meeting ------------------------------------------------------------------------------------
 def cmd_meeting_create(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _link_settings(args)
 
     async def work(backend: Backend) -> links.MeetingLinks:
         meeting, keys = await admin.create_meeting(
@@ -116,7 +130,7 @@ def cmd_meeting_create(args: argparse.Namespace) -> int:
 
 
 def cmd_meeting_list(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _link_settings(args)
     meetings = _with_backend(settings, lambda b: b.list_meetings())
     base = settings.base_url()
     if args.json:
@@ -152,7 +166,7 @@ def cmd_meeting_list(args: argparse.Namespace) -> int:
 
 
 def cmd_meeting_reissue(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _link_settings(args)
 
     async def work(backend: Backend) -> links.MeetingLinks:
         keys = await admin.reissue(backend, args.meeting, args.role, args.room)
@@ -180,7 +194,7 @@ def _print_new_links(result: links.MeetingLinks) -> None:
 
 def cmd_meeting_link(args: argparse.Namespace) -> int:
     """One more scoped link: a secretariat member's, or a group's convener's."""
-    settings = _settings(args)
+    settings = _link_settings(args)
 
     async def work(backend: Backend) -> links.MeetingLinks:
         keys = await admin.add_link(backend, args.meeting, args.role, args.room, args.label or "")
@@ -200,7 +214,7 @@ def cmd_meeting_link(args: argparse.Namespace) -> int:
 
 # -- caption stations ----------------------------------------------------------------------------
 def cmd_station_add(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _link_settings(args)
 
     async def work(backend: Backend) -> links.StationLinks:
         meeting, cred, key = await admin.add_station(backend, args.meeting, args.room, args.name)
@@ -212,7 +226,7 @@ def cmd_station_add(args: argparse.Namespace) -> int:
 
 
 def cmd_station_list(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _link_settings(args)
 
     async def work(backend: Backend) -> list[links.StationLinks]:
         meeting = await backend.load_meeting(args.meeting)
@@ -367,7 +381,7 @@ def cmd_participant_add(args: argparse.Namespace) -> int:
         return participants.register(meeting, [person])
 
     room, done = _participants_change(args, change)
-    _print_registered(_settings(args), args.meeting, room, done, args.json)
+    _print_registered(_link_settings(args), args.meeting, room, done, args.json)
     return 0
 
 
@@ -383,7 +397,7 @@ def cmd_participant_import(args: argparse.Namespace) -> int:
         return participants.register(meeting, participants.parse_csv(text, meeting.groups))
 
     room, done = _participants_change(args, change)
-    _print_registered(_settings(args), args.meeting, room, done, args.json)
+    _print_registered(_link_settings(args), args.meeting, room, done, args.json)
     return 0
 
 
@@ -392,7 +406,7 @@ def cmd_participant_link(args: argparse.Namespace) -> int:
 
     room, done = _participants_change(args, lambda m: participants.reissue(m, args.participant))
     print("The old link no longer works.", file=sys.stderr)
-    _print_registered(_settings(args), args.meeting, room, [done], args.json)
+    _print_registered(_link_settings(args), args.meeting, room, [done], args.json)
     return 0
 
 
@@ -495,9 +509,41 @@ def _store_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+DESCRIPTION = (
+    "plenary: a live transcript and remote participation for formal meetings. Run the server "
+    "with `plenary serve`; the other commands work on the same data and print links to the "
+    "server that runs on it."
+)
+
+
+def _command_list(parser: argparse.ArgumentParser) -> str:
+    """Every command and sub-command with what it does, for ``plenary --help``: made from the
+    parser itself, so that it never leaves one out."""
+    lines = ["commands:"]
+
+    def walk(p: argparse.ArgumentParser, prefix: str) -> None:
+        for action in p._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                continue
+            helps = {c.dest: c.help or "" for c in action._choices_actions}
+            for name, child in action.choices.items():
+                has_sub = any(isinstance(a, argparse._SubParsersAction) for a in child._actions)
+                if not has_sub:
+                    lines.append(f"  {prefix}{name:<{28 - len(prefix)}} {helps.get(name, '')}")
+                walk(child, f"{prefix}{name} ")
+
+    walk(parser, "plenary ")
+    lines += ["", "`plenary COMMAND --help` gives a command's options."]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="plenary", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="plenary",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--host", help="address to listen on (env PLENARY_HOST; 127.0.0.1)")
@@ -612,7 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("name", choices=["digest", "figures", "summary"])
     report.add_argument(
         "--format", "-f", choices=["md", "html", "json", "docx"],
-        help="md (default), html (digest, figures), json, docx (summary)",
+        help="md (default), html, json or docx (default docx when -o names a .docx file)",
     )  # fmt: skip
     report.add_argument("--output", "-o", help="file to write (default: standard output)")
     _store_flags(report)
@@ -656,6 +702,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("dst", help="backend URL to write, e.g. redis://localhost:6379/0")
     migrate.set_defaults(func=cmd_migrate)
     _add_participant_parser(sub)
+    parser.epilog = _command_list(parser)
     return parser
 
 

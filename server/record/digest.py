@@ -15,6 +15,7 @@ from server.record.document_facts import DocumentFacts
 from server.record.facts import (
     Facts,
     Group,
+    Intervention,
     Item,
     Request,
     presentation_subject,
@@ -35,9 +36,53 @@ from server.record.markup import (
 REQUEST_STATES = ("granted", "withdrawn", "removed", "waiting")
 
 
-def _requests(requests: list[Request]) -> JSON:
+def _requests(
+    facts: Facts, item_id: int | None, requests: list[Request], given: list[Intervention]
+) -> JSON:
+    """What the floor requests of one item in one room came to. Two different counts, each
+    named for what it counts: the requests *made* while the room was on the item (and what
+    became of them, wherever that happened), and the interventions *given* under it (some of
+    them asked for under another item)."""
     counts = Counter(r.status for r in requests)
-    return {"made": len(requests), **{state: counts.get(state, 0) for state in REQUEST_STATES}}
+    here = sum(1 for r in requests if r.intervention is not None and _granted_on(facts, r, item_id))
+    by_entry = {(r.room, r.id): r for r in facts.requests}
+    earlier: Counter[int | None] = Counter()
+    listed = 0
+    for i in given:
+        request = by_entry.get((i.room, i.entry))
+        if request is None:
+            continue
+        listed += 1
+        if request.item != item_id:
+            earlier[request.item] += 1
+    out: JSON = {
+        "made": len(requests),
+        **{state: counts.get(state, 0) for state in REQUEST_STATES},
+        "granted_here": here,
+        "granted_later": counts.get("granted", 0) - here,
+        "given_floor": listed,
+        "requested_elsewhere": [
+            {"item": ref, "label": _item_label(facts, ref), "count": n}
+            for ref, n in sorted(earlier.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+        ],
+    }
+    out["said"] = _requests_sentence(out, "outside any agenda item" if item_id is None else "")
+    return out
+
+
+def _granted_on(facts: Facts, request: Request, item_id: int | None) -> bool:
+    found = next(
+        (i for i in facts.interventions if i.room == request.room and i.id == request.intervention),
+        None,
+    )
+    return found is not None and found.item == item_id
+
+
+def _item_label(facts: Facts, item_id: int | None) -> str:
+    if item_id is None:
+        return ""
+    item = facts.items.get(item_id)
+    return item.label if item is not None else str(item_id)
 
 
 def _group(facts: Facts, group: Group) -> JSON:
@@ -60,20 +105,30 @@ def _group(facts: Facts, group: Group) -> JSON:
     }
 
 
+def facts_lines(facts: Facts, room: str, item_id: int | None) -> int:
+    """Transcript lines of a room attributed to an item, as corrected."""
+    found = next((r for r in facts.rooms if r.id == room), None)
+    return found.item_lines.get(item_id, 0) if found is not None else 0
+
+
 def _room_part(facts: Facts, item_id: int | None, room: str) -> JSON | None:
     interventions = [i for i in facts.interventions if i.room == room and i.item == item_id]
     requests = [r for r in facts.requests if r.room == room and r.item == item_id]
     item = facts.items.get(item_id) if item_id is not None else None
     time_ms = facts.item_time_ms(item, room) if item is not None else 0
-    if not interventions and not requests and not time_ms:
+    lines = facts_lines(facts, room, item_id)
+    # Lines alone make a part under an item (they were re-attributed to it), not outside one.
+    if not interventions and not requests and not time_ms and not (lines and item is not None):
         return None
     return {
         "room": room,
+        "item": item_id,
         "name": facts.room_name(room),
         "time_ms": time_ms,
         "presentations": [i.to_dict() for i in interventions if i.presentation],
         "interventions": [i.to_dict() for i in interventions],
-        "requests": _requests(requests),
+        "requests": _requests(facts, item_id, requests, interventions),
+        "lines": lines,
         "speaking_ms": sum(i.spoken_ms for i in interventions),
     }
 
@@ -172,7 +227,7 @@ def digest(facts: Facts) -> JSON:
 INTERVENTION_HEAD = ("#", "Time", "Name", "Delegation", "Group", "Where", "Kind", "Speaking")
 
 
-def _intervention_rows(facts: Facts, part: JSON) -> list[list[str]]:
+def intervention_rows(facts: Facts, part: JSON) -> list[list[str]]:
     rows = []
     for n, i in enumerate(part["interventions"], 1):
         who = i["who"]
@@ -194,22 +249,49 @@ def _intervention_rows(facts: Facts, part: JSON) -> list[list[str]]:
     return rows
 
 
-def _requests_sentence(counts: JSON) -> str:
-    return (
-        f"Floor requests: {counts['made']} made, {counts['granted']} granted, "
-        f"{counts['withdrawn']} withdrawn, {counts['removed']} removed by the chair, "
-        f"{counts['waiting']} never given the floor."
-    )
+def lines_sentence(part: JSON) -> str:
+    what = "to no agenda item" if part.get("item") is None else "to this item"
+    return f"Transcript lines attributed {what}: {part['lines']}."
 
 
-def _presentation_line(p: JSON) -> str:
+def _requests_sentence(counts: JSON, outside: str = "") -> str:
+    """The two counts in words that cannot be read as one another (``outside``: the part of a
+    room's time spent on no item, said so)."""
+    where = outside or "under this item"
+    made = counts["made"]
+    text = f"Floor requests made {where}: {made}"
+    if made:
+        parts = [f"{counts['granted_here']} given the floor {where}"]
+        if counts["granted_later"]:
+            later = "under an agenda item" if outside else "under another item"
+            parts.append(f"{counts['granted_later']} given it later, {later}")
+        parts += [
+            f"{counts['withdrawn']} withdrawn",
+            f"{counts['removed']} removed by the chair",
+            f"{counts['waiting']} never given the floor",
+        ]
+        text += " (" + ", ".join(parts) + ")"
+    text += f". Requests given the floor {where}: {counts['given_floor']}"
+    elsewhere = counts["requested_elsewhere"]
+    if elsewhere:
+        said = [
+            f"{e['count']} made under {e['label']}"
+            if e["item"] is not None
+            else f"{e['count']} made before the room was on any item"
+            for e in elsewhere
+        ]
+        text += ", including " + "; ".join(said)
+    return text + "."
+
+
+def presentation_line(p: JSON) -> str:
     who = p["who"]
     name = who["name"] + (f" ({who['delegation']})" if who["delegation"] else "")
     subject = presentation_subject(p["note"])
     return f"{name}: {subject}" if subject else name
 
 
-def _group_line(g: JSON) -> str:
+def group_line(g: JSON) -> str:
     kind = "ad-hoc group" if g["kind"] == "adhoc" else "break-out group"
     # Commas, not parentheses: a convener is often written "Mr. Reddy (India)" already.
     parts = [f"{g['name']}, {kind}"]
@@ -224,7 +306,7 @@ def _group_line(g: JSON) -> str:
     return text
 
 
-def _status(item: JSON) -> str:
+def status_of(item: JSON) -> str:
     return status_label(item["status"])
 
 
@@ -238,34 +320,34 @@ def to_markdown(facts: Facts, d: JSON) -> str:
         ]
     for item in d["items"]:
         out += [f"## {md_escape(item['label'])}", ""]
-        out.append(f"Status: {_status(item)}. Time spent: {duration(item['time_ms'])}.")
+        out.append(f"Status: {status_of(item)}. Time spent: {duration(item['time_ms'])}.")
         out.append("")
         if item["outcome"]:
             out += [f"Outcome: {md_escape(item['outcome'])}", ""]
         out += _parts_markdown(facts, item["rooms"])
         for g in item["groups"]:
-            out += [f"- {md_escape(_group_line(g))}"]
+            out += [f"- {md_escape(group_line(g))}"]
         if item["groups"]:
             out.append("")
     if d["outside_items"]:
         out += ["## Outside any agenda item", ""]
         out += _parts_markdown(facts, d["outside_items"])
     out += ["## Not discussed", ""]
-    out += [f"- {md_escape(i['label'])} ({_status(i)})" for i in d["not_discussed"]] or ["None."]
+    out += [f"- {md_escape(i['label'])} ({status_of(i)})" for i in d["not_discussed"]] or ["None."]
     out += ["", "## Groups", ""]
-    out += [f"- {md_escape(_group_line(g))}" for g in d["groups"]] or ["None."]
+    out += [f"- {md_escape(group_line(g))}" for g in d["groups"]] or ["None."]
     for doc in d["documents"]:
         out += ["", *_document_markdown(facts, doc)]
     return "\n".join(out) + "\n"
 
 
-def _proposal_head(p: JSON) -> str:
+def proposal_head(p: JSON) -> str:
     if not p["active"]:
         return f"{p['proposal']}, merged into {p['merged_into']}"
     return f"{p['proposal']}, {kind_label(p['kind'])}, {proposal_status(p['status'])}"
 
 
-def _spoke_line(facts: Facts, n: int, i: JSON) -> str:
+def spoke_line(facts: Facts, n: int, i: JSON) -> str:
     name = i["name"] + (f", {i['delegation']}" if i["delegation"] else "")
     return (
         f"{n}. {name} ({i['group'] or 'no group stated'}), {facts.clock(i['began'])}, "
@@ -273,7 +355,7 @@ def _spoke_line(facts: Facts, n: int, i: JSON) -> str:
     )
 
 
-def _proposal_lines(facts: Facts, p: JSON) -> list[str]:
+def proposal_lines(facts: Facts, p: JSON) -> list[str]:
     """What the digest says of a proposal, as lines of text (Markdown and HTML alike)."""
     lines = []
     if p["active"]:
@@ -299,11 +381,11 @@ def _document_markdown(facts: Facts, doc: JSON) -> list[str]:
     for c in doc["categories"]:
         out += [f"### {md_escape(c['label'])}", ""]
         for p in c["proposals"]:
-            out += [f"#### {md_escape(_proposal_head(p))}", ""]
-            for line in _proposal_lines(facts, p):
+            out += [f"#### {md_escape(proposal_head(p))}", ""]
+            for line in proposal_lines(facts, p):
                 out += [md_escape(line), ""]
             for n, i in enumerate(p["interventions"], 1):
-                out.append(md_escape(_spoke_line(facts, n, i)))
+                out.append(md_escape(spoke_line(facts, n, i)))
             if p["interventions"]:
                 out.append("")
             out += ["History:", ""]
@@ -319,13 +401,13 @@ def _parts_markdown(facts: Facts, parts: list[Any]) -> list[str]:
     for part in parts:
         out += [f"### {md_escape(part['name'])}: {duration(part['time_ms'])}", ""]
         for p in part["presentations"]:
-            out.append(f"- Presentation by {md_escape(_presentation_line(p))}")
+            out.append(f"- Presentation by {md_escape(presentation_line(p))}")
         if part["presentations"]:
             out.append("")
         if part["interventions"]:
-            out += md_table(INTERVENTION_HEAD, _intervention_rows(facts, part))
+            out += md_table(INTERVENTION_HEAD, intervention_rows(facts, part))
             out.append("")
-        out += [_requests_sentence(part["requests"]), ""]
+        out += [part["requests"]["said"], "", lines_sentence(part), ""]
     return out
 
 
@@ -339,13 +421,13 @@ def to_html(facts: Facts, d: JSON, extra: list[str] | None = None) -> str:
     for item in d["items"]:
         body.append(f"<section>\n<h2>{esc(item['label'])}</h2>")
         body.append(
-            f"<p>Status: {esc(_status(item))}. Time spent: {duration(item['time_ms'])}.</p>"
+            f"<p>Status: {esc(status_of(item))}. Time spent: {duration(item['time_ms'])}.</p>"
         )
         if item["outcome"]:
             body.append(f"<p><strong>Outcome:</strong> {esc(item['outcome'])}</p>")
         body += _parts_html(facts, item["rooms"])
         if item["groups"]:
-            body.append("<ul>" + "".join(f"<li>{esc(_group_line(g))}</li>" for g in item["groups"]))
+            body.append("<ul>" + "".join(f"<li>{esc(group_line(g))}</li>" for g in item["groups"]))
             body.append("</ul>")
         body.append("</section>")
     if d["outside_items"]:
@@ -353,10 +435,10 @@ def to_html(facts: Facts, d: JSON, extra: list[str] | None = None) -> str:
         body += _parts_html(facts, d["outside_items"])
         body.append("</section>")
     body.append("<section>\n<h2>Not discussed</h2>")
-    items = [f"<li>{esc(i['label'])} ({esc(_status(i))})</li>" for i in d["not_discussed"]]
+    items = [f"<li>{esc(i['label'])} ({esc(status_of(i))})</li>" for i in d["not_discussed"]]
     body.append("<ul>" + "".join(items) + "</ul>" if items else "<p>None.</p>")
     body.append("</section>\n<section>\n<h2>Groups</h2>")
-    groups = [f"<li>{esc(_group_line(g))}</li>" for g in d["groups"]]
+    groups = [f"<li>{esc(group_line(g))}</li>" for g in d["groups"]]
     body.append("<ul>" + "".join(groups) + "</ul>" if groups else "<p>None.</p>")
     body.append("</section>")
     for doc in d["documents"]:
@@ -373,15 +455,16 @@ def _parts_html(facts: Facts, parts: list[Any]) -> list[str]:
             out.append(
                 "<ul>"
                 + "".join(
-                    f"<li>Presentation by {esc(_presentation_line(p))}</li>"
+                    f"<li>Presentation by {esc(presentation_line(p))}</li>"
                     for p in part["presentations"]
                 )
                 + "</ul>"
             )
         if part["interventions"]:
-            rows = _intervention_rows(facts, part)
+            rows = intervention_rows(facts, part)
             out.append(html_table(INTERVENTION_HEAD, rows, f"Interventions, {part['name']}", 1))
-        out.append(f"<p>{esc(_requests_sentence(part['requests']))}</p>")
+        out.append(f"<p>{esc(part['requests']['said'])}</p>")
+        out.append(f"<p>{esc(lines_sentence(part))}</p>")
     return out
 
 
@@ -391,8 +474,8 @@ def _document_html(facts: Facts, doc: JSON) -> list[str]:
         body.append(f"<h3>{esc(c['label'])}</h3>")
         for p in c["proposals"]:
             body.append(f'<article class="proposal" id="proposal-{esc(p["proposal"])}">')
-            body.append(f"<h4>{esc(_proposal_head(p))}</h4>")
-            body += [f"<p>{esc(line)}</p>" for line in _proposal_lines(facts, p)]
+            body.append(f"<h4>{esc(proposal_head(p))}</h4>")
+            body += [f"<p>{esc(line)}</p>" for line in proposal_lines(facts, p)]
             if p["interventions"]:
                 rows = [
                     [str(n), facts.clock(i["began"]), i["name"], i["delegation"], i["group"],

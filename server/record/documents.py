@@ -12,15 +12,15 @@ from server.backends.base import Log, MeetingStore
 from server.domain.errors import AdminError
 from server.domain.events import Event
 from server.domain.meetings import Meeting
-from server.record import digest, document_export, exports, figures, summary
+from server.record import digest, document_export, exports, figures, report_formats, summary
 from server.record.facts import Facts, facts_from_logs, load, read_room
 from server.record.word import MEDIA_TYPE as DOCX
 
 _JSON, _MD, _HTML = "application/json", exports.FORMATS["md"], exports.FORMATS["html"]
 REPORTS: dict[str, dict[str, str]] = {
-    "digest": {"json": _JSON, "md": _MD, "html": _HTML},
-    "figures": {"json": _JSON, "md": _MD, "html": _HTML},
-    "summary": {"json": _JSON, "md": _MD, "docx": DOCX},
+    "digest": {"json": _JSON, "md": _MD, "html": _HTML, "docx": DOCX},
+    "figures": {"json": _JSON, "md": _MD, "html": _HTML, "docx": DOCX},
+    "summary": {"json": _JSON, "md": _MD, "html": _HTML, "docx": DOCX},
 }
 
 
@@ -57,6 +57,8 @@ def render_report(name: str, fmt: str, facts: Facts) -> bytes:
             return json.dumps(d, ensure_ascii=False, indent=1).encode()
         if fmt == "md":
             return digest.to_markdown(facts, d).encode()
+        if fmt == "docx":
+            return report_formats.digest_docx(facts, d)
         f = figures.figures(facts)
         extra = ["<h2>Participation figures</h2>", *figures.html_body(facts, f)]
         return digest.to_html(facts, d, extra).encode()
@@ -66,12 +68,16 @@ def render_report(name: str, fmt: str, facts: Facts) -> bytes:
             return json.dumps(f, ensure_ascii=False, indent=1).encode()
         if fmt == "md":
             return figures.to_markdown(facts, f).encode()
+        if fmt == "docx":
+            return report_formats.figures_docx(facts, f)
         return figures.to_html(facts, f).encode()
     paragraphs = summary.summary(facts)
     if fmt == "json":
         return json.dumps(summary.to_json(facts, paragraphs), ensure_ascii=False, indent=1).encode()
     if fmt == "md":
         return summary.to_markdown(facts, paragraphs).encode()
+    if fmt == "html":
+        return report_formats.summary_html(facts, paragraphs).encode()
     return summary.to_docx(facts, paragraphs)
 
 

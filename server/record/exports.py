@@ -1,9 +1,11 @@
 """Transcript exports from room logs: plain text, Markdown, HTML, WebVTT, SRT, JSON and .docx.
 
 Exports are pure functions of the log, so the same log gives byte-identical exports on either
-backend (the .docx is written with fixed zip dates for the same reason). Corrections are applied;
-JSON keeps each line's history. Times are in the meeting's time zone. A whole meeting exports as
-one document with a section per room (WebVTT and SRT are timed media files: one room each).
+backend (the .docx is written with fixed zip dates for the same reason). Corrections and
+re-attributions are applied; JSON keeps each line's history of both (``history``: its texts;
+``attributions``: what it was attributed to before, who changed it and when). Times are in the
+meeting's time zone. A whole meeting exports as one document with a section per room (WebVTT and
+SRT are timed media files: one room each).
 
 WebVTT and SRT cues play in the record's order: each starts when its line began (a YouTube
 sender's cue time, the first part of a line sent in parts, else when it was recorded), never
@@ -54,6 +56,8 @@ class ExportLine:
     captioner: str
     lang: str
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Each re-attribution of the line: when, by whom, what it was and what it became.
+    attributions: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     heading: str = ""  # the agenda item the room was on, as "number. title"
     begins: int = 0  # when the line began (ms): its ``at`` if it has one, else ``ts``
@@ -74,6 +78,7 @@ def transcript(events: Iterable[Event]) -> list[ExportLine]:
     lines: dict[int, ExportLine] = {}
     stations: captions.Stations = {}
     heading = ""
+    headings: dict[int, str] = {}  # item id -> heading, for a line re-attributed to an item
     for ev in events:
         if ev.type == "line":
             d = ev.data
@@ -111,9 +116,13 @@ def transcript(events: Iterable[Event]) -> list[ExportLine]:
                     }
                 )
                 line.text = ev.data["text"]
+        elif ev.type == "line.reattributed":
+            _reattribute(lines, ev, headings)
         elif ev.type == "agenda.current":
             number, title = ev.data.get("number") or "", ev.data.get("title") or ""
             heading = f"{number}. {title}" if number and title else title or number
+            if isinstance(ev.data.get("item"), int):
+                headings[ev.data["item"]] = heading
     for station in stations.values():
         left = station.open
         if left is not None and clean_text(left.text):
@@ -130,6 +139,36 @@ def transcript(events: Iterable[Event]) -> list[ExportLine]:
                 begins=left.first_ts,
             )
     return sorted(lines.values(), key=lambda line: line.seq)
+
+
+def _reattribute(lines: dict[int, ExportLine], ev: Event, headings: dict[int, str]) -> None:
+    """Apply a ``line.reattributed``: the lines' current attribution, and its history."""
+    changes: dict[str, Any] = ev.data["set"] if isinstance(ev.data.get("set"), dict) else {}
+    was = {w.get("line"): w for w in ev.data.get("was") or () if isinstance(w, dict)}
+    for ref in ev.data.get("lines") or ():
+        line = lines.get(ref)
+        if line is None:
+            continue
+        before = {k: v for k, v in was.get(ref, {}).items() if k != "line"}
+        line.attributions.append(
+            {
+                "seq": ev.seq,
+                "ts": ev.ts,
+                "was": before,
+                "set": {k: changes[k] for k in before if k in changes},
+                "by": ev.data.get("by", ""),
+                "role": ev.data.get("role", ""),
+            }
+        )
+        for name, value in changes.items():
+            if name == "speaker":
+                line.speaker = str(value or "")
+            elif value is None:
+                line.extra.pop(name, None)
+            else:
+                line.extra[name] = value
+            if name == "item":
+                line.heading = headings.get(value, line.heading) if value is not None else ""
 
 
 def _clock(ms: int, tz: tzinfo) -> str:
@@ -372,6 +411,7 @@ def _json_lines(lines: list[ExportLine], tz: tzinfo) -> list[dict[str, Any]]:
             "captioner": line.captioner,
             "lang": line.lang,
             "history": line.history,
+            "attributions": [{**a, "time": _iso(a["ts"], tz)} for a in line.attributions],
             **line.extra,
         }
         for line in lines

@@ -190,6 +190,8 @@ class RoomFacts:
     kind: str
     events: int = 0
     lines: int = 0
+    # Transcript lines by the agenda item they are attributed to (None: no item), as corrected.
+    item_lines: dict[int | None, int] = field(default_factory=dict)
     first: int | None = None
     last: int | None = None
 
@@ -301,6 +303,8 @@ class _Room:
         self.speaking: Intervention | None = None
         self.entries: dict[int, Request] = {}
         self.interventions: dict[int, Intervention] = {}
+        # Each line's intervention and item, as attributed (and re-attributed) so far.
+        self.line_refs: dict[int, tuple[int | None, int | None]] = {}
 
     def apply_all(self, events: Iterable[Event]) -> None:
         for ev in events:
@@ -314,9 +318,29 @@ class _Room:
     # -- transcript ------------------------------------------------------------------------
     def on_line(self, seq: int, ts: int, d: JSON) -> None:
         self.meta.lines += 1
-        ref = d.get("intervention")
-        if isinstance(ref, int) and ref in self.interventions:
-            self.interventions[ref].lines += 1
+        ref, item = d.get("intervention"), d.get("item")
+        self._count_line(seq, ref if isinstance(ref, int) else None, item, 1)
+
+    def _count_line(self, seq: int, ref: int | None, item: object, step: int) -> None:
+        item_id = item if isinstance(item, int) else None
+        if ref is not None and ref in self.interventions:
+            self.interventions[ref].lines += step
+        counts = self.meta.item_lines
+        counts[item_id] = counts.get(item_id, 0) + step
+        if step > 0:
+            self.line_refs[seq] = (ref, item_id)
+
+    def on_line_reattributed(self, seq: int, ts: int, d: JSON) -> None:
+        """Lines moved to another intervention or item: the counts follow."""
+        changes: JSON = d["set"] if isinstance(d.get("set"), dict) else {}
+        for line in d.get("lines") or ():
+            old = self.line_refs.get(line)
+            if old is None:
+                continue
+            ref = changes.get("intervention", old[0]) if "intervention" in changes else old[0]
+            item = changes.get("item", old[1]) if "item" in changes else old[1]
+            self._count_line(line, *old, -1)
+            self._count_line(line, ref if isinstance(ref, int) else None, item, 1)
 
     # -- speakers' list --------------------------------------------------------------------
     def on_floor_requested(self, seq: int, ts: int, d: JSON) -> None:
@@ -392,6 +416,23 @@ class _Room:
             intervention.spoken_ms = d["spoken_ms"]
         if isinstance(d.get("paused_ms"), int):
             intervention.paused_ms = d["paused_ms"]
+
+    def on_floor_corrected(self, seq: int, ts: int, d: JSON) -> None:
+        """When an intervention began and ended, put right: its speaking time follows."""
+        intervention = self.interventions.get(d.get("intervention", -1))
+        if intervention is None:
+            return
+        if isinstance(d.get("began"), int):
+            intervention.began = d["began"]
+        if intervention.ended is not None and isinstance(d.get("ended"), int):
+            intervention.ended = d["ended"]
+        if intervention.ended is not None:
+            spoken = d.get("spoken_ms")
+            intervention.spoken_ms = (
+                spoken
+                if isinstance(spoken, int)
+                else max(0, intervention.ended - intervention.began - intervention.paused_ms)
+            )
 
     def _end(self, intervention: Intervention, ts: int, reason: str) -> None:
         if intervention.paused_at is not None:

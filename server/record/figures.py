@@ -49,9 +49,12 @@ def _key_presence(who: Who) -> str:
 def _speaking(interventions: list[Intervention], key: Callable[[Who], str]) -> list[JSON]:
     rows: dict[str, JSON] = {}
     for i in interventions:
-        row = rows.setdefault(key(i.who), {"key": key(i.who), "interventions": 0, "speaking_ms": 0})
+        row = rows.setdefault(
+            key(i.who), {"key": key(i.who), "interventions": 0, "speaking_ms": 0, "lines": 0}
+        )
         row["interventions"] += 1
         row["speaking_ms"] += i.spoken_ms
+        row["lines"] += i.lines  # transcript lines attributed to it, as corrected
     return sorted(rows.values(), key=lambda r: (-r["speaking_ms"], -r["interventions"], r["key"]))
 
 
@@ -167,7 +170,12 @@ def _label(key: str, presence: bool = False) -> str:
 
 def _speaking_rows(rows: list[JSON], presence: bool = False) -> list[list[str]]:
     return [
-        [_label(r["key"], presence), str(r["interventions"]), duration(r["speaking_ms"])]
+        [
+            _label(r["key"], presence),
+            str(r["interventions"]),
+            duration(r["speaking_ms"]),
+            str(r["lines"]),
+        ]
         for r in rows
     ]
 
@@ -185,7 +193,7 @@ def _wait_rows(rows: list[JSON], presence: bool = False) -> list[list[str]]:
     ]
 
 
-def _missed_rows(facts: Facts, scope: JSON) -> list[list[str]]:
+def missed_rows(facts: Facts, scope: JSON) -> list[list[str]]:
     return [
         [
             facts.stamp(r["ts"]),
@@ -202,12 +210,13 @@ def _missed_rows(facts: Facts, scope: JSON) -> list[list[str]]:
 
 
 # Every column is named, the first too: a screen reader reads the header with each cell.
-SPEAKING_HEAD = ("Interventions", "Speaking time")
+# Transcript lines: those attributed to the interventions counted, as corrected.
+SPEAKING_HEAD = ("Interventions", "Speaking time", "Transcript lines")
 WAIT_HEAD = ("Given the floor", "Median wait", "Mean wait", "Longest wait")
 MISSED_HEAD = ("Asked", "Room", "Name", "Delegation", "Group", "Where", "Kind", "Outcome")
 
 
-def _summary_sentence(scope: JSON) -> str:
+def summary_sentence(scope: JSON) -> str:
     req = scope["requests"]
     wait = scope["waiting"]
     text = (
@@ -223,15 +232,15 @@ def _summary_sentence(scope: JSON) -> str:
     return text
 
 
-def _tables(scope: JSON) -> list[tuple[str, tuple[str, ...], list[list[str]], int]]:
+def tables(scope: JSON) -> list[tuple[str, tuple[str, ...], list[list[str]], int]]:
     """(caption, head, rows, numeric columns) for each table of a scope."""
     return [
         ("By stakeholder group", ("Stakeholder group", *SPEAKING_HEAD),
-         _speaking_rows(scope["by_group"]), 2),
+         _speaking_rows(scope["by_group"]), 3),
         ("In the room and remote", ("Where", *SPEAKING_HEAD),
-         _speaking_rows(scope["by_presence"], True), 2),
+         _speaking_rows(scope["by_presence"], True), 3),
         ("By delegation", ("Delegation", *SPEAKING_HEAD),
-         _speaking_rows(scope["by_delegation"]), 2),
+         _speaking_rows(scope["by_delegation"]), 3),
         ("Waiting for the floor, in the room and remote", ("Where", *WAIT_HEAD),
          _wait_rows(scope["waiting"]["by_presence"], True), 4),
         ("Waiting for the floor, by stakeholder group", ("Stakeholder group", *WAIT_HEAD),
@@ -247,11 +256,11 @@ def to_markdown(facts: Facts, f: JSON) -> str:
     for scope in f["scopes"]:
         heading = "##" if scope["scope"] == "meeting" else "###"
         prefix = {"day": "Day: ", "room": "Room: "}.get(scope["scope"], "")
-        out += [f"{heading} {prefix}{md_escape(scope['label'])}", "", _summary_sentence(scope), ""]
-        for caption, head, rows, _ in _tables(scope):
+        out += [f"{heading} {prefix}{md_escape(scope['label'])}", "", summary_sentence(scope), ""]
+        for caption, head, rows, _ in tables(scope):
             if rows:
                 out += [f"**{caption}**", "", *md_table(head, rows), ""]
-        missed = _missed_rows(facts, scope)
+        missed = missed_rows(facts, scope)
         if missed:
             out += ["**Requests that never got the floor**", "", *md_table(MISSED_HEAD, missed), ""]
     return "\n".join(out)
@@ -302,13 +311,13 @@ def html_body(facts: Facts, f: JSON, charts_too: bool = True) -> list[str]:
     for n, scope in enumerate(f["scopes"]):
         prefix = {"day": "Day: ", "room": "Room: "}.get(scope["scope"], "")
         body.append(f"<section>\n<h2>{esc(prefix + scope['label'])}</h2>")
-        body.append(f"<p>{esc(_summary_sentence(scope))}</p>")
+        body.append(f"<p>{esc(summary_sentence(scope))}</p>")
         if charts_too:
             body += _charts(f"c{n}", scope)
-        for caption, head, rows, numeric in _tables(scope):
+        for caption, head, rows, numeric in tables(scope):
             if rows:
                 body.append(html_table(head, rows, caption, numeric))
-        missed = _missed_rows(facts, scope)
+        missed = missed_rows(facts, scope)
         if missed:
             body.append(html_table(MISSED_HEAD, missed, "Requests that never got the floor"))
         body.append("</section>")

@@ -34,6 +34,8 @@ CREATE TABLE lines (
     delegation TEXT NOT NULL,
     text TEXT NOT NULL,
     corrected INTEGER NOT NULL DEFAULT 0,
+    intervention INTEGER,
+    reattributed INTEGER NOT NULL DEFAULT 0,
     UNIQUE (room, seq)
 );
 CREATE INDEX lines_ts ON lines (ts);
@@ -114,9 +116,10 @@ class SearchIndex:
             d = ev.data
             if ev.type == "line":
                 item = d.get("item")
+                ref = d.get("intervention")
                 cur.execute(
-                    "INSERT INTO lines (room, seq, ts, item, speaker, delegation, text) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO lines (room, seq, ts, item, speaker, delegation, text, "
+                    "intervention) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         room,
                         ev.seq,
@@ -125,6 +128,7 @@ class SearchIndex:
                         str(d.get("speaker") or ""),
                         str(d.get("delegation") or ""),
                         str(d.get("text") or ""),
+                        ref if isinstance(ref, int) else None,
                     ),
                 )
                 cur.execute(
@@ -146,11 +150,28 @@ class SearchIndex:
                         "UPDATE lines SET text = ?, corrected = 1 WHERE id = ?", (new, row[0])
                     )
                     cur.execute("INSERT INTO lines_fts (rowid, text) VALUES (?, ?)", (row[0], new))
+            elif ev.type == "line.reattributed":
+                self._reattribute(cur, room, d)
             elif ev.type == "agenda.current" and isinstance(d.get("item"), int):
                 number, title = str(d.get("number") or ""), str(d.get("title") or "")
                 self.items[d["item"]] = f"{number}. {title}" if number else title
         self.db.commit()
         return added
+
+    @staticmethod
+    def _reattribute(cur: sqlite3.Cursor, room: str, d: JSON) -> None:
+        """The new speaker, delegation, item and intervention of re-attributed lines."""
+        changes: JSON = d["set"] if isinstance(d.get("set"), dict) else {}
+        columns = [c for c in ("speaker", "delegation", "item", "intervention") if c in changes]
+        values = [
+            str(changes[c] or "") if c in ("speaker", "delegation") else changes[c] for c in columns
+        ]
+        sets = "".join(f"{c} = ?, " for c in columns)
+        for seq in d.get("lines") or ():
+            cur.execute(
+                f"UPDATE lines SET {sets}reattributed = 1 WHERE room = ? AND seq = ?",  # noqa: S608
+                (*values, room, seq),
+            )
 
     def reset(self) -> None:
         self.db.executescript(
@@ -215,7 +236,8 @@ class SearchIndex:
             total = self.db.execute(f"SELECT count(*) FROM {source}{clause}", params).fetchone()[0]  # noqa: S608
             rows = self.db.execute(
                 f"SELECT l.room, l.seq, l.ts, l.item, l.speaker, l.delegation, {text}, "  # noqa: S608
-                f"l.corrected FROM {source}{clause} ORDER BY l.ts, l.id LIMIT ? OFFSET ?",
+                f"l.corrected, l.intervention, l.reattributed FROM {source}{clause} "
+                "ORDER BY l.ts, l.id LIMIT ? OFFSET ?",
                 [*params, min(q.limit, MAX_SEARCH_RESULTS), q.offset],
             ).fetchall()
         except sqlite3.OperationalError as exc:
@@ -223,7 +245,7 @@ class SearchIndex:
         return {"total": total, "hits": [self._hit(r) for r in rows]}
 
     def _hit(self, row: tuple[Any, ...]) -> JSON:
-        room, seq, ts, item, speaker, delegation, marked, corrected = row
+        room, seq, ts, item, speaker, delegation, marked, corrected, ref, moved = row
         return {
             "room": room,
             "seq": seq,
@@ -235,6 +257,8 @@ class SearchIndex:
             "text": marked.replace(HIT_START, "").replace(HIT_END, ""),
             "segments": _segments(marked),
             "corrected": bool(corrected),
+            "intervention": ref,
+            "reattributed": bool(moved),
         }
 
     def facets(self) -> JSON:

@@ -323,7 +323,7 @@ def note(facts: Facts) -> str:
     )
 
 
-def _numbered(paragraphs: list[Paragraph]) -> list[tuple[int, Paragraph, int]]:
+def numbered(paragraphs: list[Paragraph]) -> list[tuple[int, Paragraph, int]]:
     """Each paragraph with its number and the mark of its first footnote."""
     out, note_no = [], 1
     for n, p in enumerate(paragraphs, 1):
@@ -342,14 +342,14 @@ def to_json(facts: Facts, paragraphs: list[Paragraph]) -> JSON:
         "title": heading(facts),
         "note": note(facts),
         "as_of": facts.as_of,
-        "paragraphs": [p.to_dict(n, first) for n, p, first in _numbered(paragraphs)],
+        "paragraphs": [p.to_dict(n, first) for n, p, first in numbered(paragraphs)],
     }
 
 
 def to_markdown(facts: Facts, paragraphs: list[Paragraph]) -> str:
     out = [f"# {md_escape(heading(facts))}", "", f"*{md_escape(note(facts))}*", ""]
     notes = []
-    for n, p, first in _numbered(paragraphs):
+    for n, p, first in numbered(paragraphs):
         refs = "".join(f"[^{first + k}]" for k in range(len(p.footnotes)))
         out += [f"{n}. {md_escape(p.text)}{refs}", ""]
         notes += [f"[^{first + k}]: {md_escape(t)}" for k, t in enumerate(p.footnotes)]
@@ -368,7 +368,7 @@ def to_docx(facts: Facts, paragraphs: list[Paragraph]) -> bytes:
     doc.add_heading(heading(facts), level=0)
     doc.add_paragraph(note(facts)).runs[0].italic = True
     notes: list[tuple[int, str]] = []
-    for _, p, first in _numbered(paragraphs):
+    for _, p, first in numbered(paragraphs):
         para = doc.add_paragraph(p.text, style="List Number")
         for k, text in enumerate(p.footnotes):
             para.add_run(str(first + k)).font.superscript = True

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from server.backends.base import AppendResult, BackendUnavailable, Conflict
-from server.domain import caption_rules
+from server.domain import caption_rules, correction_rules
 from server.domain.errors import CommandRejected
 from server.domain.events import Draft, Event, ephemeral_frame, now_ms
 from server.domain.keys import room_key
@@ -127,6 +127,11 @@ class RoomRuntime:
         Returns no events when the cursor shows the command was already carried out."""
         await self.load()
         async with self._lock:
+            # A numbered command sent again (the client did not see its ack) was carried out:
+            # it is acknowledged, not decided again on the state it changed (a correction
+            # would now change nothing and be refused).
+            if cursor is not None and cursor[1] <= await self.backend.cursor(self.key, cursor[0]):
+                return []
             for _ in range(MAX_COMMAND_RETRIES):
                 drafts = list(decide(self.state))
                 if not drafts:
@@ -160,16 +165,9 @@ class RoomRuntime:
     async def correct(
         self, line_seq: int, text: str, captioner: str, cursor: tuple[str, int] | None = None
     ) -> list[Event]:
+        # Also in a closed room: a correction puts the record right, it adds nothing to it.
         def decide(state: RoomState) -> list[Draft]:
-            state.require_open()
-            line = state.require_line(line_seq)
-            return [
-                Draft(
-                    "correction",
-                    self.room_id,
-                    {"line": line_seq, "text": text, "was": line.text, "captioner": captioner},
-                )
-            ]
+            return [correction_rules.correct_text(state, line_seq, text, captioner, now_ms())]
 
         return await self.execute(decide, cursor)
 

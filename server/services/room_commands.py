@@ -26,7 +26,7 @@ from server.limits import (
     MAX_OUTCOME_CHARS,
     MAX_WAITING_ENTRIES,
 )
-from server.services import document_commands
+from server.services import document_commands, record_commands
 from server.services.command_args import (
     Args,
     bool_arg,
@@ -46,6 +46,7 @@ from server.services.commands import COMMANDS, CommandContext, command
 
 # The rolling document's ops register themselves when their module is imported.
 assert document_commands.REGISTERED
+assert record_commands.REGISTERED
 
 
 # -- participants ------------------------------------------------------------------------------

@@ -23,7 +23,16 @@ from server.backends import backend_from_url
 from server.config import Settings
 from server.limits import HEARTBEAT_INTERVAL_S, ROOM_IDLE_S
 from server.metrics import METRICS
-from server.web import chair_api, documents_api, ingest, meeting_api, problems, record_api
+from server.services import address
+from server.web import (
+    chair_api,
+    corrections_api,
+    documents_api,
+    ingest,
+    meeting_api,
+    problems,
+    record_api,
+)
 from server.web.context import Plenary
 from server.web.problems import Problem
 from server.web.ws import websocket_endpoint
@@ -183,6 +192,19 @@ def routes() -> list[BaseRoute]:
                 Route("/files/{file}", documents_api.remove_file, methods=["DELETE"]),
                 # A room's.
                 Route("/{room}/floor", chair_api.get_floor, methods=get),
+                Route("/{room}/lines", corrections_api.room_lines, methods=get),
+                Route("/{room}/lines/{seq:int}/text", corrections_api.correct_line, methods=post),
+                Route(
+                    "/{room}/lines/{seq:int}/attribution",
+                    corrections_api.reattribute,
+                    methods=post,
+                ),
+                Route("/{room}/interventions", corrections_api.room_interventions, methods=get),
+                Route(
+                    "/{room}/interventions/{intervention:int}/times",
+                    corrections_api.correct_times,
+                    methods=post,
+                ),
                 Route("/{room}/documents", documents_api.room_documents, methods=get),
                 Route("/{room}/transcript.{fmt}", meeting_api.transcript, methods=get),
                 Route("/{room}/report", chair_api.report_group, methods=post),
@@ -205,6 +227,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await backend.start()
+        # Where this server is reached, for the links the command line prints.
+        await address.remember(backend, settings.base_url())
         beat = asyncio.create_task(_heartbeats(plenary), name="plenary-heartbeats")
         try:
             yield

@@ -97,7 +97,9 @@ def test_the_console_searches_and_shows_every_report(
     paragraphs = page.locator("#summary li").all_text_contents()
     assert any("Way forward" in p for p in paragraphs)
     with page.expect_download() as download:
-        page.click("text=Download for Word (.docx)")
+        page.locator("#panel-summary .report-links").get_by_role(
+            "button", name="Word (.docx)"
+        ).click()
     saved = tmp_path / "summary.docx"
     download.value.save_as(saved)
     assert saved.read_bytes()[:2] == b"PK"
@@ -117,7 +119,7 @@ def test_the_console_searches_and_shows_every_report(
     # Tabs work from the keyboard.
     page.focus("#tab-exports")
     page.keyboard.press("ArrowLeft")
-    assert page.get_attribute("#tab-summary", "aria-selected") == "true"
+    assert page.get_attribute("#tab-interventions", "aria-selected") == "true"
 
 
 def test_without_a_key_the_console_says_what_to_do(

@@ -49,7 +49,11 @@ def test_digest_holds_every_item_intervention_request_and_group() -> None:
     assert [p["who"]["name"] for p in plen["presentations"]] == ["Mr. Rushton"]
     haddad = plen["interventions"][1]
     assert haddad["spoken_ms"] == 40_000 and haddad["paused_ms"] == 20_000
-    assert plen["requests"] == {"made": 5, "granted": 2, "withdrawn": 1, "removed": 1, "waiting": 1}
+    counts = {
+        k: plen["requests"][k] for k in ("made", "granted", "withdrawn", "removed", "waiting")
+    }
+    assert counts == {"made": 5, "granted": 2, "withdrawn": 1, "removed": 1, "waiting": 1}
+    assert plen["requests"]["granted_here"] == 2 and plen["requests"]["given_floor"] == 2
     (group,) = cat_a["groups"]
     assert group["convener"] == "Peru" and group["report"] == REPORT_A
     assert group["duration_ms"] == 3_600_000
@@ -134,6 +138,9 @@ async def test_reports_over_http_are_for_the_chair(live: LiveServer) -> None:
             "summary.docx",
             "digest.html",
             "figures.md",
+            "digest.docx",
+            "figures.docx",
+            "summary.html",
         ):
             url = f"/api/m/{meeting.id}/record/{path}"
             assert (await http.get(url)).status_code == 403  # a viewer of a public meeting
@@ -142,7 +149,7 @@ async def test_reports_over_http_are_for_the_chair(live: LiveServer) -> None:
             assert ok.status_code == 200, ok.text
         doc = (await http.get(f"/api/m/{meeting.id}/record/digest.json", headers=chair)).json()
         assert [i["label"] for i in doc["items"]] == ["1. Opening"]
-        bad = await http.get(f"/api/m/{meeting.id}/record/summary.html", headers=chair)
+        bad = await http.get(f"/api/m/{meeting.id}/record/summary.vtt", headers=chair)
         assert bad.status_code == 404 and "summary comes as" in bad.json()["error"]
         unknown = await http.get(f"/api/m/{meeting.id}/record/minutes.json", headers=chair)
         assert unknown.status_code == 404
