@@ -227,6 +227,7 @@ def static(fn: Callable[[Any], None]) -> Callable[[Site], Callable[[Any], None]]
 
 
 SEARCH_TAB = static(record_tab("search", "#panel-search"))
+INTERVENTIONS_TAB = static(record_tab("interventions", "#panel-interventions"))
 
 CASES: list[Case] = [
     Case("front", lambda s: f"{s.base}/", static(nothing)),
@@ -256,6 +257,7 @@ CASES: list[Case] = [
     Case("record-digest", record, static(record_tab("digest", "#digest h3"))),
     Case("record-figures", record, static(record_tab("figures", "#figures figure"))),
     Case("record-summary", record, static(record_tab("summary", "#panel-summary"))),
+    Case("record-interventions", record, INTERVENTIONS_TAB),
     Case("record-exports", record, static(record_tab("exports", "#panel-exports"))),
     *[Case(f"record-{t}", record, SEARCH_TAB, theme=t) for t in THEMES],
     Case("export-digest", export("digest.html"), static(nothing)),
