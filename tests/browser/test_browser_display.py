@@ -198,3 +198,30 @@ def test_a_captioner_link_with_a_bad_key_says_so_before_asking_a_name(
     chair = pages.new(f"{site.links.viewer_url('plenary')}/caption#key={site.links.chair_key}")
     expect(chair.locator("#name")).to_be_visible()
     expect(chair.locator("#fatal")).to_be_hidden()
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "zoom"), [(390, 700, 1), (640, 400, 2)], ids=["phone", "200%"]
+)
+def test_the_floor_stays_in_view_while_following_the_live_end(
+    site: Site, pages: Pages, width: int, height: int, zoom: int
+) -> None:
+    # 200 % zoom of a 1280 by 800 window is a 640 by 400 CSS-pixel viewport, twice as dense.
+    page = pages.new(
+        site.links.viewer_url("plenary"),
+        viewport={"width": width, "height": height},
+        device_scale_factor=zoom,
+    )
+    expect(page.locator("#floor-status .fs-timer")).to_be_visible()
+    # A long transcript, followed at its end.
+    page.evaluate(
+        "() => { const ol = document.getElementById('lines');"
+        " for (let n = 0; n < 80; n++) { const li = document.createElement('li');"
+        " li.className = 'line'; li.textContent = 'Line ' + n; ol.append(li); }"
+        " window.scrollTo(0, document.scrollingElement.scrollHeight); }"
+    )
+    scrolled = page.evaluate("() => window.scrollY")
+    assert scrolled > height
+    for selector in ["#floor-status .fs-speaker", "#floor-status .fs-timer"]:
+        box = page.locator(selector).bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height, selector
