@@ -13,6 +13,8 @@
 //
 // The list of lines itself is not a live region: the reader reads it on demand, as a list.
 
+import { t } from "./i18n.js";
+
 export const WINDOW_MS = 2000;
 // Announcements already read are removed after a while: the region stays small.
 const KEEP = 5;
@@ -46,7 +48,7 @@ export class Announcer {
 
   corrected(line) {
     if (this.held) return;
-    this.push(`Corrected: ${line.text}`);
+    this.push(t("Corrected: {text}", { text: line.text }));
   }
 
   push(text) {

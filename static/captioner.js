@@ -14,6 +14,7 @@ import { RoomConnection, State, fragmentParam, roomFromPath, store } from "./cli
 import { whoLabel } from "./floor-state.js";
 import { floor, onFloor } from "./floor-view.js";
 import { Transcript, charLength, cleanText, el } from "./transcript.js";
+import { formatTime, serverMessage, t } from "./i18n.js";
 
 // Keystrokes are sent at most this often (the server shows the live line ten times a second
 // anyway); a burst of typing or a paste becomes one message, well under the server's rate limit.
@@ -64,11 +65,11 @@ const ui = {
 };
 
 const STATE_TEXT = {
-  [State.CONNECTING]: "Connecting…",
-  [State.LIVE]: "Connected",
-  [State.RECONNECTING]: "Reconnecting…",
-  [State.FAILED]: "Not connected",
-  [State.PASSCODE]: "Not connected",
+  [State.CONNECTING]: t("Connecting…"),
+  [State.LIVE]: t("Connected"),
+  [State.RECONNECTING]: t("Reconnecting…"),
+  [State.FAILED]: t("Not connected"),
+  [State.PASSCODE]: t("Not connected"),
 };
 
 function fatal(message) {
@@ -113,7 +114,7 @@ function showNameForm(shown) {
   ui.nameMain.hidden = !shown;
   ui.main.hidden = shown || conn === null;
   ui.skip.href = shown ? "#name" : "#draft";
-  ui.skip.textContent = shown ? "Skip to your name" : "Skip to the caption input";
+  ui.skip.textContent = shown ? t("Skip to your name") : t("Skip to the caption input");
 }
 
 function askName() {
@@ -195,9 +196,9 @@ function welcomed(welcome) {
   const here = rooms.find((r) => r.id === welcome.room);
   const roomName = here ? here.name : welcome.room;
   const title = (welcome.meeting && welcome.meeting.title) || "";
-  ui.title.textContent = title || "Captioning";
-  ui.roomName.textContent = `Captioning: ${roomName}`;
-  document.title = `Captioning ${roomName} — ${title || "plenary"}`;
+  ui.title.textContent = title || t("Captioning");
+  ui.roomName.textContent = t("Captioning: {room}", { room: roomName });
+  document.title = `${t("Captioning {room}", { room: roomName })} — ${title || "plenary"}`;
   setRoomOpen(welcome.open !== false);
   ui.fatal.hidden = true;
   window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
@@ -295,7 +296,7 @@ function refused(frame) {
     clearTimeout(ackTimer);
     clearTimeout(retryTimer);
     retryTimer = setTimeout(pump, RETRY_MS);
-    showMessage(`${frame.message} (sending it again)`);
+    showMessage(t("{message} (sending it again)", { message: serverMessage(frame) }));
     return;
   }
   if (entry) {
@@ -306,18 +307,18 @@ function refused(frame) {
       inFlight = null;
       clearTimeout(ackTimer);
     }
-    showMessage(`Not recorded: “${entry.text}” — ${frame.message}`);
+    showMessage(t("Not recorded: “{text}” — {message}", { text: entry.text, message: serverMessage(frame) }));
     renderPending();
     pump();
     return;
   }
-  showMessage(String(frame.message || frame.code || "error"));
+  showMessage(serverMessage(frame, frame.code));
 }
 
 function showMessage(text) {
   if (text === lastMessage) return; // one keystroke after another would repeat it
   lastMessage = text;
-  const time = new Date().toLocaleTimeString();
+  const time = formatTime(Date.now());
   $("no-messages").hidden = true;
   ui.messages.append(el("li", {}, `${time} ${text}`));
   while (ui.messages.children.length > MAX_MESSAGES) ui.messages.firstElementChild.remove();
@@ -347,7 +348,7 @@ function commitText(raw) {
   const text = cleanText(raw);
   if (!text) return true;
   if (charLength(text) > MAX_LINE_CHARS) {
-    showMessage(`This line is longer than ${MAX_LINE_CHARS} characters: split it into sentences.`);
+    showMessage(t("This line is longer than {limit} characters: split it into sentences.", { limit: MAX_LINE_CHARS }));
     return false;
   }
   const speaker = cleanText(ui.speaker.value).slice(0, 200);
@@ -470,12 +471,12 @@ function showFloorHint() {
     ui.floorHint.textContent = "";
     return;
   }
-  ui.useFloor.textContent = `Use “${cur.who.name}”`;
+  ui.useFloor.textContent = t("Use “{name}”", { name: cur.who.name });
   // The spoken name starts with the visible one, so that voice control finds the button by it.
-  ui.useFloor.setAttribute("aria-label", `Use “${cur.who.name}” as the speaker: ${whoLabel(cur.who)} has the floor`);
+  ui.useFloor.setAttribute("aria-label", t("Use “{name}” as the speaker: {who} has the floor", { name: cur.who.name, who: whoLabel(cur.who) }));
   ui.floorHint.textContent = !label || label === cur.who.name
-    ? `Lines are attributed to ${whoLabel(cur.who)}, who has the floor.`
-    : `${whoLabel(cur.who)} has the floor; lines labelled “${label}” are not attributed to them.`;
+    ? t("Lines are attributed to {who}, who has the floor.", { who: whoLabel(cur.who) })
+    : t("{who} has the floor; lines labelled “{label}” are not attributed to them.", { who: whoLabel(cur.who), label });
 }
 
 ui.useFloor.addEventListener("click", () => {
@@ -510,9 +511,9 @@ function renderPending() {
     ...queue.pending.map((entry) => {
       const li = el("li", { "data-n": entry.n, class: entry === inFlight ? "in-flight" : null });
       if (entry.type === "correct") {
-        li.append(el("span", { class: "kind" }, `Correction of line ${entry.line}`), entry.text);
+        li.append(el("span", { class: "kind" }, t("Correction of line {line}", { line: entry.line })), entry.text);
       } else if (entry.type === "reattribute") {
-        li.append(el("span", { class: "kind" }, `Re-attribution of line ${entry.line}`), entry.text);
+        li.append(el("span", { class: "kind" }, t("Re-attribution of line {line}", { line: entry.line })), entry.text);
       } else {
         if (entry.speaker) li.append(el("strong", {}, `${entry.speaker}: `));
         li.append(entry.text);
@@ -522,9 +523,9 @@ function renderPending() {
   );
   let note = "";
   if (queue.pending.length) {
-    if (conn !== null && conn.open && !roomOpen) note = "Held until the room is reopened.";
-    else if (conn !== null && conn.open) note = "Sending…";
-    else note = "Kept here and sent when the connection is back.";
+    if (conn !== null && conn.open && !roomOpen) note = t("Held until the room is reopened.");
+    else if (conn !== null && conn.open) note = t("Sending…");
+    else note = t("Kept here and sent when the connection is back.");
   }
   ui.pendingNote.textContent = note;
 }
@@ -534,8 +535,8 @@ function lineButton(line) {
   button.append(el("span", { class: "seq" }, `#${line.seq}`));
   if (line.speaker) button.append(el("strong", {}, `${line.speaker}: `));
   button.append(el("span", { class: "text" }, line.text));
-  if (line.corrected) button.append(" ", el("span", { class: "hint" }, "(corrected)"));
-  if (line.reattributed) button.append(" ", el("span", { class: "hint" }, "(re-attributed)"));
+  if (line.corrected) button.append(" ", el("span", { class: "hint" }, t("(corrected)")));
+  if (line.reattributed) button.append(" ", el("span", { class: "hint" }, t("(re-attributed)")));
   button.addEventListener("click", () => editLine(line.seq));
   return button;
 }
@@ -559,8 +560,8 @@ function addRecent(line) {
 
 /** A select of the room's interventions a line can be attributed to, and "none". */
 function interventionSelect(seq, current, speaker) {
-  const select = el("select", { "aria-label": `Intervention line ${seq} belongs to`, name: "intervention" });
-  select.append(el("option", { value: "" }, "No intervention (the speaker label alone)"));
+  const select = el("select", { "aria-label": t("Intervention line {line} belongs to", { line: seq }), name: "intervention" });
+  select.append(el("option", { value: "" }, t("No intervention (the speaker label alone)")));
   if (current !== null && current !== undefined && !interventions.has(current)) {
     // Granted before this page's part of the record (it resumed): still the line's own.
     interventions.set(current, { name: speaker });
@@ -580,27 +581,27 @@ function editLine(seq, back = null) {
   const li = recentRows.get(seq);
   if (!line || !li) return;
   const form = el("form", { class: "correct-form" });
-  const input = el("input", { "aria-label": `Correct line ${seq}`, maxlength: MAX_LINE_CHARS, autocomplete: "off" });
+  const input = el("input", { "aria-label": t("Correct line {line}", { line: seq }), maxlength: MAX_LINE_CHARS, autocomplete: "off" });
   input.value = line.text;
   // Re-attribution: to another intervention (its speaker follows) or a speaker label, for this
   // line or a run of lines from it.
   const attribution = el("fieldset", { class: "reattribute" });
-  attribution.append(el("legend", {}, "Attributed to"));
+  attribution.append(el("legend", {}, t("Attributed to")));
   const select = interventionSelect(seq, line.intervention, line.speaker);
-  const label = el("input", { "aria-label": `Speaker of line ${seq}`, name: "speaker", autocomplete: "off", list: "speakers" });
+  const label = el("input", { "aria-label": t("Speaker of line {line}", { line: seq }), name: "speaker", autocomplete: "off", list: "speakers" });
   label.value = line.speaker;
-  const through = el("input", { "aria-label": `Through line (a run of lines from ${seq})`, name: "through", type: "number", min: String(seq), step: "1" });
+  const through = el("input", { "aria-label": t("Through line (a run of lines from {line})", { line: seq }), name: "through", type: "number", min: String(seq), step: "1" });
   through.value = String(seq);
   attribution.append(
-    el("label", {}, "Intervention "), select,
-    el("label", {}, " Speaker "), label,
-    el("label", {}, " Through line "), through,
+    el("label", {}, `${t("Intervention")} `), select,
+    el("label", {}, ` ${t("Speaker")} `), label,
+    el("label", {}, ` ${t("Through line")} `), through,
   );
   select.addEventListener("change", () => {
     if (select.value !== "") label.value = whoLabelName(Number(select.value));
   });
-  const save = el("button", { type: "submit", class: "primary" }, "Save correction");
-  const cancel = el("button", { type: "button" }, "Cancel");
+  const save = el("button", { type: "submit", class: "primary" }, t("Save correction"));
+  const cancel = el("button", { type: "button" }, t("Cancel"));
   form.append(input, attribution, save, cancel);
   const close = () => {
     li.replaceChildren(lineButton(transcript.lines.get(seq) || line));
@@ -619,8 +620,8 @@ function editLine(seq, back = null) {
     const last = Number(through.value);
     if (Number.isInteger(last) && last > seq) args.through = last;
     if ("intervention" in args || "speaker" in args) {
-      const to = args.speaker || (chosen !== null ? whoLabelName(chosen) : "no intervention");
-      queue.add({ type: "reattribute", line: seq, args, text: `to ${to}` });
+      const to = args.speaker || (chosen !== null ? whoLabelName(chosen) : t("no intervention"));
+      queue.add({ type: "reattribute", line: seq, args, text: t("to {name}", { name: to }) });
     }
     renderPending();
     pump();
@@ -655,14 +656,14 @@ function showOther(by, name, text) {
     othersTyping.set(by, node);
     ui.others.append(node);
   }
-  node.textContent = `${name || "Another captioner"} is typing: ${text}`;
+  node.textContent = t("{name} is typing: {text}", { name: name || t("Another captioner"), text });
 }
 
 // -- start ----------------------------------------------------------------------------------------------
 if (!where) {
-  fatal("This address is not a captioner link: it should look like /m/MEETING/ROOM/caption#key=….");
+  fatal(t("This address is not a captioner link: it should look like /m/MEETING/ROOM/caption#key=…."));
 } else if (!key) {
-  fatal("This page needs the captioner link with its key (the address ends with #key=…). Ask the meeting's organiser for it.");
+  fatal(t("This page needs the captioner link with its key (the address ends with #key=…). Ask the meeting's organiser for it."));
 } else {
   const slot = await claimSlot(`plenary:captioner:${roomKey}`);
   queue = new CommandQueue(`plenary:captioner:${roomKey}:${slot}`);
@@ -685,15 +686,15 @@ async function keyProblem() {
     return null;
   }
   if (res.status === 401) {
-    return "This captioner link's key is not valid: it may have been replaced. Ask the meeting's organiser for the current link.";
+    return t("This captioner link's key is not valid: it may have been replaced. Ask the meeting's organiser for the current link.");
   }
-  if (res.status === 404) return "There is no such meeting: check the captioner link.";
+  if (res.status === 404) return t("There is no such meeting: check the captioner link.");
   if (!res.ok) return null;
   const info = await res.json().catch(() => ({}));
   // The chair may caption any room; a captioner the room of their link.
   const mayCaption = info.role === "chair" || (info.role === "captioner" && (!info.link_room || info.link_room === where.room));
   if (!mayCaption) {
-    return "This link is not a captioner link for this room. Ask the meeting's organiser for the captioner link.";
+    return t("This link is not a captioner link for this room. Ask the meeting's organiser for the captioner link.");
   }
   return null;
 }

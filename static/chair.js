@@ -15,6 +15,7 @@ import { RoomConnection, State, fragmentParam, randomId, store } from "./client.
 import { DocumentPanel } from "./document-panel.js";
 import { Commands, floor, h, keepFocus, onFloor, presence } from "./floor-view.js";
 import { KIND_LABELS, STATUS_LABELS, fmtDuration, whoLabel } from "./floor-state.js";
+import { formatNumber, serverMessage, t, tn } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -96,13 +97,13 @@ const ui = {
 };
 
 // What each link may do here (the server checks it again for every command).
-const ROLE_NAMES = { chair: "Chair", secretariat: "Secretariat", convener: "Convener" };
+const ROLE_NAMES = { chair: t("Chair"), secretariat: t("Secretariat"), convener: t("Convener") };
 
 const STATE_TEXT = {
-  [State.CONNECTING]: "Connecting…",
-  [State.LIVE]: "Connected",
-  [State.RECONNECTING]: "Reconnecting…",
-  [State.FAILED]: "Not connected",
+  [State.CONNECTING]: t("Connecting…"),
+  [State.LIVE]: t("Connected"),
+  [State.RECONNECTING]: t("Reconnecting…"),
+  [State.FAILED]: t("Not connected"),
 };
 
 const meetingId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -138,10 +139,10 @@ async function api(method, path, body, type = "application/json") {
   try {
     data = await res.json();
   } catch {
-    data = { error: `The server answered ${res.status}.` };
+    data = { error: t("The server answered {status}.", { status: res.status }) };
   }
   if (!res.ok) {
-    const err = new Error(data.error || `The server answered ${res.status}.`);
+    const err = new Error(serverMessage(data, t("The server answered {status}.", { status: res.status })));
     err.details = data.details || [];
     throw err;
   }
@@ -170,7 +171,7 @@ function canEdit() {
 function applyRole() {
   document.body.dataset.role = role;
   const here = meeting.rooms.find((r) => r.id === linkRoom);
-  ui.myRole.textContent = role === "convener" && here ? `Convener of ${here.name}` : ROLE_NAMES[role] || role;
+  ui.myRole.textContent = role === "convener" && here ? t("Convener of {room}", { room: here.name }) : ROLE_NAMES[role] || role;
   ui.floorCard.hidden = !canRun();
   ui.addForm.hidden = !canRun();
   ui.listHint.hidden = !canRun();
@@ -189,7 +190,7 @@ function applyRole() {
 async function command(op, args = {}, done = null) {
   if (!commands) return null;
   const answer = await commands.send(op, args);
-  if (answer.type === "error") say(answer.message || "Refused.", true);
+  if (answer.type === "error") say(serverMessage(answer, t("Refused.")), true);
   else if (done) say(done);
   return answer;
 }
@@ -221,7 +222,7 @@ function options(select, entries, keep = true) {
 async function start() {
   if (!key) {
     ui.fatal.hidden = false;
-    ui.fatal.textContent = "This console needs the chair's link (it ends in #key=…). Open it again.";
+    ui.fatal.textContent = t("This console needs the chair's link (it ends in #key=…). Open it again.");
     return;
   }
   // The record console takes the same key from its fragment, which is never sent to the server.
@@ -245,13 +246,13 @@ async function start() {
 
 async function loadMeeting() {
   const info = await api("GET", "");
-  if (!ROLE_NAMES[info.role]) throw new Error("This link is not a chair's, a convener's or the secretariat's: it cannot open the console.");
+  if (!ROLE_NAMES[info.role]) throw new Error(t("This link is not a chair's, a convener's or the secretariat's: it cannot open the console."));
   role = info.role;
   linkRoom = info.link_room || null;
   meeting = { ...meeting, ...info };
   ui.title.textContent = meeting.title;
   const shown = role === "convener" ? meeting.rooms.filter((r) => r.id === linkRoom) : meeting.rooms;
-  options(ui.roomSelect, shown.map((r) => [r.id, r.status === "open" ? r.name : `${r.name} (closed)`]), false);
+  options(ui.roomSelect, shown.map((r) => [r.id, r.status === "open" ? r.name : t("{room} (closed)", { room: r.name })]), false);
   ui.roomSelect.value = room || (role === "convener" ? linkRoom : agendaRoom());
   renderGroups();
   // The document card offers the open groups a share can go to.
@@ -283,11 +284,11 @@ function connect() {
       onWelcome(welcome) {
         if (!ROLE_NAMES[welcome.role]) {
           ui.fatal.hidden = false;
-          ui.fatal.textContent = "This link cannot open the console.";
+          ui.fatal.textContent = t("This link cannot open the console.");
         }
         const here = (welcome.rooms || []).find((r) => r.id === welcome.room);
         ui.roomName.textContent = here ? here.name : welcome.room;
-        document.title = `Chair — ${here ? here.name : welcome.room} — ${meeting.title}`;
+        document.title = `${t("Chair")} — ${here ? here.name : welcome.room} — ${meeting.title}`;
         window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
         commands.resend();
       },
@@ -297,7 +298,7 @@ function connect() {
       },
       onFrame(frame) {
         if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
-        if (frame.type === "error") say(frame.message || "Refused.", true);
+        if (frame.type === "error") say(serverMessage(frame, t("Refused.")), true);
         // A room opened or closed (by this console, another one or the HTTP API).
         if (frame.type === "rooms") loadMeeting().catch(() => {});
         window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
@@ -330,27 +331,27 @@ ui.limit.addEventListener("change", () => store.set(`plenary:limit:${meetingId}`
 // -- the floor -------------------------------------------------------------------------------------
 ui.grantNext.addEventListener("click", () => {
   const next = floor.waiting[0];
-  if (!next) return say("Nobody is waiting for the floor.", true);
+  if (!next) return say(t("Nobody is waiting for the floor."), true);
   // The entry this console shows first: if another chair granted it a moment ago, the server
   // refuses instead of giving the floor to whoever happens to be next by then.
   // "X has the floor" is said once, by the floor view.
   command("floor.grant", { entry: next.id, limit_s: limitSeconds() });
 });
 ui.end.addEventListener("click", () => {
-  if (floor.current) command("floor.end", { intervention: floor.current.id }, "Intervention ended.");
+  if (floor.current) command("floor.end", { intervention: floor.current.id }, t("Intervention ended."));
 });
 ui.pause.addEventListener("click", () => {
   const cur = floor.current;
   if (!cur) return;
   command(cur.pausedSince === null ? "floor.pause" : "floor.resume", { intervention: cur.id });
 });
-ui.readd.addEventListener("click", () => command("floor.readd", {}, "The last speaker is back on the list."));
+ui.readd.addEventListener("click", () => command("floor.readd", {}, t("The last speaker is back on the list.")));
 ui.applyLimit.addEventListener("click", () => {
-  if (floor.current) command("floor.limit", { intervention: floor.current.id, limit_s: limitSeconds() }, "Limit changed.");
+  if (floor.current) command("floor.limit", { intervention: floor.current.id, limit_s: limitSeconds() }, t("Limit changed."));
 });
 ui.toggleList.addEventListener("click", () => {
-  if (floor.closed) command("floor.open", {}, "The list is open.");
-  else command("floor.close", { points_of_order: ui.pooClosed.checked }, "The list is closed.");
+  if (floor.closed) command("floor.open", {}, t("The list is open."));
+  else command("floor.close", { points_of_order: ui.pooClosed.checked }, t("The list is closed."));
 });
 
 function renderFloorControls() {
@@ -360,17 +361,17 @@ function renderFloorControls() {
   ui.grantNext.disabled = !open || floor.waiting.length === 0;
   // Who is next is on the button itself.
   ui.grantNext.textContent = floor.waiting.length
-    ? `Give the floor — next: ${whoLabel(floor.waiting[0].who)}`
-    : "Give the floor to the next speaker";
+    ? t("Give the floor — next: {name}", { name: whoLabel(floor.waiting[0].who) })
+    : t("Give the floor to the next speaker");
   ui.end.disabled = !open || !cur;
   ui.pause.disabled = !open || !cur;
   ui.applyLimit.disabled = !open || !cur;
   ui.readd.disabled = !open || !floor.last;
-  ui.pause.textContent = cur && cur.pausedSince !== null ? "Resume the clock" : "Pause the clock";
-  ui.toggleList.textContent = floor.closed ? "Reopen the list" : "Close the list";
+  ui.pause.textContent = cur && cur.pausedSince !== null ? t("Resume the clock") : t("Pause the clock");
+  ui.toggleList.textContent = floor.closed ? t("Reopen the list") : t("Close the list");
   ui.toggleList.disabled = !open;
   ui.closed.hidden = open;
-  ui.closed.textContent = open ? "" : `This room is closed${floor.report ? `. Report: ${floor.report}` : "."}`;
+  ui.closed.textContent = open ? "" : floor.report ? t("This room is closed. Report: {report}", { report: floor.report }) : t("This room is closed.");
   // A button just used that is now disabled (End the intervention, Give the floor to the last
   // one waiting) would drop focus to <body>: it goes to what the chair does next instead.
   if (focused instanceof HTMLButtonElement && focused.disabled && ui.floorCard.contains(focused)) {
@@ -402,17 +403,19 @@ function dropBefore(entryId, beforeId) {
 function renderList() {
   const connected = presence.connected();
   const now = floor.now();
-  ui.listTitle.textContent = `Speakers' list (${floor.waiting.length} waiting${floor.closed ? ", closed" : ""})`;
+  ui.listTitle.textContent = floor.closed
+    ? t("Speakers' list ({count} waiting, closed)", { count: floor.waiting.length })
+    : t("Speakers' list ({count} waiting)", { count: floor.waiting.length });
   const items = floor.waiting.map((e, i) => {
     const label = whoLabel(e.who);
-    const li = h("li", { tabindex: "0", draggable: "true", "data-entry": e.id, "aria-label": `${i + 1}. ${label}, ${KIND_LABELS[e.kind]}` });
+    const li = h("li", { tabindex: "0", draggable: "true", "data-entry": e.id, "aria-label": t("{place}. {name}, {kind}", { place: i + 1, name: label, kind: KIND_LABELS[e.kind] }) });
     const where = e.who.presence === "remote"
       ? h("span", { class: e.who.participant && connected.has(e.who.participant) ? "tag online" : "tag offline" },
-        e.who.participant && connected.has(e.who.participant) ? "remote, connected" : "remote")
-      : h("span", { class: "tag" }, "in the room");
+        e.who.participant && connected.has(e.who.participant) ? t("remote, connected") : t("remote"))
+      : h("span", { class: "tag" }, t("in the room"));
     li.append(
       h("span", { class: "handle", "aria-hidden": "true" }, "⠿"),
-      h("span", { class: "pos" }, `${i + 1}.`),
+      h("span", { class: "pos" }, `${formatNumber(i + 1)}.`),
       h("span", { class: "who" },
         h("strong", {}, e.who.name),
         e.who.delegation ? ` — ${e.who.delegation}` : "",
@@ -420,16 +423,16 @@ function renderList() {
         h("span", { class: e.kind === "point_of_order" ? "tag poo" : "tag" }, KIND_LABELS[e.kind] || e.kind), " ",
         where,
         e.note ? h("span", { class: "muted" }, ` “${e.note}”`) : null,
-        e.about ? h("span", { class: "tag" }, ` on ${e.about.proposal}`) : null,
-        h("span", { class: "muted waited", "data-since": e.ts }, ` waiting ${fmtDuration(now - e.ts)}`)),
+        e.about ? h("span", { class: "tag" }, ` ${t("on {proposal}", { proposal: e.about.proposal })}`) : null,
+        h("span", { class: "muted waited", "data-since": e.ts }, ` ${t("waiting {time}", { time: fmtDuration(now - e.ts) })}`)),
       !canRun() ? null : h("span", { class: "actions" },
         // "X has the floor" is said by the floor view, once: no message of its own here.
-        button("Give the floor", () => command("floor.grant", { entry: e.id, limit_s: limitSeconds() }),
-          { "aria-label": `Give the floor to ${label}`, "data-focus-key": `grant-${e.id}` }),
-        button("↑", () => move(e.id, -1), { "aria-label": `Move ${label} up`, disabled: i === 0, "data-focus-key": `up-${e.id}` }),
-        button("↓", () => move(e.id, 1), { "aria-label": `Move ${label} down`, disabled: i === floor.waiting.length - 1, "data-focus-key": `down-${e.id}` }),
-        button("Remove", () => command("floor.remove", { entry: e.id }, `${label} was removed from the list.`),
-          { "aria-label": `Remove ${label} from the list`, "data-focus-key": `remove-${e.id}` })),
+        button(t("Give the floor"), () => command("floor.grant", { entry: e.id, limit_s: limitSeconds() }),
+          { "aria-label": t("Give the floor to {name}", { name: label }), "data-focus-key": `grant-${e.id}` }),
+        button("↑", () => move(e.id, -1), { "aria-label": t("Move {name} up", { name: label }), disabled: i === 0, "data-focus-key": `up-${e.id}` }),
+        button("↓", () => move(e.id, 1), { "aria-label": t("Move {name} down", { name: label }), disabled: i === floor.waiting.length - 1, "data-focus-key": `down-${e.id}` }),
+        button(t("Remove"), () => command("floor.remove", { entry: e.id }, t("{name} was removed from the list.", { name: label })),
+          { "aria-label": t("Remove {name} from the list", { name: label }), "data-focus-key": `remove-${e.id}` })),
     );
     li.addEventListener("keydown", (ev) => {
       if (ev.target !== li || !ev.altKey) return;
@@ -472,7 +475,7 @@ function renderList() {
   const focusId = focusEntry ?? (hadFocus ? Number(hadFocus.dataset.entry) : null);
   const place = hadFocus ? [...ui.speakers.children].indexOf(hadFocus) : -1;
   ui.speakers.replaceChildren(...items);
-  if (!items.length) ui.speakers.append(h("li", { class: "muted" }, "Nobody is waiting."));
+  if (!items.length) ui.speakers.append(h("li", { class: "muted" }, t("Nobody is waiting.")));
   if (focusId === null || !(hadFocus || focusEntry !== null)) return;
   const entry = ui.speakers.querySelector(`li[data-entry="${focusId}"]`);
   const same = entry && active && active !== hadFocus && focusEntry === null && active.dataset.focusKey
@@ -503,6 +506,7 @@ ui.addForm.addEventListener("submit", async (ev) => {
   const presentation = ui.addKind.value === "presentation";
   const note = ui.addNote.value.trim();
   const args = { kind: presentation ? "speak" : ui.addKind.value };
+  // The note goes into the record as it is: in English, the record's language.
   if (presentation) args.note = note ? `Presentation: ${note}` : "Presentation";
   else if (note) args.note = note;
   if (ui.addChair.checked) {
@@ -518,7 +522,7 @@ ui.addForm.addEventListener("submit", async (ev) => {
   }
   const answer = await command("floor.add", args);
   if (answer && answer.type === "ack") {
-    say(answer.duplicate ? "Already on the list." : "Added to the list.");
+    say(answer.duplicate ? t("Already on the list.") : t("Added to the list."));
     ui.addName.value = "";
     ui.addDelegation.value = "";
     ui.addNote.value = "";
@@ -530,11 +534,11 @@ ui.addForm.addEventListener("submit", async (ev) => {
 
 // -- totals ------------------------------------------------------------------------------------------
 function renderTotals() {
-  for (const [kind, body, empty] of [["delegation", ui.totalsDelegation, "—"], ["group", ui.totalsGroup, "(no group given)"]]) {
+  for (const [kind, body, empty] of [["delegation", ui.totalsDelegation, "—"], ["group", ui.totalsGroup, t("(no group given)")]]) {
     const rows = floor.totalsNow(kind);
-    body.replaceChildren(...rows.map(([name, t]) => h("tr", {},
-      h("th", { scope: "row" }, name || empty), h("td", { class: "num" }, String(t.count)), h("td", { class: "num" }, fmtDuration(t.ms)))));
-    if (!rows.length) body.append(h("tr", {}, h("td", { colspan: "3", class: "muted" }, "Nobody has spoken yet.")));
+    body.replaceChildren(...rows.map(([name, total]) => h("tr", {},
+      h("th", { scope: "row" }, name || empty), h("td", { class: "num" }, formatNumber(total.count)), h("td", { class: "num" }, fmtDuration(total.ms)))));
+    if (!rows.length) body.append(h("tr", {}, h("td", { colspan: "3", class: "muted" }, t("Nobody has spoken yet."))));
   }
 }
 
@@ -566,18 +570,18 @@ function renderAgenda() {
   const body = [];
   const currentId = floor.item ? floor.item.id : null;
   if (home && role === "chair") {
-    const state = floor.adopted === null ? "Not adopted yet." : floor.amended ? "Adopted, and amended since." : "Adopted.";
+    const state = floor.adopted === null ? t("Not adopted yet.") : floor.amended ? t("Adopted, and amended since.") : t("Adopted.");
     body.push(h("div", { class: "row" }, h("span", {}, state),
-      button(floor.adopted === null ? "Adopt the agenda" : "Adopt as amended", () => command("agenda.adopt", {}, "The agenda is adopted."),
+      button(floor.adopted === null ? t("Adopt the agenda") : t("Adopt as amended"), () => command("agenda.adopt", {}, t("The agenda is adopted.")),
         { disabled: !list.length || (floor.adopted !== null && !floor.amended) }),
-      button("On no item", () => command("agenda.current", { item: null }), { disabled: currentId === null })));
+      button(t("On no item"), () => command("agenda.current", { item: null }), { disabled: currentId === null })));
   } else if (!home) {
-    body.push(h("p", { class: "muted" }, `The agenda is edited in the ${agendaRoom()} room; here you choose which item this room is on.`),
-      h("div", { class: "row" }, button("Reload the agenda", loadAgenda), button("On no item", () => command("agenda.current", { item: null }), { disabled: currentId === null })));
+    body.push(h("p", { class: "muted" }, t("The agenda is edited in the {room} room; here you choose which item this room is on.", { room: agendaRoom() })),
+      h("div", { class: "row" }, button(t("Reload the agenda"), loadAgenda), button(t("On no item"), () => command("agenda.current", { item: null }), { disabled: currentId === null })));
   }
   const ol = h("ol", { class: "agenda-list" });
   list.forEach((i, index) => ol.append(agendaRow(i, index, list, home, currentId)));
-  if (!list.length) ol.append(h("li", { class: "muted" }, "No items yet."));
+  if (!list.length) ol.append(h("li", { class: "muted" }, t("No items yet.")));
   body.push(ol);
   if (home && role === "chair") body.push(addItemForm(list));
   // Keep what the chair is typing (and where) when another chair's change redraws the agenda.
@@ -605,46 +609,46 @@ function agendaRow(i, index, list, home, currentId) {
   const li = h("li", { class: `${i.parent ? "sub" : ""}${i.id === currentId ? " current" : ""}` });
   const name = itemLabel(i);
   if (editing === i.id && home) {
-    const number = h("input", { id: `edit-number-${i.id}`, value: i.number, maxlength: "20", "aria-label": "Number" });
-    const title = h("input", { id: `edit-title-${i.id}`, value: i.title, maxlength: "300", class: "grow", "aria-label": "Title" });
-    const parent = h("select", { "aria-label": "Under item" }, h("option", { value: "" }, "— top level —"),
+    const number = h("input", { id: `edit-number-${i.id}`, value: i.number, maxlength: "20", "aria-label": t("Number") });
+    const title = h("input", { id: `edit-title-${i.id}`, value: i.title, maxlength: "300", class: "grow", "aria-label": t("Title") });
+    const parent = h("select", { "aria-label": t("Under item") }, h("option", { value: "" }, t("— top level —")),
       ...list.filter((p) => p.id !== i.id).map((p) => h("option", { value: String(p.id) }, itemLabel(p))));
     parent.value = i.parent ? String(i.parent) : "";
     li.append(h("div", { class: "row" }, number, title, parent,
-      button("Save", async () => {
+      button(t("Save"), async () => {
         const answer = await command("agenda.edit", { item: i.id, number: number.value, title: title.value, parent: parent.value ? Number(parent.value) : null });
         if (answer && answer.type === "ack") {
           editing = null;
           renderAgenda();
         }
       }),
-      button("Cancel", () => {
+      button(t("Cancel"), () => {
         editing = null;
         renderAgenda();
       })));
     return li;
   }
   li.append(h("div", { class: "row" },
-    h("span", { class: "title grow" }, name, i.id === currentId ? h("strong", {}, " — current") : null),
+    h("span", { class: "title grow" }, name, i.id === currentId ? h("strong", {}, ` — ${t("current")}`) : null),
     h("span", { class: "muted" }, STATUS_LABELS[i.status] || i.status || ""),
-    canRun() ? button(i.id === currentId ? "Current" : "Make current", () => command("agenda.current", { item: i.id }, `This room is on item ${name}.`),
-      { id: `current-${i.id}`, disabled: i.id === currentId, "aria-label": `Make ${name} the current item` }) : null));
+    canRun() ? button(i.id === currentId ? t("Current") : t("Make current"), () => command("agenda.current", { item: i.id }, t("This room is on item {item}.", { item: name })),
+      { id: `current-${i.id}`, disabled: i.id === currentId, "aria-label": t("Make {item} the current item", { item: name }) }) : null));
   if (home) li.append(attachmentsOf(i, name));
   if (!home || role !== "chair") return li;
-  const status = h("select", { id: `status-${i.id}`, "aria-label": `Status of ${name}` },
+  const status = h("select", { id: `status-${i.id}`, "aria-label": t("Status of {item}", { item: name }) },
     ...Object.entries(STATUS_LABELS).map(([value, label]) => h("option", { value }, label)));
   status.value = i.status;
   status.addEventListener("change", () => command("agenda.status", { item: i.id, status: status.value }));
-  const outcome = h("input", { id: `outcome-${i.id}`, value: i.outcome || "", class: "grow", maxlength: "4000", "aria-label": `Outcome of ${name}`, placeholder: "Outcome, e.g. approved with amendments" });
+  const outcome = h("input", { id: `outcome-${i.id}`, value: i.outcome || "", class: "grow", maxlength: "4000", "aria-label": t("Outcome of {item}", { item: name }), placeholder: t("Outcome, e.g. approved with amendments") });
   li.append(h("div", { class: "row" }, status, outcome,
-    button("Save outcome", () => command("agenda.outcome", { item: i.id, text: outcome.value }, "Outcome recorded."), { id: `save-outcome-${i.id}`, "aria-label": `Save the outcome of ${name}` }),
-    button("Edit", () => {
+    button(t("Save outcome"), () => command("agenda.outcome", { item: i.id, text: outcome.value }, t("Outcome recorded.")), { id: `save-outcome-${i.id}`, "aria-label": t("Save the outcome of {item}", { item: name }) }),
+    button(t("Edit"), () => {
       editing = i.id;
       renderAgenda();
-    }, { id: `edit-${i.id}`, "aria-label": `Edit ${name}` }),
-    button("↑", () => moveItem(list, index, -1), { id: `item-up-${i.id}`, disabled: index === 0, "aria-label": `Move ${name} up` }),
-    button("↓", () => moveItem(list, index, 1), { id: `item-down-${i.id}`, disabled: index === list.length - 1, "aria-label": `Move ${name} down` }),
-    button("Remove", () => command("agenda.remove", { item: i.id }), { id: `item-remove-${i.id}`, disabled: i.status !== "pending" || i.id === currentId, "aria-label": `Remove ${name}` })));
+    }, { id: `edit-${i.id}`, "aria-label": t("Edit {item}", { item: name }) }),
+    button("↑", () => moveItem(list, index, -1), { id: `item-up-${i.id}`, disabled: index === 0, "aria-label": t("Move {name} up", { name }) }),
+    button("↓", () => moveItem(list, index, 1), { id: `item-down-${i.id}`, disabled: index === list.length - 1, "aria-label": t("Move {name} down", { name }) }),
+    button(t("Remove"), () => command("agenda.remove", { item: i.id }), { id: `item-remove-${i.id}`, disabled: i.status !== "pending" || i.id === currentId, "aria-label": t("Remove {item}", { item: name }) })));
   return li;
 }
 
@@ -653,32 +657,32 @@ function attachmentsOf(i, name) {
   const box = h("div", { class: "attachments" });
   const files = i.attachments || [];
   if (files.length) {
-    box.append(h("ul", { "aria-label": `Files for ${name}` }, ...files.map((f) => h("li", {},
+    box.append(h("ul", { "aria-label": t("Files for {item}", { item: name }) }, ...files.map((f) => h("li", {},
       h("a", { href: `/api/m/${encodeURIComponent(meetingId)}/files/${encodeURIComponent(f.file)}`, download: f.filename }, f.title),
       h("span", { class: "muted" }, ` (${f.filename})`), " ",
-      canManage() ? button("Remove", async () => {
+      canManage() ? button(t("Remove"), async () => {
         try {
           await api("DELETE", `/files/${encodeURIComponent(f.file)}`);
-          say(`${f.title} is removed.`);
+          say(t("{file} is removed.", { file: f.title }));
         } catch (err) {
           say(err.message, true);
         }
-      }, { "aria-label": `Remove the file ${f.title}` }) : null))));
+      }, { "aria-label": t("Remove the file {file}", { file: f.title }) }) : null))));
   }
   if (!canManage()) return box;
   const fileInput = h("input", { id: `attach-file-${i.id}`, type: "file" });
-  const title = h("input", { id: `attach-title-${i.id}`, maxlength: "300", autocomplete: "off", placeholder: "Title" });
-  const form = h("form", { class: "row" }, h("label", { for: `attach-file-${i.id}` }, `Attach a file to ${name}`), fileInput,
-    h("label", { for: `attach-title-${i.id}`, class: "visually-hidden" }, "Title of the file"), title,
-    h("button", { type: "submit" }, "Attach"));
+  const title = h("input", { id: `attach-title-${i.id}`, maxlength: "300", autocomplete: "off", placeholder: t("Title") });
+  const form = h("form", { class: "row" }, h("label", { for: `attach-file-${i.id}` }, t("Attach a file to {item}", { item: name })), fileInput,
+    h("label", { for: `attach-title-${i.id}`, class: "visually-hidden" }, t("Title of the file")), title,
+    h("button", { type: "submit" }, t("Attach")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const file = fileInput.files && fileInput.files[0];
-    if (!file) return say("Choose a file first.", true);
+    if (!file) return say(t("Choose a file first."), true);
     const q = new URLSearchParams({ item: String(i.id), title: title.value || file.name, filename: file.name });
     try {
       await api("POST", `/files?${q}`, file, file.type || "application/octet-stream");
-      say(`${title.value || file.name} is attached to ${name}.`);
+      say(t("{file} is attached to {item}.", { file: title.value || file.name, item: name }));
     } catch (err) {
       say(err.message, true);
     }
@@ -697,16 +701,16 @@ function moveItem(list, index, delta) {
 function addItemForm(list) {
   const number = h("input", { id: "new-item-number", maxlength: "20", size: "5" });
   const title = h("input", { id: "new-item-title", maxlength: "300", class: "grow", required: true });
-  const parent = h("select", { id: "new-item-parent" }, h("option", { value: "" }, "— top level —"),
+  const parent = h("select", { id: "new-item-parent" }, h("option", { value: "" }, t("— top level —")),
     ...list.map((p) => h("option", { value: String(p.id) }, itemLabel(p))));
   const form = h("form", { class: "row" },
-    h("label", { for: "new-item-number" }, "Number"), number,
-    h("label", { for: "new-item-title" }, "Title"), title,
-    h("label", { for: "new-item-parent" }, "Under"), parent,
-    h("button", { type: "submit" }, "Add the item"));
+    h("label", { for: "new-item-number" }, t("Number")), number,
+    h("label", { for: "new-item-title" }, t("Title")), title,
+    h("label", { for: "new-item-parent" }, t("Under")), parent,
+    h("button", { type: "submit" }, t("Add the item")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const answer = await command("agenda.add", { number: number.value, title: title.value, parent: parent.value ? Number(parent.value) : null }, "Item added.");
+    const answer = await command("agenda.add", { number: number.value, title: title.value, parent: parent.value ? Number(parent.value) : null }, t("Item added."));
     if (answer && answer.type === "ack") {
       number.value = "";
       title.value = "";
@@ -738,34 +742,37 @@ function renderParticipants() {
   const remote = people.filter((p) => p.presence === "remote");
   const online = remote.filter((p) => connected.has(p.id)).length;
   const summary = people.length
-    ? `${people.length} registered; ${online} of ${remote.length} remote participants connected to this room.`
-    : "Nobody is registered yet.";
+    ? tn("{n} registered; {online} of {remote} remote participants connected to this room.",
+      "{n} registered; {online} of {remote} remote participants connected to this room.", people.length,
+      { online, remote: remote.length })
+    : t("Nobody is registered yet.");
+  // Not a live region: set only when it changes, read on demand.
   if (ui.presenceSummary.textContent !== summary) ui.presenceSummary.textContent = summary;
   keepFocus(ui.participantRows, () => ui.participantRows.replaceChildren(...people.map((p) => {
     const isOn = connected.has(p.id);
     const where = p.presence === "remote"
-      ? h("span", { class: isOn ? "online" : "offline" }, isOn ? "remote, connected" : "remote, not connected")
-      : "in the room";
+      ? h("span", { class: isOn ? "online" : "offline" }, isOn ? t("remote, connected") : t("remote, not connected"))
+      : t("in the room");
     return h("tr", {},
       h("td", {}, p.name), h("td", {}, p.delegation), h("td", {}, p.group), h("td", {}, where),
       h("td", {},
-        canRun() ? button("Add to the list", () => command("floor.add", { participant: p.id, kind: "speak" }, `${p.name} is on the list.`),
-          { "aria-label": `Add ${p.name} to the speakers' list`, "data-focus-key": `add-${p.id}` }) : null,
+        canRun() ? button(t("Add to the list"), () => command("floor.add", { participant: p.id, kind: "speak" }, t("{name} is on the list.", { name: p.name })),
+          { "aria-label": t("Add {name} to the speakers' list", { name: p.name }), "data-focus-key": `add-${p.id}` }) : null,
         " ",
-        canManage() ? button("New link", () => newLink(p), { "aria-label": `Make a new personal link for ${p.name}`, "data-focus-key": `link-${p.id}` }) : null));
+        canManage() ? button(t("New link"), () => newLink(p), { "aria-label": t("Make a new personal link for {name}", { name: p.name }), "data-focus-key": `link-${p.id}` }) : null));
   })), () => ui.participantsCard);
 }
 
 function showLinks(title, rows) {
   ui.newLinks.replaceChildren(h("h3", {}, title),
-    h("p", { class: "muted" }, "Each link is a secret shown only now: send it to that person only."),
+    h("p", { class: "muted" }, t("Each link is a secret shown only now: send it to that person only.")),
     h("ul", {}, ...rows.map((r) => h("li", {}, h("strong", {}, r.name), r.delegation ? ` (${r.delegation})` : "", h("br"), h("code", {}, r.link)))));
 }
 
 async function newLink(p) {
   try {
     const data = await api("POST", `/participants/${encodeURIComponent(p.id)}/link`);
-    showLinks(`New link for ${p.name} (the old one no longer works)`, [data]);
+    showLinks(t("New link for {name} (the old one no longer works)", { name: p.name }), [data]);
   } catch (err) {
     say(err.message, true);
   }
@@ -777,10 +784,10 @@ ui.registerForm.addEventListener("submit", async (ev) => {
     const data = await api("POST", `/participants?room=${encodeURIComponent(agendaRoom())}`, {
       name: ui.regName.value, delegation: ui.regDelegation.value, group: ui.regGroup.value, presence: ui.regPresence.value,
     });
-    showLinks("Registered", data.participants);
+    showLinks(t("Registered"), data.participants);
     ui.regName.value = "";
     ui.regDelegation.value = "";
-    say("Registered.");
+    say(t("Registered."));
     await loadParticipants();
   } catch (err) {
     say(err.message, true);
@@ -790,11 +797,11 @@ ui.registerForm.addEventListener("submit", async (ev) => {
 ui.csvForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const file = ui.csvFile.files && ui.csvFile.files[0];
-  if (!file) return say("Choose a CSV file first.", true);
+  if (!file) return say(t("Choose a CSV file first."), true);
   try {
     const data = await api("POST", `/participants?room=${encodeURIComponent(agendaRoom())}`, await file.text(), "text/csv");
-    showLinks(`Registered ${data.participants.length} from ${file.name}`, data.participants);
-    say(`Registered ${data.participants.length} participants.`);
+    showLinks(t("Registered {count} from {file}", { count: data.participants.length, file: file.name }), data.participants);
+    say(tn("Registered {n} participant.", "Registered {n} participants.", data.participants.length));
     ui.csvFile.value = "";
     await loadParticipants();
   } catch (err) {
@@ -823,41 +830,41 @@ function renderGroups() {
 function drawGroups(list) {
   ui.groupList.replaceChildren(...list.map((r) => {
     const li = h("li", { "data-group": r.id }, h("div", { class: "row" },
-      h("span", { class: "title grow" }, r.name, r.status === "closed" ? h("span", { class: "muted" }, " (closed)") : null),
-      r.convener ? h("span", {}, `Convener: ${r.convener}`) : null,
+      h("span", { class: "title grow" }, r.name, r.status === "closed" ? h("span", { class: "muted" }, ` ${t("(closed)")}`) : null),
+      r.convener ? h("span", {}, t("Convener: {name}", { name: r.convener })) : null,
       r.topic ? h("span", { class: "muted" }, r.topic) : null,
-      role === "chair" ? button("Run its list", () => {
+      role === "chair" ? button(t("Run its list"), () => {
         ui.roomSelect.value = r.id;
         ui.roomSelect.dispatchEvent(new Event("change"));
-      }, { "aria-label": `Run the speakers' list of ${r.name}`, "data-focus-key": `run-${r.id}` }) : null,
-      role === "chair" && r.status === "open" ? button("Make a convener link", () => makeLink("convener", r.id, r.name),
-        { "aria-label": `Make a convener link for ${r.name}`, "data-focus-key": `convener-${r.id}` }) : null));
+      }, { "aria-label": t("Run the speakers' list of {room}", { room: r.name }), "data-focus-key": `run-${r.id}` }) : null,
+      role === "chair" && r.status === "open" ? button(t("Make a convener link"), () => makeLink("convener", r.id, r.name),
+        { "aria-label": t("Make a convener link for {room}", { room: r.name }), "data-focus-key": `convener-${r.id}` }) : null));
     const mayReport = role === "chair" || (role === "convener" && r.id === linkRoom);
     if (r.status === "open" && mayReport) {
-      const report = h("textarea", { id: `report-${r.id}`, "data-focus-key": `report-${r.id}`, maxlength: "4000", "aria-label": `Report of ${r.name}`, placeholder: "What the group reports back" });
-      li.append(report, h("div", { class: "row" }, button("Close the group on this report", async () => {
+      const report = h("textarea", { id: `report-${r.id}`, "data-focus-key": `report-${r.id}`, maxlength: "4000", "aria-label": t("Report of {room}", { room: r.name }), placeholder: t("What the group reports back") });
+      li.append(report, h("div", { class: "row" }, button(t("Close the group on this report"), async () => {
         try {
           await api("POST", `/${encodeURIComponent(r.id)}/report`, { report: report.value });
-          say(`${r.name} reported back and is closed.`);
+          say(t("{room} reported back and is closed.", { room: r.name }));
           await loadMeeting();
         } catch (err) {
           say(err.message, true);
         }
-      }, { "aria-label": `Close ${r.name} on its report`, "data-focus-key": `close-${r.id}` })));
+      }, { "aria-label": t("Close {room} on its report", { room: r.name }), "data-focus-key": `close-${r.id}` })));
     }
     return li;
   }));
-  if (!list.length) ui.groupList.append(h("li", { class: "muted" }, "No groups yet."));
+  if (!list.length) ui.groupList.append(h("li", { class: "muted" }, t("No groups yet.")));
 }
 
 async function makeLink(linkRole, forRoom, name) {
   try {
     const data = await api("POST", "/links", { role: linkRole, room: forRoom, label: linkRole === "secretariat" ? ui.secretariatLabel.value : "" });
     const target = linkRole === "convener" ? ui.groupLinks : ui.madeLinks;
-    target.replaceChildren(h("h3", {}, linkRole === "convener" ? `Convener link for ${name}` : "Secretariat link"),
-      h("p", { class: "muted" }, "A secret shown only now: give it to that person only."),
+    target.replaceChildren(h("h3", {}, linkRole === "convener" ? t("Convener link for {room}", { room: name }) : t("Secretariat link")),
+      h("p", { class: "muted" }, t("A secret shown only now: give it to that person only.")),
       h("code", { id: linkRole === "convener" ? "new-convener-link" : "new-secretariat-link" }, data.link));
-    say(linkRole === "convener" ? `A convener link for ${name} is made.` : "A secretariat link is made.");
+    say(linkRole === "convener" ? t("A convener link for {room} is made.", { room: name }) : t("A secretariat link is made."));
   } catch (err) {
     say(err.message, true);
   }
@@ -872,15 +879,15 @@ ui.groupForm.addEventListener("submit", async (ev) => {
       name: ui.groupName.value, kind: ui.groupKind.value, convener: ui.groupConvener.value,
       topic: ui.groupTopic.value, item: ui.groupItem.value ? Number(ui.groupItem.value) : null,
     });
-    ui.groupLinks.replaceChildren(h("h3", {}, `${data.name} is open`),
-      h("p", { class: "muted" }, "Keep the captioner links secret: give them to the group's captioner only."),
+    ui.groupLinks.replaceChildren(h("h3", {}, t("{room} is open", { room: data.name })),
+      h("p", { class: "muted" }, t("Keep the captioner links secret: give them to the group's captioner only.")),
       h("ul", {},
-        h("li", {}, "Viewers: ", h("code", {}, data.viewer)),
-        h("li", {}, "Captioner page: ", h("code", {}, data.captioner)),
-        h("li", {}, "Caption API (Zoom format): ", h("code", {}, data.caption_api)),
-        h("li", {}, "YouTube format: ", h("code", {}, data.youtube_api))));
+        h("li", {}, `${t("Viewers:")} `, h("code", {}, data.viewer)),
+        h("li", {}, `${t("Captioner page:")} `, h("code", {}, data.captioner)),
+        h("li", {}, `${t("Caption API (Zoom format):")} `, h("code", {}, data.caption_api)),
+        h("li", {}, `${t("YouTube format:")} `, h("code", {}, data.youtube_api))));
     for (const field of [ui.groupName, ui.groupConvener, ui.groupTopic]) field.value = "";
-    say(`${data.name} is open.`);
+    say(t("{room} is open.", { room: data.name }));
     await loadMeeting();
   } catch (err) {
     say(err.message, true);
@@ -903,31 +910,31 @@ async function loadStations() {
 
 function renderStations(stations) {
   ui.stationList.replaceChildren(...stations.map((s) => h("li", {}, h("div", { class: "row" },
-    h("span", { class: "title grow" }, s.name, s.revoked ? h("span", { class: "muted" }, " (revoked)") : null),
-    s.revoked ? null : button("Revoke", async () => {
+    h("span", { class: "title grow" }, s.name, s.revoked ? h("span", { class: "muted" }, ` ${t("(revoked)")}`) : null),
+    s.revoked ? null : button(t("Revoke"), async () => {
       try {
         await api("POST", `${roomPath()}/stations/${encodeURIComponent(s.station)}/revoke`);
-        say(`${s.name} is revoked: its links no longer work.`);
+        say(t("{name} is revoked: its links no longer work.", { name: s.name }));
         await loadStations();
       } catch (err) {
         say(err.message, true);
       }
-    }, { "aria-label": `Revoke the caption station ${s.name}` })))));
-  if (!stations.length) ui.stationList.append(h("li", { class: "muted" }, "No caption stations."));
+    }, { "aria-label": t("Revoke the caption station {name}", { name: s.name }) })))));
+  if (!stations.length) ui.stationList.append(h("li", { class: "muted" }, t("No caption stations.")));
 }
 
 ui.stationForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   try {
     const s = await api("POST", `${roomPath()}/stations`, { name: ui.stationName.value });
-    ui.stationLinks.replaceChildren(h("h3", {}, `${s.name}: its links`),
-      h("p", { class: "muted" }, "Shown once: keep them secret and give them to this station only."),
+    ui.stationLinks.replaceChildren(h("h3", {}, t("{name}: its links", { name: s.name })),
+      h("p", { class: "muted" }, t("Shown once: keep them secret and give them to this station only.")),
       h("ul", {},
-        h("li", {}, "Captioner page: ", h("code", {}, s.captioner)),
-        h("li", {}, "Caption API (Zoom format): ", h("code", {}, s.caption_api)),
-        h("li", {}, "YouTube format: ", h("code", {}, s.youtube_api))));
+        h("li", {}, `${t("Captioner page:")} `, h("code", {}, s.captioner)),
+        h("li", {}, `${t("Caption API (Zoom format):")} `, h("code", {}, s.caption_api)),
+        h("li", {}, `${t("YouTube format:")} `, h("code", {}, s.youtube_api))));
     ui.stationName.value = "";
-    say(`${s.name} can caption this room.`);
+    say(t("{name} can caption this room.", { name: s.name }));
     await loadStations();
   } catch (err) {
     say(err.message, true);
@@ -967,11 +974,11 @@ ui.importForm.addEventListener("submit", async (ev) => {
   try {
     const data = await api("POST", `/documents?${q}`, await file.text(), type);
     documentsPanel.chosen = data.doc;
-    documentsPanel.say(`Imported ${data.proposals} proposals from ${file.name}.`);
+    documentsPanel.say(tn("Imported {n} proposal from {file}.", "Imported {n} proposals from {file}.", data.proposals, { file: file.name }));
     ui.importFile.value = "";
   } catch (err) {
     documentsPanel.say(err.message, true);
-    ui.importErrors.replaceChildren(...(err.details || []).map((d) => h("li", {}, d.line ? `Line ${d.line}: ${d.error}` : d.error)));
+    ui.importErrors.replaceChildren(...(err.details || []).map((d) => h("li", {}, d.line ? t("Line {line}: {error}", { line: d.line, error: d.error }) : d.error)));
   }
 });
 
@@ -989,11 +996,13 @@ function listNews(frames) {
     if (fresh && f.type === "floor.requested") {
       const e = floor.waiting.find((w) => w.id === f.seq);
       if (e) {
-        const kind = e.kind !== "speak" ? ` (${KIND_LABELS[e.kind] || e.kind})` : "";
-        news.push(`${e.who.delegation || e.who.name} asks for the floor${kind}.`);
+        const who = e.who.delegation || e.who.name;
+        news.push(e.kind === "speak"
+          ? t("{who} asks for the floor.", { who })
+          : t("{who} asks for the floor ({kind}).", { who, kind: KIND_LABELS[e.kind] || e.kind }));
       }
     } else if (fresh && f.type === "floor.withdrawn" && f.data && known.has(f.data.entry)) {
-      news.push(`${known.get(f.data.entry).name} withdrew.`);
+      news.push(t("{name} withdrew.", { name: known.get(f.data.entry).name }));
     }
   }
   known.clear();
@@ -1056,7 +1065,7 @@ setInterval(() => {
   if (floor.current) renderTotals();
   const now = floor.now();
   for (const span of ui.speakers.querySelectorAll(".waited")) {
-    span.textContent = ` waiting ${fmtDuration(now - Number(span.dataset.since))}`;
+    span.textContent = ` ${t("waiting {time}", { time: fmtDuration(now - Number(span.dataset.since)) })}`;
   }
 }, 1000);
 

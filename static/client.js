@@ -6,6 +6,8 @@
 // or repeats an event. See docs/protocol.md for the frames.
 
 // The first retry is quick: most drops are a blip or a server restart that is over in a second.
+import { t } from "./i18n.js";
+
 const BACKOFF_FIRST_MS = 250;
 // Never wait longer than this between tries: a reader must be caught up soon after the server
 // is back, and thousands of viewers retrying every 10 s (with jitter) is a light load.
@@ -27,9 +29,9 @@ export const State = Object.freeze({
 
 // Close codes after which trying again cannot help; the message says what the person can do.
 const FATAL = {
-  4400: "The page sent something the server did not understand. Reload the page.",
-  4403: "This page may not connect here: ",
-  4404: "There is no such meeting or room. Check the link.",
+  4400: () => t("The page sent something the server did not understand. Reload the page."),
+  4403: (reason) => t("This page may not connect here: {reason}", { reason }),
+  4404: () => t("There is no such meeting or room. Check the link."),
 };
 
 /** The meeting and room ids in a page's path: /m/{meeting}/{room}[/...]. */
@@ -188,7 +190,7 @@ export class RoomConnection {
     try {
       ws = new WebSocket(this.url);
     } catch (err) {
-      this.setState(State.FAILED, `Cannot connect: ${err.message}`);
+      this.setState(State.FAILED, t("Cannot connect: {error}", { error: err.message }));
       return;
     }
     this.ws = ws;
@@ -223,14 +225,14 @@ export class RoomConnection {
     if (this.stopped) return;
     if (code === 4401) {
       if (this.key) {
-        this.setState(State.FAILED, "This link is not valid (it may have been replaced). Ask for a new link.");
+        this.setState(State.FAILED, t("This link is not valid (it may have been replaced). Ask for a new link."));
       } else {
         this.setState(State.PASSCODE, this.passcode ? "wrong" : "required");
       }
       return;
     }
     if (code in FATAL) {
-      this.setState(State.FAILED, code === 4403 ? FATAL[code] + reason : FATAL[code]);
+      this.setState(State.FAILED, FATAL[code](reason));
       return;
     }
     if (code === 4009) {

@@ -10,15 +10,16 @@
 
 import { downloadFile, h } from "./floor-view.js";
 import { PROPOSAL_KINDS, PROPOSAL_STATUSES } from "./floor-state.js";
+import { formatList, serverMessage, t, tn } from "./i18n.js";
 
 // Many doc.* events arrive together (an import, an endorsement): the state is read once after.
 const REFRESH_DELAY_MS = 150;
 
 const TASK_STATES = {
-  "": "with the group",
-  endorsed: "its version was endorsed",
-  taken_up: "its version was taken up proposal by proposal",
-  withdrawn: "set aside",
+  "": t("with the group"),
+  endorsed: t("its version was endorsed"),
+  taken_up: t("its version was taken up proposal by proposal"),
+  withdrawn: t("set aside"),
 };
 
 function button(text, onClick, attrs = {}) {
@@ -91,7 +92,7 @@ export class DocumentPanel {
     const answer = await this.command(op, { doc: this.doc()?.doc, ...args });
     if (!answer) return false;
     if (answer.type === "error") {
-      this.say(answer.message || "Refused.", true);
+      this.say(serverMessage(answer, t("Refused.")), true);
       return false;
     }
     if (done) this.say(done);
@@ -128,27 +129,30 @@ export class DocumentPanel {
     const parts = [];
     const docs = this.state.docs || [];
     if (docs.length > 1) {
-      const choose = select({ id: "doc-select", "aria-label": "Document" },
+      const choose = select({ id: "doc-select", "aria-label": t("Document") },
         docs.map((d) => [String(d.doc), d.title]), String(doc.doc));
       choose.addEventListener("change", () => {
         this.chosen = Number(choose.value);
         this.render();
       });
-      parts.push(h("div", { class: "row" }, h("label", { for: "doc-select" }, "Document"), choose));
+      parts.push(h("div", { class: "row" }, h("label", { for: "doc-select" }, t("Document")), choose));
     }
     if (!doc) {
       parts.push(h("p", { class: "muted" }, ctx.home
-        ? "No rolling document yet."
-        : "This room has no share of a rolling document."));
+        ? t("No rolling document yet.")
+        : t("This room has no share of a rolling document.")));
       this.root.replaceChildren(...parts);
       keep();
       return;
     }
     parts.push(h("p", {}, h("strong", {}, doc.title), doc.description ? ` — ${doc.description}` : "",
-      doc.posted ? h("span", { class: "muted" }, ` (posted ${doc.posted})`) : null));
+      doc.posted ? h("span", { class: "muted" }, ` ${t("(posted {date})", { date: doc.posted })}`) : null));
     if (doc.share) {
-      parts.push(h("p", { class: "muted" }, `This group's share of the document${doc.share.task ? `: ${doc.share.task}` : ""}. `
-        + (doc.share.reported ? "It has been reported back." : "The group's report sends it back to the plenary.")));
+      const share = doc.share.task
+        ? t("This group's share of the document: {task}.", { task: doc.share.task })
+        : t("This group's share of the document.");
+      parts.push(h("p", { class: "muted" }, `${share} ${doc.share.reported
+        ? t("It has been reported back.") : t("The group's report sends it back to the plenary.")}`));
     }
     parts.push(this.currentRow(ctx));
     parts.push(this.exportsRow(ctx, doc));
@@ -173,10 +177,10 @@ export class DocumentPanel {
   currentRow(ctx) {
     const cur = this.state.current;
     const row = h("div", { class: "row doc-current" });
-    row.append(h("span", {}, h("span", { class: "muted" }, "Under discussion here: "),
-      cur ? h("strong", {}, cur.proposal) : "none"));
+    row.append(h("span", {}, h("span", { class: "muted" }, `${t("Under discussion here:")} `),
+      cur ? h("strong", {}, cur.proposal) : t("none")));
     if (cur && ctx.canRun) {
-      row.append(button("None under discussion", () => this.run("doc.current", { proposal: null }, "No proposal is under discussion.")));
+      row.append(button(t("None under discussion"), () => this.run("doc.current", { proposal: null }, t("No proposal is under discussion."))));
     }
     return row;
   }
@@ -185,64 +189,65 @@ export class DocumentPanel {
     const path = (fmt, view) => `/api/m/${encodeURIComponent(ctx.meeting)}/documents/${doc.doc}.${fmt}${view ? "?view=text" : ""}`;
     const dl = (label, fmt, view) => button(label, () => downloadFile(path(fmt, view),
       `${ctx.meeting}-document-${doc.doc}${view ? "-text" : ""}.${fmt}`).catch((err) => this.say(err.message, true)));
-    return h("div", { class: "row" }, h("span", { class: "muted" }, "Download: "),
-      dl("Word, with history", "docx", false), dl("HTML", "html", false), dl("Markdown", "md", false),
-      dl("Current text only (Word)", "docx", true));
+    return h("div", { class: "row" }, h("span", { class: "muted" }, `${t("Download:")} `),
+      dl(t("Word, with history"), "docx", false), dl(t("HTML"), "html", false), dl(t("Markdown"), "md", false),
+      dl(t("Current text only (Word)"), "docx", true));
   }
 
   tasksList(ctx, doc) {
-    const ul = h("ul", { class: "doc-tasks", "aria-label": "Shares sent to groups" });
-    for (const t of doc.tasks) {
-      const state = t.ended ? TASK_STATES[t.ended] : t.returned ? "its version is back" : TASK_STATES[""];
-      const li = h("li", {}, h("strong", {}, t.name), ` — ${t.categories.length > 1 ? "categories" : "category"} ${t.categories.join(", ")}`,
-        t.task ? h("span", { class: "muted" }, ` (${t.task})`) : null, `: ${state}.`);
-      if (!t.ended && ctx.isChair) {
+    const ul = h("ul", { class: "doc-tasks", "aria-label": t("Shares sent to groups") });
+    for (const task of doc.tasks) {
+      const state = task.ended ? TASK_STATES[task.ended] : task.returned ? t("its version is back") : TASK_STATES[""];
+      const categories = tn("category {letters}", "categories {letters}", task.categories.length, { letters: formatList(task.categories) });
+      const li = h("li", {}, h("strong", {}, task.name), ` — ${categories}`,
+        task.task ? h("span", { class: "muted" }, ` (${task.task})`) : null, `: ${state}.`);
+      if (!task.ended && ctx.isChair) {
         const actions = h("div", { class: "row" });
-        if (t.returned) {
-          actions.append(button("Endorse its version", () => this.run("doc.endorse", { room: t.room }, `The plenary endorsed ${t.name}'s version.`),
-            { "aria-label": `Endorse the version of ${t.name}` }));
-          for (const pid of t.pending) {
-            actions.append(button(`Take up ${pid}`, () => this.run("doc.take_up", { room: t.room, proposal: pid }, `${t.name}'s version of ${pid} is taken up.`),
-              { "aria-label": `Take up ${t.name}'s version of ${pid}` }));
+        if (task.returned) {
+          actions.append(button(t("Endorse its version"), () => this.run("doc.endorse", { room: task.room }, t("The plenary endorsed {group}'s version.", { group: task.name })),
+            { "aria-label": t("Endorse the version of {group}", { group: task.name }) }));
+          for (const pid of task.pending) {
+            actions.append(button(t("Take up {proposal}", { proposal: pid }), () => this.run("doc.take_up", { room: task.room, proposal: pid }, t("{group}'s version of {proposal} is taken up.", { group: task.name, proposal: pid })),
+              { "aria-label": t("Take up {group}'s version of {proposal}", { group: task.name, proposal: pid }) }));
           }
         }
-        actions.append(button(t.returned ? "Set it aside" : "Withdraw the task", () => this.run("doc.withdraw_task", { room: t.room }, `${t.name}'s share is set aside.`)));
+        actions.append(button(task.returned ? t("Set it aside") : t("Withdraw the task"), () => this.run("doc.withdraw_task", { room: task.room }, t("{group}'s share is set aside.", { group: task.name }))));
         li.append(actions);
       }
       ul.append(li);
     }
-    return h("div", {}, h("h3", {}, "Groups"), ul);
+    return h("div", {}, h("h3", {}, t("Groups")), ul);
   }
 
   taskForm(ctx, doc) {
     const groups = ctx.groups.filter((r) => r.status === "open");
     const form = h("form", { class: "doc-task-form" });
-    if (!groups.length) return h("p", { class: "muted" }, "Open a break-out group to send it a share of the document.");
+    if (!groups.length) return h("p", { class: "muted" }, t("Open a break-out group to send it a share of the document."));
     const room = select({ id: "task-room" }, groups.map((r) => [r.id, r.name]), groups[0].id);
     const boxes = doc.categories.map((c) => h("label", { class: "check" },
       h("input", { type: "checkbox", value: c.letter, name: "task-category" }), ` ${c.letter}`));
     const what = h("input", { id: "task-what", maxlength: "300", class: "grow", autocomplete: "off",
-      value: this.drafts.get("task-what") || "to separate the draft recommendations from the statements" });
+      value: this.drafts.get("task-what") || t("to separate the draft recommendations from the statements") });
     what.addEventListener("input", () => this.drafts.set("task-what", what.value));
-    form.append(h("h3", {}, "Send a share to a group"),
-      h("div", { class: "row" }, h("label", { for: "task-room" }, "Group"), room,
-        h("fieldset", { class: "inline" }, h("legend", {}, "Categories"), ...boxes)),
-      h("div", { class: "row" }, h("label", { for: "task-what" }, "Task"), what,
-        h("button", { type: "submit" }, "Send the share")));
+    form.append(h("h3", {}, t("Send a share to a group")),
+      h("div", { class: "row" }, h("label", { for: "task-room" }, t("Group")), room,
+        h("fieldset", { class: "inline" }, h("legend", {}, t("Categories")), ...boxes)),
+      h("div", { class: "row" }, h("label", { for: "task-what" }, t("Task")), what,
+        h("button", { type: "submit" }, t("Send the share"))));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const categories = [...form.querySelectorAll('input[name="task-category"]:checked')].map((b) => b.value);
-      if (!categories.length) return this.say("Tick the categories the group is tasked with.", true);
-      await this.run("doc.task", { room: room.value, categories, task: what.value }, "The share is sent.");
+      if (!categories.length) return this.say(t("Tick the categories the group is tasked with."), true);
+      await this.run("doc.task", { room: room.value, categories, task: what.value }, t("The share is sent."));
     });
     return form;
   }
 
   category(ctx, doc, c) {
     const mine = doc.proposals.filter((p) => p.category === c.letter);
-    const ol = h("ol", { class: "proposals", "aria-label": `Category ${c.letter}` });
+    const ol = h("ol", { class: "proposals", "aria-label": t("Category {letter}", { letter: c.letter }) });
     for (const p of mine) ol.append(this.proposal(ctx, doc, p));
-    if (!mine.length) ol.append(h("li", { class: "muted" }, "No proposals."));
+    if (!mine.length) ol.append(h("li", { class: "muted" }, t("No proposals.")));
     return h("section", { class: "doc-category", "aria-labelledby": `cat-${c.letter}` },
       h("h3", { id: `cat-${c.letter}` }, `${c.letter}. ${c.title}`), ol);
   }
@@ -258,37 +263,37 @@ export class DocumentPanel {
     const here = cur && cur.doc === doc.doc && cur.proposal === p.proposal;
     const li = h("li", { class: `proposal${here ? " current" : ""}${p.merged_into ? " retired" : ""}`, "data-proposal": p.proposal });
     const meta = p.merged_into
-      ? `merged into ${p.merged_into}`
+      ? t("merged into {proposal}", { proposal: p.merged_into })
       : `${PROPOSAL_KINDS[p.kind] || p.kind} · ${PROPOSAL_STATUSES[p.status] || p.status}`;
     const lock = this.locked(doc, p);
     li.append(h("p", { class: "proposal-head" }, h("strong", {}, p.proposal), " ", h("span", { class: "muted" }, meta),
-      here ? h("strong", {}, " — under discussion") : null,
-      lock ? h("span", { class: "tag" }, ` with ${lock.name}`) : null));
+      here ? h("strong", {}, ` — ${t("under discussion")}`) : null,
+      lock ? h("span", { class: "tag" }, ` ${t("with {name}", { name: lock.name })}`) : null));
     if (!p.merged_into) li.append(h("p", { class: "proposal-text" }, p.text));
-    if (p.submitted_by.length) li.append(h("p", { class: "muted" }, `Submitted by: ${p.submitted_by.map((s) => s.name).join("; ")}`));
+    if (p.submitted_by.length) li.append(h("p", { class: "muted" }, t("Submitted by: {names}", { names: p.submitted_by.map((s) => s.name).join("; ") })));
     if (p.merged_into || lock || (doc.share && doc.share.reported)) return li;
     const actions = h("div", { class: "row" });
     if (ctx.canRun && !here) {
-      actions.append(button("Under discussion", () => this.run("doc.current", { proposal: p.proposal }, `${p.proposal} is under discussion.`),
-        { "aria-label": `Put ${p.proposal} under discussion` }));
+      actions.append(button(t("Under discussion"), () => this.run("doc.current", { proposal: p.proposal }, t("{proposal} is under discussion.", { proposal: p.proposal })),
+        { "aria-label": t("Put {proposal} under discussion", { proposal: p.proposal }) }));
     }
     if (ctx.canEdit) {
-      const status = select({ id: `status-${p.proposal}`, "aria-label": `Status of ${p.proposal}` },
+      const status = select({ id: `status-${p.proposal}`, "aria-label": t("Status of {proposal}", { proposal: p.proposal }) },
         Object.entries(PROPOSAL_STATUSES), p.status);
       status.addEventListener("change", () => this.run("doc.status", { proposal: p.proposal, status: status.value },
-        `${p.proposal}: ${PROPOSAL_STATUSES[status.value]}.`));
-      const kind = select({ id: `kind-${p.proposal}`, "aria-label": `Kind of ${p.proposal}` },
+        t("{proposal}: {status}.", { proposal: p.proposal, status: PROPOSAL_STATUSES[status.value] })));
+      const kind = select({ id: `kind-${p.proposal}`, "aria-label": t("Kind of {proposal}", { proposal: p.proposal }) },
         Object.entries(PROPOSAL_KINDS), p.kind);
       kind.addEventListener("change", () => this.run("doc.kind", { proposal: p.proposal, kind: kind.value },
-        `${p.proposal} is a ${PROPOSAL_KINDS[kind.value]}.`));
-      const move = select({ id: `move-${p.proposal}`, "aria-label": `Category of ${p.proposal}` },
-        doc.categories.map((c) => [c.letter, `Category ${c.letter}`]), p.category);
+        t("{proposal} is a {kind}.", { proposal: p.proposal, kind: PROPOSAL_KINDS[kind.value] })));
+      const move = select({ id: `move-${p.proposal}`, "aria-label": t("Category of {proposal}", { proposal: p.proposal }) },
+        doc.categories.map((c) => [c.letter, t("Category {letter}", { letter: c.letter })]), p.category);
       move.addEventListener("change", () => this.run("doc.move", { proposal: p.proposal, category: move.value, rev: p.rev },
-        `${p.proposal} is under category ${move.value}.`));
+        t("{proposal} is under category {letter}.", { proposal: p.proposal, letter: move.value })));
       actions.append(status, kind, move,
-        button("Edit text", () => this.edit(p, "text"), { id: `edit-text-${p.proposal}`, "aria-label": `Edit the text of ${p.proposal}` }),
-        button("Split", () => this.edit(p, "split"), { "aria-label": `Split ${p.proposal}` }),
-        button("Merge", () => this.edit(p, "merge"), { "aria-label": `Merge another proposal into ${p.proposal}` }));
+        button(t("Edit text"), () => this.edit(p, "text"), { id: `edit-text-${p.proposal}`, "aria-label": t("Edit the text of {proposal}", { proposal: p.proposal }) }),
+        button(t("Split"), () => this.edit(p, "split"), { "aria-label": t("Split {proposal}", { proposal: p.proposal }) }),
+        button(t("Merge"), () => this.edit(p, "merge"), { "aria-label": t("Merge another proposal into {proposal}", { proposal: p.proposal }) }));
     }
     if (actions.childElementCount) li.append(actions);
     if (this.editing && this.editing.id === p.proposal) li.append(this.editor(doc, p));
@@ -309,7 +314,7 @@ export class DocumentPanel {
     const others = doc.proposals.filter((q) => !q.merged_into && q.proposal !== p.proposal && !this.locked(doc, q));
     const initial = mode === "split" ? `${p.text}\n\n` : p.text;
     const area = h("textarea", { id: key, rows: mode === "text" ? "3" : "5", class: "grow", maxlength: "4000",
-      "aria-label": mode === "split" ? `The parts of ${p.proposal}, separated by an empty line` : `Text of ${p.proposal}` });
+      "aria-label": mode === "split" ? t("The parts of {proposal}, separated by an empty line", { proposal: p.proposal }) : t("Text of {proposal}", { proposal: p.proposal }) });
     area.value = this.drafts.has(key) ? this.drafts.get(key) : initial;
     area.addEventListener("input", () => this.drafts.set(key, area.value));
     const done = () => {
@@ -326,32 +331,32 @@ export class DocumentPanel {
     const box = h("div", { class: "doc-editor" });
     let other = null;
     if (mode === "merge") {
-      if (!others.length) return h("p", { class: "muted" }, "No other proposal can be merged into it now.");
-      other = select({ id: `merge-${p.proposal}`, "aria-label": `The proposal to merge into ${p.proposal}` },
+      if (!others.length) return h("p", { class: "muted" }, t("No other proposal can be merged into it now."));
+      other = select({ id: `merge-${p.proposal}`, "aria-label": t("The proposal to merge into {proposal}", { proposal: p.proposal }) },
         others.map((q) => [q.proposal, q.proposal]), others[0].proposal);
-      box.append(h("div", { class: "row" }, h("label", { for: `merge-${p.proposal}` }, "Merge"), other,
-        h("span", { class: "muted" }, `into ${p.proposal}; its text becomes:`)));
+      box.append(h("div", { class: "row" }, h("label", { for: `merge-${p.proposal}` }, t("Merge")), other,
+        h("span", { class: "muted" }, t("into {proposal}; its text becomes:", { proposal: p.proposal }))));
     } else if (mode === "split") {
-      box.append(h("p", { class: "muted" }, `One part per paragraph, with an empty line between them. The first keeps the id ${p.proposal}; the others get new ids.`));
+      box.append(h("p", { class: "muted" }, t("One part per paragraph, with an empty line between them. The first keeps the id {proposal}; the others get new ids.", { proposal: p.proposal })));
     }
     const save = async () => {
       let ok = false;
       if (mode === "text") {
-        ok = await this.run("doc.revise", { proposal: p.proposal, text: area.value, rev: p.rev }, `${p.proposal} is revised.`);
+        ok = await this.run("doc.revise", { proposal: p.proposal, text: area.value, rev: p.rev }, t("{proposal} is revised.", { proposal: p.proposal }));
       } else if (mode === "split") {
         const parts = area.value.split(/\n\s*\n/).map((t) => t.trim()).filter(Boolean);
-        if (parts.length < 2) return this.say("Write at least two parts, with an empty line between them.", true);
-        ok = await this.run("doc.split", { proposal: p.proposal, parts, rev: p.rev }, `${p.proposal} is split.`);
+        if (parts.length < 2) return this.say(t("Write at least two parts, with an empty line between them."), true);
+        ok = await this.run("doc.split", { proposal: p.proposal, parts, rev: p.rev }, t("{proposal} is split.", { proposal: p.proposal }));
       } else {
         const q = others.find((x) => x.proposal === other.value);
         ok = await this.run("doc.merge", { proposals: [p.proposal, other.value], text: area.value,
-          revs: { [p.proposal]: p.rev, [other.value]: q ? q.rev : undefined } }, `${other.value} is merged into ${p.proposal}.`);
+          revs: { [p.proposal]: p.rev, [other.value]: q ? q.rev : undefined } }, t("{other} is merged into {proposal}.", { other: other.value, proposal: p.proposal }));
       }
       if (ok) done();
     };
     box.append(area, h("div", { class: "row" },
-      button(mode === "text" ? "Save the text" : mode === "split" ? "Split it" : "Merge them", save),
-      button("Cancel", done)));
+      button(mode === "text" ? t("Save the text") : mode === "split" ? t("Split it") : t("Merge them"), save),
+      button(t("Cancel"), done)));
     return box;
   }
 
@@ -363,16 +368,16 @@ export class DocumentPanel {
     const text = h("textarea", { id: "new-proposal-text", rows: "2", class: "grow", maxlength: "2000", required: true });
     text.value = this.drafts.get("new-proposal-text") || "";
     text.addEventListener("input", () => this.drafts.set("new-proposal-text", text.value));
-    const by = h("input", { id: "new-proposal-by", maxlength: "400", autocomplete: "off", placeholder: "Brazil; APC" });
-    form.append(h("h3", {}, "Add a proposal"),
-      h("div", { class: "row" }, h("label", { for: "new-proposal-category" }, "Category"), category,
-        h("label", { for: "new-proposal-by" }, "Submitted by"), by),
-      h("div", { class: "row" }, h("label", { for: "new-proposal-text" }, "Text"), text,
-        h("button", { type: "submit" }, "Add it")));
+    const by = h("input", { id: "new-proposal-by", maxlength: "400", autocomplete: "off", placeholder: t("Brazil; APC") });
+    form.append(h("h3", {}, t("Add a proposal")),
+      h("div", { class: "row" }, h("label", { for: "new-proposal-category" }, t("Category")), category,
+        h("label", { for: "new-proposal-by" }, t("Submitted by")), by),
+      h("div", { class: "row" }, h("label", { for: "new-proposal-text" }, t("Text")), text,
+        h("button", { type: "submit" }, t("Add it"))));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const submitted = by.value.split(";").map((s) => s.trim()).filter(Boolean);
-      const ok = await this.run("doc.propose", { category: category.value, text: text.value, submitted_by: submitted }, "The proposal is added.");
+      const ok = await this.run("doc.propose", { category: category.value, text: text.value, submitted_by: submitted }, t("The proposal is added."));
       if (ok) {
         this.drafts.delete("new-proposal-text");
         text.value = "";

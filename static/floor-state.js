@@ -4,6 +4,8 @@
 // entry went and what the new order is, so nothing here decides anything: it carries out what
 // the record says. Event schemas: docs/events.md.
 
+import { t } from "./i18n.js";
+
 export { KIND_ASKING, KIND_LABELS, PROPOSAL_KINDS, PROPOSAL_STATUSES, STATUS_LABELS } from "./vocabulary.js";
 
 // Recorded events that change what pages read from the server rather than project here.
@@ -52,12 +54,14 @@ export function clock(cur, now) {
   const spoken = spokenMs(cur, now);
   const paused = cur.pausedSince !== null;
   if (cur.limitMs === null || cur.limitMs === undefined) {
-    return { text: `speaking for ${fmtDuration(spoken)}`, state: paused ? "paused" : "ok", remaining: null };
+    return { text: t("speaking for {time}", { time: fmtDuration(spoken) }), state: paused ? "paused" : "ok", remaining: null };
   }
   const remaining = cur.limitMs - spoken;
   const warnAt = Math.min(WARN_MS, cur.limitMs / 4);
   let state = remaining <= 0 ? "over" : remaining <= warnAt ? "warning" : "ok";
-  const text = remaining >= 0 ? `${fmtDuration(remaining)} left` : `${fmtDuration(remaining)} over time`;
+  const text = remaining >= 0
+    ? t("{time} left", { time: fmtDuration(remaining) })
+    : t("{time} over time", { time: fmtDuration(remaining) });
   if (paused) state = "paused";
   return { text, state, remaining };
 }

@@ -10,6 +10,7 @@
 // Everything anyone typed is inserted as text (textContent), never as markup.
 
 import { FloorState, KIND_LABELS, PROPOSAL_KINDS, PROPOSAL_STATUSES, PresenceBook, clock, whoLabel } from "./floor-state.js";
+import { formatNumber, t, tn } from "./i18n.js";
 
 export const floor = new FloorState();
 export const presence = new PresenceBook();
@@ -116,7 +117,7 @@ export function apiHeaders(meeting = meetingId) {
 /** Save a file the API serves, sending the headers a plain link cannot carry. */
 export async function downloadFile(url, filename) {
   const res = await fetch(url, { headers: apiHeaders() });
-  if (!res.ok) throw new Error(`The server answered ${res.status}.`);
+  if (!res.ok) throw new Error(t("The server answered {status}.", { status: res.status }));
   const blob = await res.blob();
   const href = URL.createObjectURL(blob);
   const a = h("a", { href, download: filename });
@@ -144,7 +145,7 @@ let lastClockState = null;
 
 function build(section) {
   section.classList.add("floor-status");
-  const heading = section.querySelector("h2") || h("h2", { class: "visually-hidden" }, "The floor");
+  const heading = section.querySelector("h2") || h("h2", { class: "visually-hidden" }, t("The floor"));
   const item = h("p", { class: "fs-item" });
   const speaker = h("p", { class: "fs-speaker" });
   const timer = h("p", { class: "fs-timer", role: "timer", "aria-live": "off", hidden: true });
@@ -176,7 +177,7 @@ function renderProposal() {
     return;
   }
   ui.proposal.replaceChildren(
-    h("p", { class: "fs-proposal-head" }, h("span", { class: "fs-label" }, "Under discussion: "),
+    h("p", { class: "fs-proposal-head" }, h("span", { class: "fs-label" }, `${t("Under discussion:")} `),
       h("strong", { class: "fs-proposal-id" }, p.id), " ",
       h("span", { class: "fs-proposal-meta" }, proposalLabel(p).slice(p.id.length + 1))),
     h("p", { class: "fs-proposal-text" }, p.text));
@@ -207,8 +208,8 @@ async function loadFiles(force = false) {
 }
 
 function sizeLabel(bytes) {
-  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  if (bytes >= 1024 * 1024) return t("{size} MB", { size: formatNumber(bytes / 1024 / 1024, { maximumFractionDigits: 1 }) });
+  return t("{size} KB", { size: Math.max(1, Math.round(bytes / 1024)) });
 }
 
 function renderFiles() {
@@ -217,7 +218,7 @@ function renderFiles() {
   const list = h("ul", { class: "fs-file-list" });
   for (const f of files) {
     const url = `/api/m/${encodeURIComponent(meetingId)}/files/${encodeURIComponent(f.file)}`;
-    const ext = f.filename.includes(".") ? f.filename.split(".").pop().toUpperCase() : "file";
+    const ext = f.filename.includes(".") ? f.filename.split(".").pop().toUpperCase() : t("file");
     const a = h("a", { href: url, download: f.filename }, f.title);
     a.addEventListener("click", (ev) => {
       // A plain link carries no key or passcode: fetch with them when the meeting needs one.
@@ -227,17 +228,12 @@ function renderFiles() {
     });
     list.append(h("li", {}, a, h("span", { class: "muted" }, ` (${ext}, ${sizeLabel(f.size)})`)));
   }
-  ui.files.replaceChildren(h("p", { class: "fs-label" }, "Documents for this item:"), list);
+  ui.files.replaceChildren(h("p", { class: "fs-label" }, t("Documents for this item:")), list);
 }
 
 /** What this page says itself and the floor view must not say again (the participant page
  * announces the person's own turn in its own words): `skip(text, frame)` returns true. */
 export const speech = { skip: () => false };
-
-/** "1 second left", "20 seconds left". */
-export function secondsLeft(n) {
-  return n === 1 ? "1 second left." : `${n} seconds left.`;
-}
 
 function say(text) {
   if (!ui || !text) return;
@@ -254,8 +250,8 @@ function render(frames) {
   if (!ui || ui.section !== section) ui = build(section);
   section.hidden = false;
 
-  ui.item.replaceChildren(h("span", { class: "fs-label" }, "Agenda item: "),
-    floor.item ? `${floor.item.number ? `${floor.item.number}. ` : ""}${floor.item.title}` : "none announced");
+  ui.item.replaceChildren(h("span", { class: "fs-label" }, `${t("Agenda item:")} `),
+    floor.item ? `${floor.item.number ? `${floor.item.number}. ` : ""}${floor.item.title}` : t("none announced"));
   renderProposal();
   const filesChanged = frames.some((f) => f.type === "agenda.attached" || f.type === "agenda.detached");
   loadFiles(filesChanged || frames.some((f) => f.type === "welcome"));
@@ -263,30 +259,30 @@ function render(frames) {
   const cur = floor.current;
   if (cur) {
     const kind = cur.kind !== "speak" ? h("span", { class: "fs-kind" }, ` — ${KIND_LABELS[cur.kind] || cur.kind}`) : null;
-    ui.speaker.replaceChildren(h("span", { class: "fs-label" }, "Has the floor: "),
+    ui.speaker.replaceChildren(h("span", { class: "fs-label" }, `${t("Has the floor:")} `),
       h("strong", { class: "fs-name" }, cur.who.name),
       // replaceChildren, unlike h(), would write a missing part out as the text "null".
       ...[cur.who.delegation ? h("span", { class: "fs-delegation" }, ` (${cur.who.delegation})`) : null, kind]
         .filter(Boolean));
   } else {
-    ui.speaker.replaceChildren(h("span", { class: "fs-label" }, "Has the floor: "),
-      h("span", { class: "fs-nobody" }, "nobody"));
+    ui.speaker.replaceChildren(h("span", { class: "fs-label" }, `${t("Has the floor:")} `),
+      h("span", { class: "fs-nobody" }, t("nobody")));
   }
   tick();
 
   const n = floor.waiting.length;
-  ui.queueTitle.textContent = n ? `Waiting for the floor (${n})` : "Nobody is waiting for the floor";
+  ui.queueTitle.textContent = n ? t("Waiting for the floor ({count})", { count: n }) : t("Nobody is waiting for the floor");
   ui.queue.replaceChildren(...floor.waiting.map((e) => h("li", { class: `fs-entry kind-${e.kind}` },
     h("span", { class: "fs-delegation-name" }, e.who.delegation || e.who.name),
     e.who.delegation ? h("span", { class: "fs-person" }, ` — ${e.who.name}`) : null,
     e.kind !== "speak" ? h("span", { class: "fs-kind" }, ` (${KIND_LABELS[e.kind] || e.kind})`) : null,
-    e.about ? h("span", { class: "fs-kind" }, ` on ${e.about.proposal}`) : null)));
+    e.about ? h("span", { class: "fs-kind" }, ` ${t("on {proposal}", { proposal: e.about.proposal })}`) : null)));
   // A long list scrolls in its box: then the box takes focus, so that keyboard users can scroll it.
   if (ui.queue.scrollHeight > ui.queue.clientHeight + 1) ui.queue.tabIndex = 0;
   else ui.queue.removeAttribute("tabindex");
   ui.closed.hidden = !floor.closed;
   ui.closed.textContent = floor.closed
-    ? `The list is closed${floor.pooWhenClosed ? " (points of order are still taken)" : ""}.`
+    ? (floor.pooWhenClosed ? t("The list is closed (points of order are still taken).") : t("The list is closed."))
     : "";
 
   // What changed, said once in one polite announcement (news only, never the backlog).
@@ -295,22 +291,23 @@ function render(frames) {
     if (typeof frame.ts !== "number" || floor.now() - frame.ts >= FRESH_MS) continue;
     let text = "";
     if (frame.type === "floor.granted" && cur && cur.id === frame.seq) {
-      text = `${whoLabel(cur.who)} has the floor.`;
+      text = t("{name} has the floor.", { name: whoLabel(cur.who) });
     } else if (frame.type === "doc.current" && floor.proposal && floor.proposal.since === frame.ts) {
-      text = `Now under discussion: proposal ${floor.proposal.id}.`;
+      text = t("Now under discussion: proposal {proposal}.", { proposal: floor.proposal.id });
     } else {
-      text = CHANGE_TEXT[frame.type] || "";
+      text = CHANGE_TEXT[frame.type] ? CHANGE_TEXT[frame.type]() : "";
     }
     if (text && !speech.skip(text, frame) && !news.includes(text)) news.push(text);
   }
   say(news.join(" "));
 }
 
+// Functions, so that each message is a literal t() call the catalogue extractor finds.
 const CHANGE_TEXT = {
-  "floor.closed": "The list of speakers is closed.",
-  "floor.opened": "The list of speakers is open again.",
-  "floor.paused": "The clock is paused.",
-  "floor.resumed": "The clock is running again.",
+  "floor.closed": () => t("The list of speakers is closed."),
+  "floor.opened": () => t("The list of speakers is open again."),
+  "floor.paused": () => t("The clock is paused."),
+  "floor.resumed": () => t("The clock is running again."),
 };
 
 function tick() {
@@ -325,10 +322,10 @@ function tick() {
   const c = clock(cur, floor.now());
   ui.timer.hidden = false;
   ui.timer.dataset.state = c.state;
-  ui.timer.textContent = c.state === "paused" ? `Paused — ${c.text}` : c.text;
+  ui.timer.textContent = c.state === "paused" ? t("Paused — {time}", { time: c.text }) : c.text;
   if (announcedFor === cur.id && lastClockState !== c.state) {
-    if (c.state === "warning") say(secondsLeft(Math.ceil(c.remaining / 1000)));
-    else if (c.state === "over") say("Speaking time is up.");
+    if (c.state === "warning") say(tn("{n} second left.", "{n} seconds left.", Math.ceil(c.remaining / 1000)));
+    else if (c.state === "over") say(t("Speaking time is up."));
   }
   announcedFor = cur.id;
   lastClockState = c.state;

@@ -6,6 +6,7 @@
 import { RoomConnection, State, fragmentParam, randomId, roomFromPath } from "./client.js";
 import { Commands, apiHeaders, beep, floor, h, keepFocus, onFloor, speech, unlockSound } from "./floor-view.js";
 import { KIND_ASKING, KIND_LABELS, clock } from "./floor-state.js";
+import { serverMessage, t } from "./i18n.js";
 import { RoomSwitcher } from "./rooms.js";
 import { TranscriptPanel } from "./transcript-panel.js";
 
@@ -37,10 +38,10 @@ const ui = {
 };
 
 const STATE_TEXT = {
-  [State.CONNECTING]: "Connecting…",
-  [State.LIVE]: "Connected",
-  [State.RECONNECTING]: "Reconnecting…",
-  [State.FAILED]: "Not connected",
+  [State.CONNECTING]: t("Connecting…"),
+  [State.LIVE]: t("Connected"),
+  [State.RECONNECTING]: t("Reconnecting…"),
+  [State.FAILED]: t("Not connected"),
 };
 
 const where = roomFromPath();
@@ -94,8 +95,8 @@ const panel = new TranscriptPanel({
 }, () => conn !== null && conn.caughtUp);
 
 function start() {
-  if (!where) return fail("This page's address is not a meeting's. Open your personal link again.");
-  if (!key) return fail("This page needs your personal link (it ends in #key=…). Open the link you were sent.");
+  if (!where) return fail(t("This page's address is not a meeting's. Open your personal link again."));
+  if (!key) return fail(t("This page needs your personal link (it ends in #key=…). Open the link you were sent."));
   const id = clientId();
   conn = new RoomConnection(
     { meeting: where.meeting, room: where.room, key, hello: () => ({ client: id }) },
@@ -121,7 +122,7 @@ function start() {
         if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
         switcher.frame(frame);
         panel.frame(frame);
-        if (frame.type === "error") status(frame.message || "The server refused that.", true);
+        if (frame.type === "error") status(serverMessage(frame), true);
         window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
       },
     },
@@ -133,14 +134,14 @@ function start() {
 
 function welcomed(welcome) {
   if (welcome.role !== "participant") {
-    fail("This is not a participant's link: ask the secretariat for your personal link.");
+    fail(t("This is not a participant's link: ask the secretariat for your personal link."));
   }
   myId = welcome.participant || null;
   meeting = { ...meeting, ...welcome.meeting };
   const rooms = Array.isArray(welcome.rooms) ? welcome.rooms : [];
   const here = rooms.find((r) => r.id === welcome.room);
   roomName = here ? here.name : welcome.room;
-  ui.title.textContent = meeting.title || "Ask for the floor";
+  ui.title.textContent = meeting.title || t("Ask for the floor");
   ui.roomName.textContent = roomName;
   ui.closed.hidden = welcome.open !== false;
   ui.transcript.href = `/m/${encodeURIComponent(meeting.id)}/${encodeURIComponent(welcome.room)}`;
@@ -158,10 +159,10 @@ async function loadMe() {
     });
     if (!res.ok) return;
     const me = await res.json();
-    const about = [me.delegation, me.group, me.presence === "in_room" ? "in the room" : "remote"]
-      .filter(Boolean).join(", ");
-    ui.me.replaceChildren(h("span", { class: "muted" }, "You are "), h("strong", {}, me.name),
-      about ? h("span", {}, ` (${about})`) : null);
+    const about = [me.delegation, me.group, me.presence === "in_room" ? t("in the room") : t("remote")]
+      .filter(Boolean).join(t(", "));
+    ui.me.replaceChildren(h("span", { class: "muted" }, t("You are")), " ", h("strong", {}, me.name),
+      about ? h("span", {}, ` ${t("({details})", { details: about })}`) : null);
   } catch {
     /* the page works without it: the name is in the welcome */
   }
@@ -180,13 +181,13 @@ async function ask(kind) {
     Object.assign(args, { doc: Number(doc), proposal });
   }
   confirm = confirmed = null;
-  status("Sending…");
+  status(t("Sending…"));
   const answer = await commands.send("floor.request", args);
-  if (answer.type === "error") return status(answer.message, true);
+  if (answer.type === "error") return status(serverMessage(answer), true);
   if (kind === "point_of_order") ui.pooNote.value = "";
   const text = answer.duplicate
-    ? `You are already on the list (${KIND_ASKING[kind]}).`
-    : `Your request (${KIND_ASKING[kind]}) is on the list.`;
+    ? t("You are already on the list ({kind}).", { kind: KIND_ASKING[kind] })
+    : t("Your request ({kind}) is on the list.", { kind: KIND_ASKING[kind] });
   confirmWhen(text, (entries) => entries.some((e) => e.kind === kind));
 }
 
@@ -203,8 +204,8 @@ async function withdraw(entry) {
   unlockSound();
   confirm = confirmed = null;
   const answer = await commands.send("floor.withdraw", { entry });
-  if (answer.type === "error") return status(answer.message, true);
-  confirmWhen("Your request was withdrawn.", (entries) => !entries.some((e) => e.id === entry));
+  if (answer.type === "error") return status(serverMessage(answer), true);
+  confirmWhen(t("Your request was withdrawn."), (entries) => !entries.some((e) => e.id === entry));
 }
 
 ui.speak.addEventListener("click", () => ask("speak"));
@@ -259,19 +260,21 @@ function render() {
   ui.speak.classList.toggle("primary", !waitingKinds.has("speak"));
   ui.closedNote.hidden = !closedToMe || !floor.open;
   ui.closedNote.textContent = floor.closed
-    ? `The chair has closed the list${floor.pooWhenClosed ? "; you can still raise a point of order" : ""}.`
+    ? (floor.pooWhenClosed
+      ? t("The chair has closed the list; you can still raise a point of order.")
+      : t("The chair has closed the list."))
     : "";
   // A withdrawn (or granted) request's button is gone: focus goes to asking again.
   keepFocus(ui.mine, () => {
     ui.mine.replaceChildren(...entries.map((e) => {
       const place = floor.place(e.id);
       return h("li", {},
-        h("span", { class: "place" }, `No. ${place}`),
-        h("span", {}, ` of ${floor.waiting.length} waiting — ${KIND_LABELS[e.kind] || e.kind}`),
-        e.note ? h("span", { class: "muted" }, ` (“${e.note}”)`) : null,
+        h("span", { class: "place" }, t("No. {place}", { place })),
+        h("span", {}, ` ${t("of {count} waiting — {kind}", { count: floor.waiting.length, kind: KIND_LABELS[e.kind] || e.kind })}`),
+        e.note ? h("span", { class: "muted" }, ` ${t("(“{note}”)", { note: e.note })}`) : null,
         withdrawButton(e));
     }));
-    if (!entries.length) ui.mine.replaceChildren(h("li", { class: "muted" }, "You have no request waiting."));
+    if (!entries.length) ui.mine.replaceChildren(h("li", { class: "muted" }, t("You have no request waiting.")));
   }, () => [ui.speak, ui.reply, ui.poo].find((b) => !b.disabled) || ui.ask);
   if (askedWith && waitingKinds.has(askedWith.kind)) {
     focusAfterAsking(askedWith.button, askedWith.kind);
@@ -281,8 +284,8 @@ function render() {
 }
 
 function withdrawButton(entry) {
-  const b = h("button", { type: "button", "data-focus-key": `withdraw-${entry.id}` }, "Withdraw");
-  b.setAttribute("aria-label", `Withdraw your request ${KIND_ASKING[entry.kind] || entry.kind}`);
+  const b = h("button", { type: "button", "data-focus-key": `withdraw-${entry.id}` }, t("Withdraw"));
+  b.setAttribute("aria-label", t("Withdraw your request {kind}", { kind: KIND_ASKING[entry.kind] || entry.kind }));
   b.addEventListener("click", () => withdraw(entry.id));
   return b;
 }
@@ -305,10 +308,10 @@ function showTurn() {
   ui.turn.hidden = now === null;
   ui.turn.dataset.turn = now || "";
   if (now === "floor") {
-    ui.turnText.textContent = "You have the floor. Please speak now.";
+    ui.turnText.textContent = t("You have the floor. Please speak now.");
     if (fresh && ui.sound.checked) beep();
   } else if (now === "next") {
-    ui.turnText.textContent = "You are next: please get ready to speak.";
+    ui.turnText.textContent = t("You are next: please get ready to speak.");
   } else {
     ui.turnText.textContent = "";
   }
@@ -325,13 +328,13 @@ function tickTurn() {
   if (!show) return;
   const c = clock(cur, floor.now());
   ui.turnTimer.dataset.state = c.state;
-  ui.turnTimer.textContent = c.state === "paused" ? `Paused — ${c.text}` : c.text;
+  ui.turnTimer.textContent = c.state === "paused" ? t("Paused — {time}", { time: c.text }) : c.text;
 }
 setInterval(tickTurn, 250);
 
 function setTitle() {
-  const base = `${roomName || "Ask for the floor"} — ${meeting.title || "plenary"}`;
-  document.title = turn === "floor" ? `▶ You have the floor — ${base}` : turn === "next" ? `You are next — ${base}` : base;
+  const base = `${roomName || t("Ask for the floor")} — ${meeting.title || "plenary"}`;
+  document.title = turn === "floor" ? `▶ ${t("You have the floor")} — ${base}` : turn === "next" ? `${t("You are next")} — ${base}` : base;
 }
 
 // -- the proposals a request may name ------------------------------------------------------------
@@ -354,7 +357,7 @@ async function loadProposals() {
         options.push(h("option", { value: `${doc.doc}|${p.proposal}` }, `${p.proposal}: ${text}`));
       }
     }
-    ui.about.replaceChildren(h("option", { value: "" }, "— none in particular —"), ...options);
+    ui.about.replaceChildren(h("option", { value: "" }, t("— none in particular —")), ...options);
     if ([...ui.about.options].some((o) => o.value === chosen)) ui.about.value = chosen;
     ui.aboutRow.hidden = options.length === 0;
   } catch {

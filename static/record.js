@@ -4,6 +4,7 @@
 // send to the server. Everything anyone typed is inserted as text, never as markup.
 
 import { KIND_NOUNS, PRESENCE_LABELS, PROPOSAL_KINDS, PROPOSAL_STATUSES, STATUS_NAMES } from "./vocabulary.js";
+import { dir, formatDateTime, formatList, formatNumber, serverMessage, t, tn } from "./i18n.js";
 
 const params = new URLSearchParams(location.hash.slice(1));
 const pathMeeting = location.pathname.match(/^\/m\/([a-z0-9]+)\/record/);
@@ -38,7 +39,7 @@ async function get(path) {
   if (!response.ok) {
     let message = `${response.status}`;
     try {
-      message = (await response.json()).error || message;
+      message = serverMessage(await response.json(), message);
     } catch {
       // not JSON: keep the status code
     }
@@ -64,7 +65,7 @@ async function post(path, body) {
   } catch {
     // not JSON: the status says it
   }
-  if (!response.ok) throw new Error(answer.error || `${response.status}`);
+  if (!response.ok) throw new Error(serverMessage(answer, `${response.status}`));
   return answer;
 }
 
@@ -79,37 +80,36 @@ function duration(ms) {
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
-  const two = (n) => String(n).padStart(2, "0");
-  if (h) return `${h} h ${two(m)} min`;
-  if (m) return `${m} min ${two(s)} s`;
-  return `${s} s`;
+  const two = (n) => formatNumber(n, { minimumIntegerDigits: 2 });
+  if (h) return t("{h} h {m} min", { h, m: two(m) });
+  if (m) return t("{m} min {s} s", { m, s: two(s) });
+  return t("{s} s", { s });
 }
 
 function clock(ms) {
-  return new Intl.DateTimeFormat("en-GB", {
-    timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
-  }).format(new Date(ms));
+  return formatDateTime(ms, timezone, {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
 }
 
 /** A table of text cells; the last `numeric` columns are figures. */
 function table(caption, head, rows, numeric = 0) {
-  const t = el("table");
-  if (caption) t.append(el("caption", {}, caption));
+  const tbl = el("table");
+  if (caption) tbl.append(el("caption", {}, caption));
   const first = head.length - numeric;
   const tr = el("tr");
   head.forEach((h, i) => tr.append(el("th", { scope: "col", class: i >= first ? "num" : null }, h)));
   const thead = el("thead");
   thead.append(tr);
-  t.append(thead);
+  tbl.append(thead);
   const body = el("tbody");
   for (const row of rows) {
     const r = el("tr");
     row.forEach((c, i) => r.append(el("td", { class: i >= first ? "num" : null }, c)));
     body.append(r);
   }
-  t.append(body);
-  return t;
+  tbl.append(body);
+  return tbl;
 }
 
 // -- tabs --------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ function select(name) {
     loaded.add(name);
     loaders[name]().catch((err) => {
       loaded.delete(name);
-      status(`Could not load: ${err.message}`, true);
+      status(t("Could not load: {error}", { error: err.message }), true);
     });
   }
 }
@@ -138,8 +138,11 @@ function setupTabs() {
   tabs.forEach((tab, i) => {
     tab.addEventListener("click", () => select(tab.id.slice(4)));
     tab.addEventListener("keydown", (event) => {
-      // One tab stop for the row; the arrows, Home and End move between tabs.
-      const target = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      // One tab stop for the row; the arrows (in the reading direction: right to left, the next
+      // tab is the one on the left), Home and End move between tabs.
+      const forward = dir === "rtl" ? "ArrowLeft" : "ArrowRight";
+      const back = dir === "rtl" ? "ArrowRight" : "ArrowLeft";
+      const target = { [forward]: i + 1, [back]: i - 1, Home: 0, End: tabs.length - 1 }[event.key];
       if (target === undefined) return;
       event.preventDefault();
       const next = tabs[(target + tabs.length) % tabs.length];
@@ -156,8 +159,8 @@ async function loadFacets() {
   const f = await getJson("/record/facets");
   facetsData = f;
   timezone = f.timezone || "UTC";
-  $("title").textContent = `Meeting record: ${f.title}`;
-  document.title = `Meeting record: ${f.title} — plenary`;
+  $("title").textContent = t("Meeting record: {title}", { title: f.title });
+  document.title = `${t("Meeting record: {title}", { title: f.title })} — plenary`;
   const fill = (list, values) => values.forEach((v) => list.append(el("option", { value: v.value })));
   fill($("speakers"), f.speakers);
   fill($("delegations"), f.delegations);
@@ -165,7 +168,7 @@ async function loadFacets() {
   f.items.forEach((i) => items.append(el("option", { value: i.item }, i.label)));
   const rooms = document.querySelector('select[name="room"]');
   f.rooms.forEach((r) => rooms.append(el("option", { value: r.id }, r.name)));
-  status(`${f.lines} transcript lines; times in ${timezone}.`);
+  status(tn("{n} transcript line; times in {zone}.", "{n} transcript lines; times in {zone}.", f.lines, { zone: timezone }));
 }
 
 function queryString(form, offset) {
@@ -184,8 +187,8 @@ function hitItem(hit) {
   meta.append(el("time", { datetime: new Date(hit.ts).toISOString() }, clock(hit.ts)));
   meta.append(document.createTextNode(` · ${hit.room_name}`));
   if (hit.item_label) meta.append(document.createTextNode(` · ${hit.item_label}`));
-  if (hit.corrected) meta.append(document.createTextNode(" · corrected"));
-  if (hit.reattributed) meta.append(document.createTextNode(" · re-attributed"));
+  if (hit.corrected) meta.append(document.createTextNode(` · ${t("corrected")}`));
+  if (hit.reattributed) meta.append(document.createTextNode(` · ${t("re-attributed")}`));
   li.append(meta);
   if (hit.speaker) {
     const who = hit.delegation && hit.delegation !== hit.speaker
@@ -195,7 +198,7 @@ function hitItem(hit) {
   for (const seg of hit.segments) {
     li.append(seg.hit ? el("mark", {}, seg.text) : document.createTextNode(seg.text));
   }
-  const correct = el("button", { type: "button", class: "correct no-print", "aria-label": `Correct line ${hit.seq} of ${hit.room_name}` }, "Correct");
+  const correct = el("button", { type: "button", class: "correct no-print", "aria-label": t("Correct line {line} of {room}", { line: hit.seq, room: hit.room_name }) }, t("Correct"));
   correct.addEventListener("click", () => openReattribution(li, hit, correct));
   li.append(" ", correct);
   return li;
@@ -219,10 +222,10 @@ function whoText(who) {
 /** The form that re-attributes a line found (and, with "through", the lines after it). */
 async function openReattribution(li, hit, opener) {
   if (li.querySelector("form")) return;
-  const form = el("form", { class: "reattribute no-print", "aria-label": `Re-attribute line ${hit.seq}` });
+  const form = el("form", { class: "reattribute no-print", "aria-label": t("Re-attribute line {line}", { line: hit.seq }) });
   const fields = el("div", { class: "fields" });
   const intervention = el("select", { name: "intervention" });
-  intervention.append(el("option", { value: "" }, "No intervention"));
+  intervention.append(el("option", { value: "" }, t("No intervention")));
   for (const i of await roomInterventions(hit.room)) {
     const option = el("option", { value: String(i.intervention) },
       `${whoText(i.who)}, from ${clock(i.began)} (intervention ${i.intervention})`);
@@ -234,7 +237,7 @@ async function openReattribution(li, hit, opener) {
   const delegation = el("input", { name: "delegation", autocomplete: "off", list: "delegations" });
   delegation.value = hit.delegation;
   const item = el("select", { name: "item" });
-  item.append(el("option", { value: "" }, "No agenda item"));
+  item.append(el("option", { value: "" }, t("No agenda item")));
   for (const i of facetsData.items) {
     item.append(el("option", { value: String(i.item), selected: i.item === hit.item ? "" : null }, i.label));
   }
@@ -245,10 +248,11 @@ async function openReattribution(li, hit, opener) {
     l.append(control);
     return l;
   };
-  fields.append(field("Intervention (its speaker follows)", intervention), field("Speaker", speaker),
-    field("Delegation", delegation), field("Agenda item", item), field(`Through line (from ${hit.seq})`, through));
-  const save = el("button", { type: "submit" }, "Re-attribute");
-  const cancel = el("button", { type: "button", class: "secondary" }, "Cancel");
+  fields.append(field(t("Intervention (its speaker follows)"), intervention), field(t("Speaker"), speaker),
+    field(t("Delegation"), delegation), field(t("Agenda item"), item),
+    field(t("Through line (from {line})", { line: hit.seq }), through));
+  const save = el("button", { type: "submit" }, t("Re-attribute"));
+  const cancel = el("button", { type: "button", class: "secondary" }, t("Cancel"));
   const said = el("p", { role: "status", class: "form-status" });
   form.append(fields, save, " ", cancel, said);
   intervention.addEventListener("change", async () => {
@@ -286,11 +290,11 @@ async function openReattribution(li, hit, opener) {
     try {
       const answer = await post(`/${encodeURIComponent(hit.room)}/lines/${hit.seq}/attribution`, body);
       const n = answer.event.data.lines.length;
-      status(`Re-attributed ${n} line${n === 1 ? "" : "s"}; the record keeps what ${n === 1 ? "it was" : "they were"}.`);
+      status(tn("Re-attributed {n} line; the record keeps what it was.", "Re-attributed {n} lines; the record keeps what they were.", n));
       recordChanged();
       if (lastQuery) await runSearch(0);
     } catch (err) {
-      said.textContent = `Not recorded: ${err.message}`;
+      said.textContent = t("Not recorded: {error}", { error: err.message });
       said.classList.add("error");
     }
   });
@@ -311,8 +315,8 @@ async function runSearch(offset) {
   result.hits.forEach((hit) => list.append(hitItem(hit)));
   shown += result.hits.length;
   $("search-count").textContent = result.total
-    ? `${result.total} line${result.total === 1 ? "" : "s"} found; showing ${shown}.`
-    : "Nothing found.";
+    ? tn("{n} line found; showing {shown}.", "{n} lines found; showing {shown}.", result.total, { shown })
+    : t("Nothing found.");
   $("search-more").hidden = shown >= result.total;
 }
 
@@ -320,7 +324,7 @@ function setupSearch() {
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
     runSearch(0).catch((err) => {
-      $("search-count").textContent = `The search failed: ${err.message}`;
+      $("search-count").textContent = t("The search failed: {error}", { error: err.message });
     });
   });
   $("search-more").addEventListener("click", () => {
@@ -334,11 +338,15 @@ const PRESENCE = PRESENCE_LABELS;
 const STATUS = STATUS_NAMES;
 
 function groupLine(g) {
-  let text = `${g.name} (${g.kind === "adhoc" ? "ad-hoc" : "break-out"} group`;
-  if (g.convener) text += `, convened by ${g.convener}`;
-  text += `, ${duration(g.duration_ms)})`;
-  if (g.topic) text += ` on ${g.topic}`;
-  return text + (g.report ? `: reported “${g.report}”` : ": no report recorded");
+  const kind = g.kind === "adhoc" ? t("ad-hoc group") : t("break-out group");
+  const about = g.convener
+    ? t("{kind}, convened by {convener}, {duration}", { kind, convener: g.convener, duration: duration(g.duration_ms) })
+    : t("{kind}, {duration}", { kind, duration: duration(g.duration_ms) });
+  let text = t("{name} ({about})", { name: g.name, about });
+  if (g.topic) text = t("{group} on {topic}", { group: text, topic: g.topic });
+  return g.report
+    ? t("{group}: reported “{report}”", { group: text, report: g.report })
+    : t("{group}: no report recorded", { group: text });
 }
 
 function roomParts(parent, parts) {
@@ -348,7 +356,7 @@ function roomParts(parent, parts) {
       const ul = el("ul");
       for (const p of part.presentations) {
         const who = p.who.delegation ? `${p.who.name} (${p.who.delegation})` : p.who.name;
-        ul.append(el("li", {}, `Presentation by ${who}${p.note ? ` — ${p.note}` : ""}`));
+        ul.append(el("li", {}, p.note ? t("Presentation by {who} — {note}", { who, note: p.note }) : t("Presentation by {who}", { who })));
       }
       parent.append(ul);
     }
@@ -356,16 +364,18 @@ function roomParts(parent, parts) {
       const rows = part.interventions.map((i, n) => [
         String(n + 1), clock(i.began), i.who.name, i.who.delegation, i.who.group,
         PRESENCE[i.who.presence] || i.who.presence,
-        i.presentation ? "presentation" : KINDS[i.kind] || i.kind,
-        duration(i.spoken_ms) + (i.running ? " (speaking)" : ""),
+        i.presentation ? t("presentation") : KINDS[i.kind] || i.kind,
+        i.running ? t("{duration} (speaking)", { duration: duration(i.spoken_ms) }) : duration(i.spoken_ms),
       ]);
-      parent.append(table(`Interventions, ${part.name}`,
-        ["#", "Time", "Name", "Delegation", "Group", "Where", "Kind", "Speaking"], rows, 1));
+      parent.append(table(t("Interventions, {room}", { room: part.name }),
+        ["#", t("Time"), t("Name"), t("Delegation"), t("Group"), t("Where"), t("Kind"), t("Speaking")], rows, 1));
     }
     // The server's own words: what each count counts (requests made under the item, and
     // requests given the floor under it, some made under another item).
     parent.append(el("p", {}, part.requests.said));
-    parent.append(el("p", {}, `Transcript lines attributed ${part.item === null ? "to no agenda item" : "to this item"}: ${part.lines}.`));
+    parent.append(el("p", {}, part.item === null
+      ? t("Transcript lines attributed to no agenda item: {count}.", { count: part.lines })
+      : t("Transcript lines attributed to this item: {count}.", { count: part.lines })));
   }
 }
 
@@ -379,9 +389,9 @@ async function loadDigest() {
   for (const item of d.items) {
     const section = el("section");
     section.append(el("h3", {}, item.label));
-    section.append(el("p", {}, `Status: ${STATUS[item.status] || item.status}. ` +
-      `Time spent: ${duration(item.time_ms)}.`));
-    if (item.outcome) section.append(el("p", {}, `Outcome: ${item.outcome}`));
+    section.append(el("p", {}, t("Status: {status}. Time spent: {duration}.",
+      { status: STATUS[item.status] || item.status, duration: duration(item.time_ms) })));
+    if (item.outcome) section.append(el("p", {}, t("Outcome: {outcome}", { outcome: item.outcome })));
     roomParts(section, item.rooms);
     if (item.groups.length) {
       const ul = el("ul");
@@ -392,32 +402,32 @@ async function loadDigest() {
   }
   if (d.outside_items.length) {
     const section = el("section");
-    section.append(el("h3", {}, "Outside any agenda item"));
+    section.append(el("h3", {}, t("Outside any agenda item")));
     roomParts(section, d.outside_items);
     root.append(section);
   }
-  root.append(el("h3", {}, "Not discussed"));
+  root.append(el("h3", {}, t("Not discussed")));
   const nd = el("ul");
   d.not_discussed.forEach((i) => nd.append(el("li", {}, `${i.label} (${STATUS[i.status] || i.status})`)));
-  if (!d.not_discussed.length) nd.append(el("li", {}, "None."));
+  if (!d.not_discussed.length) nd.append(el("li", {}, t("None.")));
   root.append(nd);
-  root.append(el("h3", {}, "Groups"));
+  root.append(el("h3", {}, t("Groups")));
   const gl = el("ul");
   d.groups.forEach((g) => gl.append(el("li", {}, groupLine(g))));
-  if (!d.groups.length) gl.append(el("li", {}, "None."));
+  if (!d.groups.length) gl.append(el("li", {}, t("None.")));
   root.append(gl);
   for (const doc of d.documents || []) root.append(documentSection(doc));
 }
 
 // -- the rolling document in the digest ---------------------------------------------------------
 function proposalHead(p) {
-  if (!p.active) return `${p.proposal}, merged into ${p.merged_into}`;
+  if (!p.active) return t("{proposal}, merged into {into}", { proposal: p.proposal, into: p.merged_into });
   return `${p.proposal}, ${PROPOSAL_KINDS[p.kind] || p.kind}, ${PROPOSAL_STATUSES[p.status] || p.status}`;
 }
 
 function documentSection(doc) {
   const section = el("section", { class: "document", "aria-labelledby": `doc-${doc.doc}` });
-  section.append(el("h3", { id: `doc-${doc.doc}` }, `Rolling document: ${doc.title}`));
+  section.append(el("h3", { id: `doc-${doc.doc}` }, t("Rolling document: {title}", { title: doc.title })));
   if (doc.description) section.append(el("p", {}, doc.description));
   for (const c of doc.categories) {
     section.append(el("h4", {}, c.label));
@@ -426,28 +436,28 @@ function documentSection(doc) {
       article.append(el("h5", {}, proposalHead(p)));
       if (p.active) {
         if (p.text_before !== p.text_after) {
-          article.append(el("p", {}, `Text before: ${p.text_before}`));
-          article.append(el("p", {}, `Text after: ${p.text_after}`));
+          article.append(el("p", {}, t("Text before: {text}", { text: p.text_before })));
+          article.append(el("p", {}, t("Text after: {text}", { text: p.text_after })));
         } else {
-          article.append(el("p", {}, `Text: ${p.text_after}`));
+          article.append(el("p", {}, t("Text: {text}", { text: p.text_after })));
         }
       }
-      if (p.submitted_by.length) article.append(el("p", {}, `Submitted by: ${p.submitted_by.map((x) => x.name).join("; ")}`));
-      if (p.groups.length) article.append(el("p", {}, `Worked on in: ${p.groups.join(", ")}`));
+      if (p.submitted_by.length) article.append(el("p", {}, t("Submitted by: {names}", { names: formatList(p.submitted_by.map((x) => x.name)) })));
+      if (p.groups.length) article.append(el("p", {}, t("Worked on in: {groups}", { groups: formatList(p.groups) })));
       if (p.interventions.length) {
-        article.append(table(`Spoke on ${p.proposal}, in order`,
-          ["#", "Time", "Name", "Delegation", "Group", "Where", "Room", "Speaking"],
+        article.append(table(t("Spoke on {proposal}, in order", { proposal: p.proposal }),
+          ["#", t("Time"), t("Name"), t("Delegation"), t("Group"), t("Where"), t("Room"), t("Speaking")],
           p.interventions.map((i, n) => [String(n + 1), clock(i.began), i.name, i.delegation, i.group,
             i.where, i.room_name, duration(i.spoken_ms)]), 1));
       } else {
-        article.append(el("p", {}, "Nobody took the floor on it."));
+        article.append(el("p", {}, t("Nobody took the floor on it.")));
       }
-      const history = el("ol", { class: "history", "aria-label": `History of ${p.proposal}` });
+      const history = el("ol", { class: "history", "aria-label": t("History of {proposal}", { proposal: p.proposal }) });
       p.history.forEach((h) => history.append(el("li", {}, h.said)));
       article.append(history);
       section.append(article);
     }
-    if (!c.proposals.length) section.append(el("p", {}, "No proposals."));
+    if (!c.proposals.length) section.append(el("p", {}, t("No proposals.")));
   }
   return section;
 }
@@ -456,7 +466,7 @@ function documentSection(doc) {
 let figureData = null;
 
 // Transcript lines: those attributed to the interventions counted, as corrected.
-const SPEAKING_HEAD = ["Interventions", "Speaking time", "Transcript lines"];
+const SPEAKING_HEAD = [t("Interventions"), t("Speaking time"), t("Transcript lines")];
 
 function speakingRows(rows, presence = false) {
   return rows.map((r) => [presence ? PRESENCE[r.key] || r.key : r.key, String(r.interventions),
@@ -472,7 +482,7 @@ function waitRows(rows, presence = false) {
  * text alternative is the chart's own description, and the table beside it holds the data. */
 function chartFigure(svg) {
   const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
-  const title = doc.querySelector("title")?.textContent || "Chart";
+  const title = doc.querySelector("title")?.textContent || t("Chart");
   const desc = doc.querySelector("desc")?.textContent || "";
   const figure = el("figure");
   figure.append(el("figcaption", {}, title));
@@ -488,25 +498,27 @@ async function showScope(index) {
   const root = $("figures");
   root.replaceChildren();
   const req = scope.requests;
-  root.append(el("p", {}, `${scope.interventions} interventions, ${duration(scope.speaking_ms)} ` +
-    `of speaking time. ${req.made} floor requests: ${req.granted} granted, ${req.withdrawn} ` +
-    `withdrawn, ${req.removed} removed, ${req.waiting} still waiting.`));
+  const spoken = tn("{n} intervention, {duration} of speaking time.", "{n} interventions, {duration} of speaking time.",
+    scope.interventions, { duration: duration(scope.speaking_ms) });
+  const asked = tn("{n} floor request: {granted} granted, {withdrawn} withdrawn, {removed} removed, {waiting} still waiting.",
+    "{n} floor requests: {granted} granted, {withdrawn} withdrawn, {removed} removed, {waiting} still waiting.", req.made, req);
+  root.append(el("p", {}, `${spoken} ${asked}`));
   const charts = await getJson(`/record/charts?scope=${index}`);
   for (const svg of Object.values(charts.charts)) root.append(chartFigure(svg));
   // Every column is named, the first too: a screen reader reads the header with each cell.
-  root.append(table("By stakeholder group", ["Stakeholder group", ...SPEAKING_HEAD], speakingRows(scope.by_group), 3));
-  root.append(table("In the room and remote", ["Where", ...SPEAKING_HEAD], speakingRows(scope.by_presence, true), 3));
-  root.append(table("By delegation", ["Delegation", ...SPEAKING_HEAD], speakingRows(scope.by_delegation), 3));
-  const waitHead = ["Given the floor", "Median wait", "Mean wait", "Longest wait"];
-  root.append(table("Waiting for the floor, in the room and remote", ["Where", ...waitHead], waitRows(scope.waiting.by_presence, true), 4));
-  root.append(table("Waiting for the floor, by stakeholder group", ["Stakeholder group", ...waitHead], waitRows(scope.waiting.by_group), 4));
+  root.append(table(t("By stakeholder group"), [t("Stakeholder group"), ...SPEAKING_HEAD], speakingRows(scope.by_group), 3));
+  root.append(table(t("In the room and remote"), [t("Where"), ...SPEAKING_HEAD], speakingRows(scope.by_presence, true), 3));
+  root.append(table(t("By delegation"), [t("Delegation"), ...SPEAKING_HEAD], speakingRows(scope.by_delegation), 3));
+  const waitHead = [t("Given the floor"), t("Median wait"), t("Mean wait"), t("Longest wait")];
+  root.append(table(t("Waiting for the floor, in the room and remote"), [t("Where"), ...waitHead], waitRows(scope.waiting.by_presence, true), 4));
+  root.append(table(t("Waiting for the floor, by stakeholder group"), [t("Stakeholder group"), ...waitHead], waitRows(scope.waiting.by_group), 4));
   if (index === 0) for (const doc of figureData.documents || []) documentTables(root, doc);
   if (scope.not_granted.length) {
-    root.append(table("Requests that never got the floor",
-      ["Asked", "Name", "Delegation", "Group", "Where", "Kind", "Outcome"],
+    root.append(table(t("Requests that never got the floor"),
+      [t("Asked"), t("Name"), t("Delegation"), t("Group"), t("Where"), t("Kind"), t("Outcome")],
       scope.not_granted.map((r) => [clock(r.ts), r.who.name, r.who.delegation, r.who.group,
         PRESENCE[r.who.presence] || r.who.presence, KINDS[r.kind] || r.kind,
-        r.status === "waiting" ? "still waiting" : r.status])));
+        r.status === "waiting" ? t("still waiting") : r.status])));
   }
 }
 
@@ -514,8 +526,8 @@ async function showScope(index) {
  * by stakeholder group (the charts above show the same). */
 function documentTables(root, doc) {
   const statuses = Object.keys(PROPOSAL_STATUSES).filter((k) => doc.by_category.some((c) => c.statuses[k]));
-  root.append(table(`Proposals by category and status: ${doc.title}`,
-    ["Category", ...statuses.map((k) => PROPOSAL_STATUSES[k]), "Total"],
+  root.append(table(t("Proposals by category and status: {title}", { title: doc.title }),
+    [t("Category"), ...statuses.map((k) => PROPOSAL_STATUSES[k]), t("Total")],
     doc.by_category.map((c) => [`${c.category}. ${c.title}`, ...statuses.map((k) => String(c.statuses[k])), String(c.total)]),
     statuses.length + 1));
   const groups = [...new Set(doc.interventions.flatMap((r) => r.by_group.map((g) => g.key)))].sort();
@@ -524,8 +536,8 @@ function documentTables(root, doc) {
     return [r.proposal, ...groups.map((g) => String(counts[g] || 0)), String(r.interventions), duration(r.speaking_ms)];
   });
   if (rows.length) {
-    root.append(table(`Interventions per proposal, by stakeholder group: ${doc.title}`,
-      ["Proposal", ...groups, "Interventions", "Speaking time"], rows, groups.length + 2));
+    root.append(table(t("Interventions per proposal, by stakeholder group: {title}", { title: doc.title }),
+      [t("Proposal"), ...groups, t("Interventions"), t("Speaking time")], rows, groups.length + 2));
   }
 }
 
@@ -534,8 +546,9 @@ async function loadFigures() {
   const scope = $("scope");
   scope.replaceChildren();
   figureData.scopes.forEach((s, i) => {
-    const prefix = { day: "Day: ", room: "Room: " }[s.scope] || "";
-    scope.append(el("option", { value: i }, prefix + s.label));
+    const label = s.scope === "day" ? t("Day: {label}", { label: s.label })
+      : s.scope === "room" ? t("Room: {label}", { label: s.label }) : s.label;
+    scope.append(el("option", { value: i }, label));
   });
   scope.onchange = () => showScope(Number(scope.value)).catch((err) => status(err.message, true));
   const links = el("p", { class: "no-print" });
@@ -562,7 +575,7 @@ async function loadSummary() {
     list.append(li);
   }
   if (notes.length) {
-    const foot = el("ol", { class: "footnotes", "aria-label": "Notes" });
+    const foot = el("ol", { class: "footnotes", "aria-label": t("Notes") });
     for (const n of notes) foot.append(el("li", { value: String(n.mark) }, n.text));
     list.after(foot);
   }
@@ -584,7 +597,7 @@ function downloadButton(label, path, filename) {
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60000);
     } catch (err) {
-      status(`Download failed: ${err.message}`, true);
+      status(t("Download failed: {error}", { error: err.message }), true);
     }
   });
   return button;
@@ -593,16 +606,16 @@ function downloadButton(label, path, filename) {
 // Every format the record comes in, as the command line has them (server/record/exports.py and
 // documents.py): a whole meeting in the document formats, a room also as timed subtitles.
 const TRANSCRIPT_FORMATS = [
-  ["Plain text", "txt", true], ["Markdown", "md", true], ["HTML (prints cleanly)", "html", true],
-  ["Word (.docx)", "docx", true], ["JSON (full attributed record, with corrections and re-attributions)", "json", true],
-  ["WebVTT subtitles", "vtt", false], ["SRT subtitles", "srt", false],
+  [t("Plain text"), "txt", true], [t("Markdown"), "md", true], [t("HTML (prints cleanly)"), "html", true],
+  [t("Word (.docx)"), "docx", true], [t("JSON (full attributed record, with corrections and re-attributions)"), "json", true],
+  [t("WebVTT subtitles"), "vtt", false], [t("SRT subtitles"), "srt", false],
 ];
 const REPORT_FORMATS = {
-  digest: [["HTML (prints cleanly)", "html"], ["Word (.docx)", "docx"], ["Markdown", "md"], ["JSON", "json"]],
-  figures: [["HTML (prints cleanly)", "html"], ["Word (.docx)", "docx"], ["Markdown", "md"], ["JSON", "json"]],
-  summary: [["Word (.docx)", "docx"], ["HTML", "html"], ["Markdown", "md"], ["JSON", "json"]],
+  digest: [[t("HTML (prints cleanly)"), "html"], [t("Word (.docx)"), "docx"], [t("Markdown"), "md"], ["JSON", "json"]],
+  figures: [[t("HTML (prints cleanly)"), "html"], [t("Word (.docx)"), "docx"], [t("Markdown"), "md"], ["JSON", "json"]],
+  summary: [[t("Word (.docx)"), "docx"], [t("HTML"), "html"], [t("Markdown"), "md"], ["JSON", "json"]],
 };
-const REPORT_NAMES = { digest: "Per-item digest", figures: "Participation figures", summary: "Draft chair's summary" };
+const REPORT_NAMES = { digest: t("Per-item digest"), figures: t("Participation figures"), summary: t("Draft chair's summary") };
 
 /** Where a transcript export is: the whole meeting (room null) or one room. A later caption
  * channel (a language) is one more query parameter here. */
@@ -628,14 +641,14 @@ async function loadExports() {
   list.replaceChildren();
   for (const [label, fmt, whole] of TRANSCRIPT_FORMATS) {
     if (!whole) continue;
-    const li = el("li", {}, `${label}: `);
-    li.append(downloadButton("whole meeting", transcriptPath(null, fmt), transcriptFile(null, fmt)));
+    const li = el("li", {}, `${t("{format}:", { format: label })} `);
+    li.append(downloadButton(t("whole meeting"), transcriptPath(null, fmt), transcriptFile(null, fmt)));
     list.append(li);
   }
   const reports = $("report-exports");
   reports.replaceChildren();
   for (const name of Object.keys(REPORT_FORMATS)) {
-    const li = el("li", {}, `${REPORT_NAMES[name]}: `);
+    const li = el("li", {}, `${t("{format}:", { format: REPORT_NAMES[name] })} `);
     reportButtons(li, name);
     reports.append(li);
   }
@@ -653,11 +666,11 @@ async function loadExports() {
   const docList = $("document-exports");
   docList.replaceChildren();
   const docs = await getJson("/documents");
-  if (!docs.documents.length) docList.append(el("li", {}, "None."));
+  if (!docs.documents.length) docList.append(el("li", {}, t("None.")));
   for (const d of docs.documents) {
-    const li = el("li", {}, `Rolling document “${d.title}”: `);
-    for (const [label, fmt, view] of [["Word, with status and history", "docx", ""], ["HTML", "html", ""],
-      ["Markdown", "md", ""], ["current text only (Word)", "docx", "text"]]) {
+    const li = el("li", {}, `${t("Rolling document “{title}”:", { title: d.title })} `);
+    for (const [label, fmt, view] of [[t("Word, with status and history"), "docx", ""], [t("HTML"), "html", ""],
+      [t("Markdown"), "md", ""], [t("current text only (Word)"), "docx", "text"]]) {
       const suffix = view ? "-text" : "";
       li.append(downloadButton(label, `/documents/${d.doc}.${fmt}${view ? "?view=text" : ""}`, `document-${d.doc}${suffix}.${fmt}`), " ");
     }
@@ -708,8 +721,8 @@ async function showInterventions() {
     const ended = el("input", { type: "datetime-local", step: "1", "aria-label": `Ended, intervention ${i.intervention} (${i.who.name})` });
     if (i.ended !== null) ended.value = localInput(i.ended);
     else ended.disabled = true;
-    const save = el("button", { type: "button" }, "Save");
-    save.setAttribute("aria-label", `Save the times of intervention ${i.intervention} (${i.who.name})`);
+    const save = el("button", { type: "button" }, t("Save"));
+    save.setAttribute("aria-label", t("Save the times of intervention {n} ({name})", { n: i.intervention, name: i.who.name }));
     save.addEventListener("click", async () => {
       const body = {};
       if (began.value !== localInput(i.began)) body.began = fromLocalInput(began.value, i.began);
@@ -717,12 +730,12 @@ async function showInterventions() {
       if (!Object.keys(body).length) body.began = i.began; // the server says it changes nothing
       try {
         await post(`/${encodeURIComponent(room)}/interventions/${i.intervention}/times`, body);
-        status(`Intervention ${i.intervention} (${i.who.name}) corrected; the totals follow.`);
+        status(t("Intervention {n} ({name}) corrected; the totals follow.", { n: i.intervention, name: i.who.name }));
         recordChanged();
         loaded.add("interventions");
         await showInterventions();
       } catch (err) {
-        status(`Not recorded: ${err.message}`, true);
+        status(t("Not recorded: {error}", { error: err.message }), true);
       }
     });
     const cells = [String(n + 1), whoText(i.who)];
@@ -739,7 +752,7 @@ async function showInterventions() {
   });
   if (!list.length) {
     const tr = el("tr");
-    tr.append(el("td", { colspan: "6" }, "Nobody has had the floor in this room."));
+    tr.append(el("td", { colspan: "6" }, t("Nobody has had the floor in this room.")));
     body.append(tr);
   }
 }
@@ -748,7 +761,7 @@ async function showInterventions() {
 setupTabs();
 setupSearch();
 if (!meeting || !key) {
-  status("Open this page from the chair's console: the link carries the meeting and its key.", true);
+  status(t("Open this page from the chair's console: the link carries the meeting and its key."), true);
 } else {
-  loadFacets().catch((err) => status(`Could not open the record: ${err.message}`, true));
+  loadFacets().catch((err) => status(t("Could not open the record: {error}", { error: err.message }), true));
 }

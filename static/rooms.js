@@ -9,6 +9,8 @@
 // as a `rooms` frame (not recorded), so a page in one group sees another one open or close;
 // nothing is polled. Names are inserted as text, never as markup.
 
+import { formatList, t, tn } from "./i18n.js";
+
 export class RoomList {
   constructor() {
     /** @type {{id: string, name: string, kind: string, status: string}[]} */
@@ -49,13 +51,13 @@ export class RoomList {
       } else {
         this.rooms.push({ id: d.room, name, kind: String(d.kind ?? ""), status: "open" });
       }
-      return `${name} has opened.`;
+      return t("{room} has opened.", { room: name });
     }
     if (frame.type === "group.reported" && typeof d.room === "string") {
       const known = this.find(d.room);
       if (!known) return null;
       known.status = "closed";
-      return `${known.name} has reported back and is closed.`;
+      return t("{room} has reported back and is closed.", { room: known.name });
     }
     if ((frame.type === "room.closed" || frame.type === "room.opened") && frame.room === this.current) {
       const here = this.find(this.current);
@@ -84,9 +86,13 @@ export class RoomList {
       next.every((r, i) => JSON.stringify(r) === JSON.stringify(this.rooms[i]));
     this.rooms = next;
     if (same) return null;
-    const names = (rooms) => rooms.map((r) => r.name).join(", ");
-    if (opened.length) return `${names(opened)} ${opened.length > 1 ? "have" : "has"} opened.`;
-    if (closed.length) return `${names(closed)} ${closed.length > 1 ? "are" : "is"} closed.`;
+    const names = (rooms) => formatList(rooms.map((r) => r.name));
+    if (opened.length) {
+      return tn("{rooms} has opened.", "{rooms} have opened.", opened.length, { rooms: names(opened) });
+    }
+    if (closed.length) {
+      return tn("{rooms} is closed.", "{rooms} are closed.", closed.length, { rooms: names(closed) });
+    }
     return "";
   }
 
@@ -149,7 +155,7 @@ function renderRooms(nav, list, rooms, href) {
       const li = document.createElement("li");
       const a = document.createElement("a");
       a.href = href(r);
-      a.textContent = r.status === "closed" ? `${r.name} (closed)` : r.name;
+      a.textContent = r.status === "closed" ? t("{room} (closed)", { room: r.name }) : r.name;
       if (r.id === rooms.current) a.setAttribute("aria-current", "page");
       li.append(a);
       return li;

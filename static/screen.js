@@ -6,6 +6,7 @@
 import { RoomConnection, State, roomFromPath } from "./client.js";
 import { floor, onFloor } from "./floor-view.js";
 import { PROPOSAL_KINDS, PROPOSAL_STATUSES, clock } from "./floor-state.js";
+import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -80,8 +81,8 @@ function render() {
   }
   const cur = floor.current;
   if (cur) {
-    ui.speaker.replaceChildren("Has the floor: ", Object.assign(document.createElement("span"),
-      { className: "who", textContent: cur.who.chair ? "the Chair" : cur.who.name }),
+    ui.speaker.replaceChildren(`${t("Has the floor:")} `, Object.assign(document.createElement("span"),
+      { className: "who", textContent: cur.who.chair ? t("the Chair") : cur.who.name }),
     cur.who.delegation ? ` (${cur.who.delegation})` : "");
   } else {
     ui.speaker.textContent = "";
@@ -97,7 +98,7 @@ function tick() {
   }
   const c = clock(cur, floor.now());
   ui.timer.dataset.state = c.state;
-  ui.timer.textContent = c.state === "paused" ? `Paused — ${c.text}` : c.text;
+  ui.timer.textContent = c.state === "paused" ? t("Paused — {time}", { time: c.text }) : c.text;
 }
 
 onFloor(render);
@@ -115,14 +116,14 @@ const conn = where
   ? new RoomConnection({ meeting: where.meeting, room: where.room, passcode: storedPasscode() }, {
     onState(state, detail) {
       ui.passForm.hidden = state !== State.PASSCODE;
-      ui.conn.textContent = state === State.LIVE ? "" : state === State.FAILED ? detail : "Connecting…";
+      ui.conn.textContent = state === State.LIVE ? "" : state === State.FAILED ? detail : t("Connecting…");
     },
     onWelcome(welcome) {
       meeting = welcome.meeting || meeting;
       const here = (welcome.rooms || []).find((r) => r.id === welcome.room);
       roomName = here ? here.name : welcome.room;
-      document.title = `Screen — ${roomName} — ${meeting.title || "plenary"}`;
-      ui.title.textContent = `Screen: ${roomName}`;
+      document.title = `${t("Screen")} — ${roomName} — ${meeting.title || "plenary"}`;
+      ui.title.textContent = t("Screen: {room}", { room: roomName });
       window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
     },
     onEvent(frame) {
@@ -145,4 +146,4 @@ ui.passForm.addEventListener("submit", (event) => {
 });
 
 if (conn) conn.start();
-else ui.conn.textContent = "This address is not a room's: it should look like /m/MEETING/ROOM/screen.";
+else ui.conn.textContent = t("This address is not a room's: it should look like /m/MEETING/ROOM/screen.");

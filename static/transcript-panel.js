@@ -8,6 +8,7 @@
 import { Announcer } from "./announcer.js";
 import { Transcript, cleanText, el } from "./transcript.js";
 import { store } from "./client.js";
+import { t } from "./i18n.js";
 
 const KEY = "plenary:participant-transcript";
 // The panel keeps the latest lines; the whole record is on the viewer and in the exports.
@@ -64,7 +65,7 @@ export class TranscriptPanel {
     const li = el("li", { class: "line" });
     if (line.speaker) li.append(el("span", { class: "speaker" }, line.speaker), el("span", { class: "sep" }, ": "));
     li.append(el("span", { class: "text" }, line.text));
-    if (line.corrected) li.append(" ", el("span", { class: "corrected-mark", title: `Was: ${line.was}` }, "(corrected)"));
+    if (line.corrected) li.append(" ", el("span", { class: "corrected-mark", title: t("Was: {text}", { text: line.was }) }, t("(corrected)")));
     return li;
   }
 
@@ -89,7 +90,7 @@ export class TranscriptPanel {
     }
     if (!node) {
       node = el("p", { class: "live-line" });
-      node.append(el("span", { class: "live-tag" }, "typing"), el("span", { class: "live-text" }));
+      node.append(el("span", { class: "live-tag" }, t("typing")), el("span", { class: "live-text" }));
       this.liveLines.set(by, node);
       this.live.append(node);
     }

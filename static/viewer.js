@@ -7,7 +7,8 @@
 import { RoomConnection, State, roomFromPath } from "./client.js";
 import { Announcer } from "./announcer.js";
 import { RoomSwitcher } from "./rooms.js";
-import { Transcript, cleanText, clockTime, download, el } from "./transcript.js";
+import { Transcript, cleanText, download, el } from "./transcript.js";
+import { formatTime, t, tn } from "./i18n.js";
 
 // Within this many pixels of the end counts as "at the end": reading the last line while a
 // new one arrives must not stop auto-scroll.
@@ -60,11 +61,11 @@ let searchTimer = null;
 
 // -- connection -----------------------------------------------------------------------------
 const STATE_TEXT = {
-  [State.CONNECTING]: "Connecting…",
-  [State.LIVE]: "Live",
-  [State.RECONNECTING]: "Reconnecting…",
-  [State.PASSCODE]: "Passcode required",
-  [State.FAILED]: "Not connected",
+  [State.CONNECTING]: t("Connecting…"),
+  [State.LIVE]: t("Live"),
+  [State.RECONNECTING]: t("Reconnecting…"),
+  [State.PASSCODE]: t("Passcode required"),
+  [State.FAILED]: t("Not connected"),
 };
 
 const passKey = `plenary:passcode:${where ? where.meeting : ""}`;
@@ -111,9 +112,9 @@ function welcomed(welcome) {
   const rooms = Array.isArray(welcome.rooms) ? welcome.rooms : [];
   const here = rooms.find((r) => r.id === welcome.room);
   roomName = here ? here.name : welcome.room;
-  ui.title.textContent = meeting.title || "Live transcript";
+  ui.title.textContent = meeting.title || t("Live transcript");
   ui.roomName.textContent = roomName;
-  document.title = `${roomName} — ${meeting.title || "Live transcript"}`;
+  document.title = `${roomName} — ${meeting.title || t("Live transcript")}`;
   ui.closed.hidden = welcome.open !== false;
   switcher.welcome(welcome);
   window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
@@ -168,7 +169,7 @@ function afterBatch() {
 function renderRow(line, previous) {
   const li = el("li", { class: "line", id: `line-${line.seq}`, "data-seq": line.seq });
   li.append(el("time", { class: "ts", datetime: new Date(line.ts).toISOString() },
-    clockTime(line.ts, meeting.timezone)));
+    formatTime(line.ts, meeting.timezone)));
   if (line.speaker) {
     // A run of lines by one speaker shows the name once; screen readers still hear it.
     if (previous && previous.speaker === line.speaker) li.classList.add("same-speaker");
@@ -181,13 +182,13 @@ function renderRow(line, previous) {
   li.append(text);
   if (line.corrected) {
     li.classList.add("corrected");
-    li.append(" ", el("span", { class: "corrected-mark", title: `Was: ${line.was}` }, "(corrected)"));
+    li.append(" ", el("span", { class: "corrected-mark", title: t("Was: {text}", { text: line.was }) }, t("(corrected)")));
   }
   if (line.reattributed) {
     // Said in words, not only by a style: who it was attributed to before is in the title.
     li.classList.add("corrected", "reattributed");
-    const before = line.wasSpeaker ? `Was attributed to ${line.wasSpeaker}` : "Was attributed to no speaker";
-    li.append(" ", el("span", { class: "corrected-mark reattributed-mark", title: before }, "(re-attributed)"));
+    const before = line.wasSpeaker ? t("Was attributed to {name}", { name: line.wasSpeaker }) : t("Was attributed to no speaker");
+    li.append(" ", el("span", { class: "corrected-mark reattributed-mark", title: before }, t("(re-attributed)")));
   }
   if (searchRegex && matches(line)) li.classList.add("match");
   return li;
@@ -235,7 +236,7 @@ function setLive(by, text) {
   }
   if (!node) {
     node = el("p", { class: "live-line" });
-    node.append(el("span", { class: "live-tag" }, "typing"), el("span", { class: "live-text" }));
+    node.append(el("span", { class: "live-tag" }, t("typing")), el("span", { class: "live-text" }));
     liveLines.set(by, node);
     ui.live.append(node);
   }
@@ -341,11 +342,11 @@ function showSearchCount() {
   if (!searchRegex) {
     ui.searchStatus.textContent = "";
   } else if (found.length === 0) {
-    ui.searchStatus.textContent = "No lines match";
+    ui.searchStatus.textContent = t("No lines match");
   } else if (current >= 0) {
-    ui.searchStatus.textContent = `Match ${current + 1} of ${found.length}`;
+    ui.searchStatus.textContent = t("Match {current} of {count}", { current: current + 1, count: found.length });
   } else {
-    ui.searchStatus.textContent = `${found.length} ${found.length === 1 ? "line matches" : "lines match"}`;
+    ui.searchStatus.textContent = tn("{n} line matches", "{n} lines match", found.length);
   }
 }
 
@@ -454,5 +455,5 @@ ui.passForm.addEventListener("submit", (event) => {
 if (conn) {
   conn.start();
 } else {
-  showState(State.FAILED, "This address is not a transcript link: it should look like /m/MEETING/ROOM.");
+  showState(State.FAILED, t("This address is not a transcript link: it should look like /m/MEETING/ROOM."));
 }

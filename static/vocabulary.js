@@ -2,10 +2,16 @@
 // (GET /api/vocabulary.json; server/domain/floor.py KINDS and PRESENCES, server/domain/agenda.py
 // STATUSES), so that the pages, the record and the server's own messages say the same thing.
 import vocabulary from "/api/vocabulary.json" with { type: "json" };
+import { t } from "./i18n.js";
+
+// The names arrive in English; each is a msgid of the pages' catalogues (scripts/catalogues.py
+// adds the vocabulary's words to them), so the page shows them in its language.
 
 const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+const translated = (table) => Object.freeze(Object.fromEntries(
+  Object.entries(table).map(([key, name]) => [key, t(name)])));
 const pick = (table, form) => Object.freeze(Object.fromEntries(
-  Object.entries(table).map(([key, forms]) => [key, forms[form]])));
+  Object.entries(table).map(([key, forms]) => [key, t(forms[form])])));
 
 /** "to speak", "point of order", "right of reply": a request's kind in a list or a tag. */
 export const KIND_LABELS = pick(vocabulary.kinds, "label");
@@ -14,13 +20,13 @@ export const KIND_ASKING = pick(vocabulary.kinds, "asking");
 /** "speech", "point of order", "right of reply": a kind as the record's tables name it. */
 export const KIND_NOUNS = pick(vocabulary.kinds, "noun");
 /** "in the room", "remote". */
-export const PRESENCE_LABELS = Object.freeze({ ...vocabulary.presences });
+export const PRESENCE_LABELS = translated(vocabulary.presences);
 /** "under discussion", …, as the record writes them. */
-export const STATUS_NAMES = Object.freeze({ ...vocabulary.statuses });
+export const STATUS_NAMES = translated(vocabulary.statuses);
 /** "Under discussion", …, for a status on its own (a label, an option). */
 export const STATUS_LABELS = Object.freeze(Object.fromEntries(
-  Object.entries(vocabulary.statuses).map(([key, name]) => [key, capitalised(name)])));
+  Object.entries(vocabulary.statuses).map(([key, name]) => [key, capitalised(t(name))])));
 /** "not yet sorted", "recommendation", "statement": a proposal's kind. */
-export const PROPOSAL_KINDS = Object.freeze({ ...vocabulary.proposal_kinds });
+export const PROPOSAL_KINDS = translated(vocabulary.proposal_kinds);
 /** "not yet discussed", "agreed", "divergent views", …: what became of a proposal. */
-export const PROPOSAL_STATUSES = Object.freeze({ ...vocabulary.proposal_statuses });
+export const PROPOSAL_STATUSES = translated(vocabulary.proposal_statuses);

@@ -29,7 +29,11 @@ def test_an_installed_package_serves_the_pages(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path / "dist")
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {n.removeprefix("server/static/") for n in names if n.startswith("server/static/")}
-    assert shipped == {p.name for p in (ROOT / "static").iterdir() if p.is_file()}
+    pages = {p.name for p in (ROOT / "static").iterdir() if p.is_file()}
+    # The compiled catalogues the pages load; the .po sources are for translators, not shipped.
+    catalogues = {f"locales/{p.name}" for p in (ROOT / "static" / "locales").glob("*.json")}
+    assert catalogues
+    assert shipped == pages | catalogues
 
     # "Install" it where this checkout is not on the path: the server must find its pages
     # inside the package.
@@ -57,6 +61,8 @@ def test_an_installed_package_serves_the_pages(tmp_path: Path) -> None:
         assert page == (ROOT / "static" / "viewer.html").read_bytes()
         script = urllib.request.urlopen(f"{base}/static/client.js", timeout=5).read()
         assert script == (ROOT / "static" / "client.js").read_bytes()
+        french = urllib.request.urlopen(f"{base}/static/locales/fr.json", timeout=5).read()
+        assert french == (ROOT / "static" / "locales" / "fr.json").read_bytes()
         started = (site / "server" / "web" / "app.py").as_posix()
         check = [sys.executable, "-c", "import server.web.app as a; print(a.__file__, a.STATIC)"]
         where = subprocess.run(check, cwd=tmp_path, env=env, capture_output=True, text=True)
