@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench import compression
 from bench.report import machine, render, write_doc
 from bench.workloads import FULL, QUICK, WORKLOADS, run
 
@@ -19,7 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("workloads", nargs="*", help=f"some of {' '.join(WORKLOADS)} (default all)")
+    parser.add_argument(
+        "workloads",
+        nargs="*",
+        help=f"some of {' '.join(WORKLOADS)} (default all), or {compression.NAME}",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks, not figures")
     parser.add_argument("--json", type=Path, help="where to write the results as JSON")
     parser.add_argument(
@@ -28,6 +33,16 @@ def main() -> int:
         help="the Markdown document to update (default with a full run: docs/performance.md)",
     )
     args = parser.parse_args()
+    if compression.NAME in args.workloads:  # its own workload, section and JSON file
+        args.workloads.remove(compression.NAME)
+        results = ROOT / "bench" / "results" / "compression.json"
+        docs = ROOT / "docs" / "performance.md"
+        out = compression.main(args.quick, args.json or (None if args.quick else results),
+                               args.doc or (None if args.quick else docs))  # fmt: skip
+        if args.quick and args.json is None:
+            json.dump(out, sys.stdout, indent=1)
+        if not args.workloads:
+            return 0
     names = args.workloads or list(WORKLOADS)
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:

@@ -148,7 +148,8 @@ function open(room, role, opts = {}) {
   return new Promise((resolve, reject) => {
     const localAddress = LOCAL_ADDRS[addrTurn++ % LOCAL_ADDRS.length];
     const ws = new WebSocket(urlFor(room, role), {
-      perMessageDeflate: !!cfg.deflate,
+      // inflateConcurrency: how many messages ws inflates at once in this process (default 10).
+      perMessageDeflate: cfg.deflate ? { concurrencyLimit: cfg.inflateConcurrency || 10 } : false,
       localAddress,
       maxPayload: 64 * 1024 * 1024,
       skipUTF8Validation: true,
@@ -266,7 +267,9 @@ class Captioner {
   commit(ph, bytes) {
     const t = now();
     const head = `t=${t.toFixed(3)} k=${ph.index} `;
-    const text = head + FILLER.slice(0, Math.max(0, bytes - head.length));
+    // cfg.texts: real lines committed in turn (bench/compression.py), else filler of `bytes`.
+    const body = cfg.texts ? cfg.texts[this.n % cfg.texts.length] : FILLER.slice(0, Math.max(0, bytes - head.length));
+    const text = head + body;
     const n = ++this.n;
     if (PROTO === "plenary") this.sentAt.set(n, { t, ph });
     if (this.send({ type: "commit", n, text, speaker: "Chair" })) ph.commitsSent++;

@@ -26,7 +26,7 @@ class ServerSpec:
     processes: int = 1
 
 
-PLENARY = ServerSpec("plenary", "plenary", "plenary")
+PLENARY = ServerSpec("plenary", "plenary", "plenary", deflate=True)  # once per room
 WS_BROADCAST = ServerSpec("websockets broadcast()", "ws-broadcast", "plain", deflate=True)
 STARLETTE = ServerSpec("Starlette send_text loop", "starlette", "plain", deflate=True)
 SOCKETIO = ServerSpec("python-socketio", "socketio", "socketio", deflate=True)
@@ -34,7 +34,7 @@ BROADCASTER = ServerSpec("Starlette + broadcaster (Redis)", "broadcaster", "plai
 SOCKETIO_REDIS = ServerSpec(
     "python-socketio + AsyncRedisManager", "socketio", "socketio", deflate=True, redis=True
 )
-PLENARY_REDIS = ServerSpec("plenary (Redis)", "plenary", "plenary", redis=True)
+PLENARY_REDIS = ServerSpec("plenary (Redis)", "plenary", "plenary", deflate=True, redis=True)
 
 
 def without_deflate(spec: ServerSpec) -> ServerSpec:

@@ -19,6 +19,12 @@ class Metrics:
             "Recorded events fanned out by this process",
             registry=self.registry,
         )
+        self.frames_compressed = Counter(
+            "plenary_frames_compressed_total",
+            "Messages compressed for the fan-out: once per room per message, whatever the number "
+            "of viewers that negotiated compression",
+            registry=self.registry,
+        )
         self.appends = Counter(
             "plenary_appends_total",
             "Events appended to the record by this process",

@@ -79,11 +79,15 @@ class Client:
         *,
         after: int = 0,
         origin: str | None = None,
+        compression: str | None = "deflate",
         **hello: Any,
     ) -> Client:
         headers = {"Origin": origin} if origin else None
         ws = await websockets.connect(
-            f"{base_ws}/ws/{meeting}/{room}", additional_headers=headers, max_size=None
+            f"{base_ws}/ws/{meeting}/{room}",
+            additional_headers=headers,
+            max_size=None,
+            compression=compression,
         )
         await ws.send(json.dumps({"type": "hello", "after": after, **hello}))
         welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))

@@ -25,7 +25,7 @@ from server.backends.base import Backend
 from server.domain.events import control_frame, ephemeral_frame
 from server.domain.keys import room_id_of
 from server.fanout.outbox import Outbox
-from server.fanout.wire import text_frame
+from server.fanout.wire import WireFrame
 from server.limits import (
     BACKLOG_PAGE,
     GAP_REPAIR_RETRY_S,
@@ -64,6 +64,10 @@ class Channel:
     # The lines being typed, by captioner connection (from every process), with when they were
     # last seen, so that a viewer joining mid-sentence sees the sentence at once.
     live: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
+    # Messages fanned out, and how many of them were compressed (once each, for every viewer of
+    # the room that negotiated compression): the same two numbers mean no compression per viewer.
+    messages: int = 0
+    compressed: int = 0
 
     def note_live(self, frame: bytes) -> None:
         data = json.loads(frame).get("data", {})
@@ -250,10 +254,15 @@ class Hub:
             return
         frames, channel.pending, channel.pending_bytes = channel.pending, [], 0
         message = frames[0] if len(frames) == 1 else b"\n".join(frames)
-        # Framed once per room: the same websocket frame bytes go to every viewer.
-        wire = text_frame(message)
+        # Framed once per room: the same websocket frame bytes go to every viewer, and compressed
+        # at most once, by the first viewer that negotiated compression and takes it.
+        wire = WireFrame(message)
         for outbox in channel.outboxes:
             outbox.push(message, wire)
+        channel.messages += 1
+        if wire.was_deflated:
+            channel.compressed += 1
+            METRICS.frames_compressed.inc()
 
     # -- reading what pub/sub did not bring ------------------------------------------------
     def _start_repair(self, channel: Channel) -> None:

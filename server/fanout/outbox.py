@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from server.fanout.wire import WireFrame
 from server.limits import MAX_BATCH_BYTES, VIEWER_QUEUE_MAX_BYTES, VIEWER_QUEUE_MAX_FRAMES
 
 log = logging.getLogger("plenary.outbox")
@@ -37,10 +38,11 @@ Send = Callable[[str], Awaitable[None]]
 
 
 class Writer(Protocol):
-    """Writes encoded frames to a connection's socket without awaiting (server/fanout/wire.py)."""
+    """Writes a room's shared frames to a connection's socket without awaiting (the plain or the
+    compressed variant, as the connection negotiated; server/fanout/wire.py)."""
 
     def ready(self) -> bool: ...
-    def write(self, frame: bytes) -> None: ...
+    def write(self, frame: WireFrame) -> None: ...
     def drop(self, code: int, reason: str) -> None: ...
 
 
@@ -91,9 +93,9 @@ class Outbox:
         elif self._frames:
             self._start_sender()
 
-    def push(self, frame: bytes, wire: bytes | None = None) -> None:
-        """Queue a frame (its UTF-8 text), or write ``wire``, the same frame already framed for
-        the websocket, at once when the connection is keeping up (nothing queued, nothing being
+    def push(self, frame: bytes, wire: WireFrame | None = None) -> None:
+        """Queue a frame (its UTF-8 text), or write ``wire``, the same frame as the room's shared
+        websocket frames, at once when the connection is keeping up (nothing queued, nothing being
         written, socket buffer below its high-water mark). Never blocks; past the outbox's
         bounds the connection is dropped with a resume code."""
         if self.overflowed:

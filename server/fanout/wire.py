@@ -6,6 +6,12 @@ writes them to the connection's transport at once (as ``websockets.broadcast()``
 task to wake and no ASGI message per viewer. A viewer that is not keeping up (its socket's buffer
 is above the high-water mark) gets its frames queued and batched by its own sender task instead.
 
+Compression (permessage-deflate, RFC 7692) is accepted only without context takeover in either
+direction: every message is then compressed on its own, so its compressed bytes too are the same
+for every viewer. A ``WireFrame`` holds a message's plain frame and, made the first time a viewer
+that negotiated compression needs it, its compressed frame: compressed once per room, written to
+every such viewer (docs/protocol.md, docs/performance.md).
+
 This needs a hook below ASGI, so plenary runs uvicorn with ``PlenaryWebSocketProtocol``: uvicorn's
 websockets-sansio protocol plus an extension in the connection's scope that exposes a
 ``DirectWriter``. Under any other server the extension is absent and every frame goes through
@@ -17,9 +23,15 @@ from __future__ import annotations
 import contextlib
 import socket
 import struct
+import zlib
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.base import Extension
+from websockets.extensions.permessage_deflate import (
+    PerMessageDeflate,
+    ServerPerMessageDeflateFactory,
+)
 
 from server.limits import STALLED_CLOSE_GRACE_S, VIEWER_SEND_BUFFER_BYTES
 
@@ -27,15 +39,86 @@ from server.limits import STALLED_CLOSE_GRACE_S, VIEWER_SEND_BUFFER_BYTES
 EXTENSION = "plenary.direct_writer"
 
 
+# The compression every viewer shares. The server's window is capped at 2**12 bytes (as uvicorn's
+# and websockets' servers do by default; messages are rarely longer): clients that ask for no
+# particular server window (browsers, the `websockets` client) or a larger one all get the same
+# bytes. A client that asks for a smaller window gets its frames compressed for it alone (ASGI).
+DEFLATE_WINDOW_BITS = 12
+DEFLATE_LEVEL = 6
+DEFLATE_MEM_LEVEL = 8
+DEFLATE_SETTINGS: dict[str, int] = {"level": DEFLATE_LEVEL, "memLevel": DEFLATE_MEM_LEVEL}
+DEFLATE = ServerPerMessageDeflateFactory(
+    server_no_context_takeover=True,  # each message compressed on its own: shareable
+    client_no_context_takeover=True,  # nor does the server keep a decoder per connection
+    server_max_window_bits=DEFLATE_WINDOW_BITS,
+    compress_settings=DEFLATE_SETTINGS,
+)
+_FIN_TEXT = 0x81
+_FIN_RSV1_TEXT = 0xC1  # RSV1 marks a compressed message (RFC 7692 section 6)
+_EMPTY_BLOCK = b"\x00\x00\xff\xff"
+
+
+def _frame(first: int, payload: bytes) -> bytes:
+    n = len(payload)
+    if n < 126:
+        return struct.pack("!BB", first, n) + payload
+    if n < 1 << 16:
+        return struct.pack("!BBH", first, 126, n) + payload
+    return struct.pack("!BBQ", first, 127, n) + payload
+
+
 def text_frame(payload: bytes) -> bytes:
     """One complete, unmasked, unfragmented websocket text frame (RFC 6455 section 5.2) carrying
     ``payload``, which must be UTF-8 text."""
-    n = len(payload)
-    if n < 126:
-        return struct.pack("!BB", 0x81, n) + payload
-    if n < 1 << 16:
-        return struct.pack("!BBH", 0x81, 126, n) + payload
-    return struct.pack("!BBQ", 0x81, 127, n) + payload
+    return _frame(_FIN_TEXT, payload)
+
+
+def deflated_text_frame(payload: bytes) -> bytes:
+    """The same message compressed as RFC 7692 section 7.2.1 says, with a fresh compressor (no
+    context taken over from an earlier message): a frame any viewer that negotiated ``DEFLATE``
+    can decode."""
+    compressor = zlib.compressobj(
+        DEFLATE_LEVEL, zlib.DEFLATED, -DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL
+    )
+    data = compressor.compress(payload) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    assert data.endswith(_EMPTY_BLOCK)
+    return _frame(_FIN_RSV1_TEXT, data[:-4])
+
+
+class WireFrame:
+    """One message of a room as it goes on the wire: its text, its plain frame, and its compressed
+    frame, made at most once, when a first viewer that negotiated compression needs it."""
+
+    __slots__ = ("_deflated", "plain", "text")
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+        self.plain = text_frame(text)
+        self._deflated: bytes | None = None
+
+    @property
+    def deflated(self) -> bytes:
+        if self._deflated is None:
+            self._deflated = deflated_text_frame(self.text)
+        return self._deflated
+
+    @property
+    def was_deflated(self) -> bool:
+        """True once the compressed frame has been made."""
+        return self._deflated is not None
+
+
+def shares_deflate(extensions: list[Extension]) -> bool:
+    """True when what a connection negotiated lets it receive the room's shared frames: nothing,
+    or ``DEFLATE`` with the server's window (a smaller one needs its own compression)."""
+    if not extensions:
+        return True
+    [ext] = extensions  # only permessage-deflate is offered, so at most one
+    return (
+        isinstance(ext, PerMessageDeflate)
+        and ext.local_no_context_takeover
+        and ext.local_max_window_bits == DEFLATE_WINDOW_BITS
+    )
 
 
 class DirectWriter:
@@ -47,13 +130,15 @@ class DirectWriter:
         self._proto = proto
 
     def ready(self) -> bool:
-        """True when a frame written now goes straight out: the connection is open, nothing
-        negotiated changes the bytes (compression), and its buffer is below the high-water mark."""
+        """True when a frame written now goes straight out: the connection is open, it can take
+        the room's shared frames (plain or compressed, see ``shares_deflate``), and its buffer is
+        below the high-water mark."""
         p = self._proto
         return p.direct_ok and not p.paused and not p.close_sent and not p.disconnected
 
-    def write(self, frame: bytes) -> None:
-        self._proto.transport.write(frame)
+    def write(self, frame: WireFrame) -> None:
+        p = self._proto
+        p.transport.write(frame.deflated if p.deflate else frame.plain)
 
     def drop(self, code: int, reason: str) -> None:
         """Close a connection that fell too far behind without waiting for its buffer.
@@ -80,6 +165,10 @@ class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         self.paused = False
         self.direct_ok = False
+        self.deflate = False  # compression negotiated: write the compressed frames
+        # Offer plenary's compression in place of uvicorn's (which keeps a compression context
+        # per connection): only when the configuration accepts compression at all.
+        self.conn.available_extensions = [DEFLATE] if self.config.ws_per_message_deflate else []
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -91,11 +180,12 @@ class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         # The application task is created above but runs later, so the scope can still be
-        # extended here. Frames written directly are plain text frames: only without an
-        # extension (per-message compression) that would change their bytes.
+        # extended here. Frames written directly are the room's shared frames, plain or
+        # compressed, so only for a connection whose extensions allow one of them.
         scope = getattr(self, "scope", None)
         if scope is not None and self.response.status_code == 101:
-            self.direct_ok = not self.conn.extensions
+            self.direct_ok = shares_deflate(self.conn.extensions)
+            self.deflate = bool(self.conn.extensions)
             scope["extensions"][EXTENSION] = DirectWriter(self)
 
     async def send(self, message: Any) -> None:

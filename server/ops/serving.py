@@ -23,9 +23,9 @@ def uvicorn_config(
         ws_max_size=MAX_FRAME_BYTES,
         ws_ping_interval=WS_PING_INTERVAL_S,
         ws_ping_timeout=WS_PING_TIMEOUT_S,
-        # Browsers offer per-message compression; it costs CPU per message and memory per
-        # connection on the fan-out path, so it is off (see docs/performance.md).
-        ws_per_message_deflate=False,
+        # Browsers offer per-message compression. It is accepted without context takeover, so a
+        # message is compressed once per room, not once per viewer (server/fanout/wire.py).
+        ws_per_message_deflate=True,
         log_level=log_level,
         access_log=access_log,
         proxy_headers=True,

@@ -41,7 +41,11 @@ async def test_an_open_connection_has_every_attribute_wire_py_reads(live: LiveSe
     assert isinstance(proto.transport, asyncio.Transport)
     assert isinstance(proto.conn, ServerProtocol)
     assert callable(proto.conn.send_close) and callable(proto.conn.data_to_send)
-    assert proto.conn.extensions == []  # compression not negotiated: frames go out as encoded
+    # The client offers compression (as `websockets` and browsers do): accepted in the form whose
+    # frames every viewer shares, so they still go out as the room encoded them.
+    [deflate] = proto.conn.extensions
+    assert deflate.local_no_context_takeover and deflate.remote_no_context_takeover
+    assert proto.deflate is True
     assert isinstance(proto.queue, asyncio.Queue)
     assert isinstance(proto.loop, asyncio.AbstractEventLoop)
     assert proto.close_sent is False and proto.close_timer is None
