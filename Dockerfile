@@ -7,7 +7,9 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY server ./server
 COPY static ./static
-RUN pip install . && rm -rf /app/build && useradd --system --no-create-home plenary
+RUN pip install . && rm -rf /app/build && useradd --system --no-create-home plenary \
+    && mkdir /app/plenary-data && chown plenary /app/plenary-data
+# The data directory (compose mounts a volume here: a new volume takes this owner).
 USER plenary
 
 EXPOSE 8000

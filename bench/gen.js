@@ -49,6 +49,8 @@ class Phase {
     this.commitsSent = 0;
     this.liveSent = 0;
     this.liveRecv = 0;
+    this.messages = 0; // websocket messages the readers received (a message may carry several frames)
+    this.bytes = 0;
   }
 }
 const phases = [];
@@ -182,6 +184,10 @@ function open(room, role, opts = {}) {
       }
     });
     ws.on("message", (data) => {
+      if (current && role === "viewer" && !viewer.stalled) {
+        current.messages++;
+        current.bytes += data.length;
+      }
       const s = data.toString();
       if (PROTO === "plenary") {
         if (s.indexOf("\n") < 0) quickFrame(viewer, s);
@@ -379,6 +385,9 @@ async function runPhase(spec, index) {
     expected: ph.expected,
     delivered: ph.delivered,
     deliveries_per_s: Math.round(ph.delivered / ((sendEnd - t0) / 1000)),
+    messages: ph.messages,
+    messages_per_s: Math.round(ph.messages / ((sendEnd - t0) / 1000)),
+    bytes_per_message: ph.messages ? Math.round(ph.bytes / ph.messages) : null,
     line_latency_ms: line,
     live_sent: ph.liveSent,
     live_received: ph.liveRecv,
@@ -497,10 +506,38 @@ async function stormMode() {
   };
 }
 
+// Kernel floor (bench/floor.c): plain TCP readers that count the bytes the C sender writes to them
+// and otherwise do nothing; the sender closes every connection when it is done.
+async function floorMode() {
+  const net = require("net");
+  const [host, port] = [cfg.floorHost || "127.0.0.1", cfg.floorPort];
+  let received = 0;
+  let open = 0;
+  let closedAll;
+  const allClosed = new Promise((r) => (closedAll = r));
+  const connectOne = () =>
+    new Promise((resolve, reject) => {
+      const localAddress = LOCAL_ADDRS[addrTurn++ % LOCAL_ADDRS.length];
+      const sock = net.connect({ host, port, localAddress }, () => resolve(sock));
+      sock.on("error", reject);
+      sock.on("data", (d) => (received += d.length));
+      sock.on("close", () => {
+        if (--open === 0) closedAll();
+      });
+      open++;
+    });
+  const items = Array.from({ length: cfg.connections }, (_, i) => i);
+  const res = await pool(items, cfg.connectConcurrency || 100, connectOne);
+  emit({ event: "connected", viewers: res.out.length, failures: res.failures });
+  await Promise.race([allClosed, sleep((cfg.timeout || 600) * 1000)]);
+  return { connections: res.out.length, failures: res.failures, received_bytes: received, still_open: open };
+}
+
 (async () => {
   let result;
   try {
-    if (cfg.mode === "idle") result = await idleMode();
+    if (cfg.mode === "floor") result = await floorMode();
+    else if (cfg.mode === "idle") result = await idleMode();
     else if (cfg.mode === "storm") result = await stormMode();
     else result = await streamMode();
   } catch (e) {

@@ -81,11 +81,12 @@ async def drive(srv: Running, config: dict[str, Any], dir_: Path, timeout: float
             if event == "connected":
                 out["connected"] = {**msg, "server_rss_mb": round(srv.rss() / MB, 1)}
             elif event == "phase-start":
-                started[msg["name"]] = (srv.cpu(), time.monotonic())
+                started[msg["name"]] = (srv.cpu(), time.monotonic(), srv.waited())
             elif event == "phase-end":
-                cpu0, t0 = started.pop(msg["name"])
+                cpu0, t0, wait0 = started.pop(msg["name"])
                 phase_cpu[msg["name"]] = srv.cpu() - cpu0
                 phase_cpu[msg["name"] + "/wall"] = time.monotonic() - t0
+                phase_cpu[msg["name"] + "/waited"] = srv.waited() - wait0
             elif event == "result":
                 out.update(msg)
                 break
@@ -94,6 +95,8 @@ async def drive(srv: Running, config: dict[str, Any], dir_: Path, timeout: float
         wall = phase_cpu.get(ph["name"] + "/wall", 0.0) or 1.0
         ph["server_cpu_s"] = round(cpu, 2)
         ph["server_cpu_pct"] = round(100 * cpu / wall, 1)
+        # Runnable but not running: the share of the phase the server waited for a core.
+        ph["server_wait_pct"] = round(100 * phase_cpu.get(ph["name"] + "/waited", 0.0) / wall, 1)
     if "storm" in phase_cpu:
         out["server_cpu_s"] = round(phase_cpu["storm"], 2)
     out["server_peak_rss_mb"] = round(srv.peak_rss() / MB, 1)

@@ -52,6 +52,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def runqueue_wait_seconds(pid: int) -> float:
+    """Time the process's threads have spent runnable but waiting for a core (schedstat): on a
+    shared machine, how much of a step the process wanted to run and could not."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for tid in tasks:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[1])
+    return total / 1e9
+
+
 def memory(pid: int) -> tuple[int, int]:
     """(current RSS, peak RSS) in bytes."""
     rss = hwm = 0
@@ -92,6 +106,9 @@ class Proc:
 
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
+
+    def waited(self) -> float:
+        return runqueue_wait_seconds(self.pid)
 
     def memory(self) -> tuple[int, int]:
         return memory(self.pid)
@@ -141,6 +158,13 @@ def workdir(prefix: str = "plenary-bench-") -> Iterator[Path]:
 
 @contextlib.contextmanager
 def redis_server(dir_: Path, core: int | None = GENERATOR_CORE) -> Iterator[str]:
+    """Our own redis-server on a free port (see ``redis_process``); its URL."""
+    with redis_process(dir_, core) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def redis_process(dir_: Path, core: int | None = GENERATOR_CORE) -> Iterator[tuple[str, Proc]]:
     """Our own redis-server on a free port in a temporary directory, with AOF (fsync every
     second) like the deployment in compose.yaml. Never the machine's own instance."""
     binary = shutil.which("redis-server")
@@ -172,7 +196,7 @@ def redis_server(dir_: Path, core: int | None = GENERATOR_CORE) -> Iterator[str]
     ]
     p = start("redis", cmd, dir_, core=core, port=port)
     try:
-        yield f"redis://127.0.0.1:{port}"
+        yield f"redis://127.0.0.1:{port}", p
     finally:
         p.stop()
 

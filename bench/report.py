@@ -16,6 +16,8 @@ END = "<!-- results:end -->"
 
 PACKAGES = [
     "uvicorn",
+    "uvloop",
+    "httptools",
     "starlette",
     "websockets",
     "wsproto",
@@ -119,19 +121,6 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         *CPU,
         ("peak_rss_mb", "peak RSS MB"),
     ],
-    "w2": [
-        ("server", "server"),
-        ("client_offers_deflate", "client offers deflate"),
-        ("deflate_negotiated", "deflate in use"),
-        ("max_deliveries_per_s", "max deliveries/s"),
-        ("at_rate", "lines/s"),
-        ("p50_ms", "p50 ms"),
-        ("p99_ms", "p99 ms"),
-        ("server_cpu_pct", "server CPU %"),
-        ("generator_cpu_pct", "generator CPU %"),
-        ("failed_at", "first failing step"),
-        ("peak_rss_mb", "peak RSS MB"),
-    ],
     "w3": [
         ("server", "server"),
         ("viewers", "viewers"),
@@ -209,7 +198,14 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def render(results: dict[str, Any], info: dict[str, Any], command: str) -> str:
+def render(
+    results: dict[str, Any],
+    info: dict[str, Any],
+    command: str,
+    columns: dict[str, list[tuple[str, str]]] | None = None,
+) -> str:
+    """The results section: the machine, then each workload's table in the order run."""
+    columns = {**COLUMNS, **(columns or {})}
     pk = ", ".join(f"{k} {v}" for k, v in info["packages"].items())
     out = [
         START,
@@ -223,8 +219,15 @@ def render(results: dict[str, Any], info: dict[str, Any], command: str) -> str:
         "generator's clock.",
     ]
     for name, res in results.items():
-        out += ["", f"### {name[1:]}. {res['title']}", "", table(res["rows"], COLUMNS[name])]
-        if name in ("w2", "w5"):
+        out += ["", f"### {name}: {res['title']}", "", table(res["rows"], columns[name])]
+        load = res.get("load_average")
+        if load:
+            out.append(
+                f"\n<sub>Load average (1, 5, 15 min) at the start: "
+                f"{', '.join(f'{x:.1f}' for x in load['start'])}; at the end: "
+                f"{', '.join(f'{x:.1f}' for x in load['end'])}.</sub>"
+            )
+        if name == "w5":
             for row in res["rows"]:
                 if row.get("steps"):
                     steps = "; ".join(

@@ -24,6 +24,7 @@ class ServerSpec:
     redis: bool = False  # fan-out (and, for plenary, the record) in Redis
     ws_impl: str = ""  # plenary-variant only: the uvicorn websocket implementation
     processes: int = 1
+    args: tuple[str, ...] = ()  # plenary only: more arguments for `plenary serve`
 
 
 PLENARY = ServerSpec("plenary", "plenary", "plenary", deflate=True)  # once per room
@@ -33,6 +34,13 @@ SOCKETIO = ServerSpec("python-socketio", "socketio", "socketio", deflate=True)
 BROADCASTER = ServerSpec("Starlette + broadcaster (Redis)", "broadcaster", "plain", True, True)
 SOCKETIO_REDIS = ServerSpec(
     "python-socketio + AsyncRedisManager", "socketio", "socketio", deflate=True, redis=True
+)
+PLENARY_PURE = ServerSpec(
+    "plenary --pure-python (asyncio loop, h11)",
+    "plenary",
+    "plenary",
+    deflate=True,
+    args=("--pure-python",),
 )
 PLENARY_REDIS = ServerSpec("plenary (Redis)", "plenary", "plenary", deflate=True, redis=True)
 
@@ -52,6 +60,9 @@ class Running:
 
     def cpu(self) -> float:
         return sum(p.cpu() for p in self.procs)
+
+    def waited(self) -> float:
+        return sum(p.waited() for p in self.procs)
 
     def rss(self) -> int:
         return sum(p.memory()[0] for p in self.procs)
@@ -104,7 +115,7 @@ def _plenary_cmd(spec: ServerSpec, port: int, data_dir: Path, redis: str | None)
             cmd.append("--deflate")
     else:
         cmd = [PY, "-m", "server", "serve", "--log-level", "warning"]
-    cmd += ["--port", str(port), "--data-dir", str(data_dir)]
+    cmd += [*spec.args, "--port", str(port), "--data-dir", str(data_dir)]
     if redis:
         cmd += ["--backend", redis]
     return cmd

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -44,6 +45,7 @@ class Size:
     stalled_s: float = 12
     stalled_line_bytes: int = 4000
     peers: bool = True
+    quick: bool = False
 
 
 FULL = Size()
@@ -65,6 +67,7 @@ QUICK = Size(
     stalled_viewers=40,
     stalled_s=3,
     peers=False,
+    quick=True,
 )
 
 STEADY = {"commitRate": 0.5, "liveRate": 10, "lineBytes": 120, "liveBytes": 60, "drain": 3}
@@ -408,11 +411,6 @@ def _variant(label: str, ws_impl: str, deflate: bool = False) -> ServerSpec:
     return ServerSpec(label, "plenary-variant", "plenary", deflate=deflate, ws_impl=ws_impl)
 
 
-STOCK_SANSIO = _variant(
-    "plenary, every frame through ASGI (stock websockets-sansio)", "websockets-sansio"
-)
-WSPROTO = _variant("plenary on uvicorn wsproto", "wsproto")
-LEGACY = _variant("plenary on uvicorn websockets (legacy)", "websockets")
 DEFLATE = _variant("plenary accepting compression (stock sansio)", "websockets-sansio", True)
 
 
@@ -425,16 +423,6 @@ def peers(size: Size) -> list[ServerSpec]:
 
 async def w1(size: Size, redis: str | None) -> list[Row]:
     return await steady(size, peers(size))
-
-
-async def w2(size: Size, redis: str | None) -> list[Row]:
-    specs: list[tuple[ServerSpec, bool]] = [(s, False) for s in peers(size)]
-    if size.peers:
-        specs += [(STOCK_SANSIO, False), (WSPROTO, False)]
-        specs += [(servers.PLENARY, True), (DEFLATE, True), (servers.WS_BROADCAST, True)]
-        if redis:
-            specs.append((servers.without_deflate(servers.BROADCASTER), False))
-    return await max_fanout(size, specs, redis)
 
 
 async def w3(size: Size, redis: str | None) -> list[Row]:
@@ -473,6 +461,7 @@ async def w7(size: Size, redis: str | None) -> list[Row]:
     specs: list[tuple[ServerSpec, bool]] = [(s, False) for s in peers(size)]
     if size.peers:
         specs += [
+            (servers.PLENARY_PURE, False),
             (servers.PLENARY, True),
             (DEFLATE, True),
             (servers.WS_BROADCAST, True),
@@ -486,20 +475,19 @@ async def w8(size: Size, redis: str | None) -> list[Row]:
     return await stalled(size, specs)
 
 
-WORKLOADS: dict[str, tuple[str, Workload]] = {
-    "w1": ("steady meeting", w1),
-    "w2": ("maximum fan-out", w2),
-    "w3": ("reconnect storm", w3),
-    "w4": ("many rooms", w4),
-    "w5": ("scale-out over Redis", w5),
-    "w6": ("record: acknowledgement latency", w6),
-    "w7": ("idle memory", w7),
-    "w8": ("stalled viewers", w8),
-}
+@dataclass(frozen=True)
+class Entry:
+    """A workload in the registry (bench/__main__.py): its title, how it runs, its table."""
+
+    title: str
+    fn: Workload
+    columns: list[tuple[str, str]]
+    needs_redis: bool = False
 
 
 async def run(
     names: list[str],
+    registry: dict[str, Entry],
     size: Size,
     log: Callable[[str], None],
     done: Callable[[dict[str, Any]], None] = lambda results: None,
@@ -508,20 +496,23 @@ async def run(
     results: dict[str, Any] = {}
     with workdir("plenary-bench-redis-") as rdir, contextlib.ExitStack() as stack:
         redis: str | None = None
-        if any(n in ("w2", "w5", "w6") for n in names):
+        if any(registry[n].needs_redis for n in names):
             try:
                 redis = stack.enter_context(redis_server(rdir))
             except RuntimeError as exc:
                 log(f"no Redis: {exc}")
         for name in names:
-            title, fn = WORKLOADS[name]
+            entry = registry[name]
             t0 = time.monotonic()
-            log(f"{name} {title} ...")
-            rows = await fn(size, redis)
+            load0 = os.getloadavg()
+            log(f"{name} {entry.title} ...")
+            rows = await entry.fn(size, redis)
             results[name] = {
-                "title": title,
+                "title": entry.title,
                 "rows": rows,
                 "wall_s": round(time.monotonic() - t0, 1),
+                # The machine is shared: what else ran beside the workload is part of its figures.
+                "load_average": {"start": load0, "end": os.getloadavg()},
             }
             log(f"{name} done in {results[name]['wall_s']} s: {json.dumps(rows)[:600]}")
             done(results)
@@ -529,4 +520,4 @@ async def run(
     return results
 
 
-__all__ = ["FULL", "MB", "QUICK", "WORKLOADS", "Path", "Size", "run"]
+__all__ = ["FULL", "MB", "QUICK", "Entry", "Path", "Size", "run"]

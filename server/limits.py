@@ -22,6 +22,9 @@ CAPTION_SEQS_REMEMBERED = 64
 # Caption stations (caption URLs) one room may have: a handful of CAT stations and speech
 # engines; each is a credential in the meeting document, which every request reads.
 MAX_STATIONS_PER_ROOM = 50
+# Caption channels one room may have besides its floor: the six UN languages and a few more;
+# each is a log a page may follow, and every room's list of them is in every welcome.
+MAX_CHANNELS_PER_ROOM = 12
 
 # One committed line. Captioners commit sentence by sentence; a line this long is a runaway paste.
 MAX_LINE_CHARS = 4000
@@ -106,6 +109,18 @@ CLIENT_BURST = 200
 # cannot exhaust it. Generous, since a whole delegation (or a venue's Wi-Fi) can sit behind one
 # NAT address; past it the connection is closed with 4429.
 MAX_CONNECTIONS_PER_ADDRESS = 5000
+
+# Wrong keys and passcodes (server/web/guard.py). Per client address: a person mistyping a
+# passcode retries a few times, a guesser thousands; past the burst, one more try per
+# GUESS_ADDRESS_PER_S, answered 429 / 4429 with when to retry. Per meeting, over every address:
+# bounds how fast a botnet can try one meeting's passcode; it holds back only passcodes not yet
+# seen to be right, so viewers who enter the right one (and every key) are never kept out.
+GUESS_ADDRESS_BURST = 10
+GUESS_ADDRESS_PER_S = 10 / 60
+GUESS_MEETING_BURST = 30
+GUESS_MEETING_PER_S = 10 / 60
+# Addresses and meetings remembered; past this, those that have had time to refill are forgotten.
+GUESS_TRACKED_MAX = 10_000
 
 # Appends to the embedded record are committed in groups: one fsync covers every line that
 # arrived while the previous commit was running.

@@ -86,7 +86,11 @@ function fatal(message) {
 
 const where = roomFromPath();
 const key = fragmentParam("key");
-const roomKey = where ? `${where.meeting}/${where.room}` : "";
+// The caption channel this page writes in (?channel=fr: an interpretation channel); a channel's
+// captioner key writes in its channel whatever the page says. Lines not yet acknowledged are
+// kept per channel, so that they are never sent to another one.
+const channel = new URLSearchParams(location.search).get("channel") || "";
+const roomKey = where ? `${where.meeting}/${where.room}${channel ? `~${channel}` : ""}` : "";
 
 let queue = null;
 let conn = null;
@@ -152,7 +156,7 @@ function start() {
       meeting: where.meeting,
       room: where.room,
       key,
-      hello: () => ({ client: queue.client, name: myName() }),
+      hello: () => ({ client: queue.client, name: myName(), ...(channel ? { channel } : {}) }),
     },
     {
       onState: showState,
@@ -170,6 +174,38 @@ function start() {
     },
   );
   conn.start();
+}
+
+// A captioner of an interpretation channel follows the floor too, read only: who has the floor
+// (the speaker label follows it), the agenda item, the room's opening and closing are in the
+// floor's log, not the channel's.
+let floorConn = null;
+
+function followTheFloor() {
+  if (floorConn !== null) return;
+  floorConn = new RoomConnection(
+    { meeting: where.meeting, room: where.room, key, hello: () => ({ channel: "floor" }) },
+    {
+      onWelcome: (welcome) => {
+        setRoomOpen(welcome.open !== false);
+        window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
+      },
+      onEvent: (frame) => {
+        if (frame.type === "room.closed" || frame.type === "room.opened") setRoomOpen(frame.type === "room.opened");
+        noteIntervention(frame);
+        window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+      },
+      onFrame: (frame) => {
+        if (frame.type === "presence") window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+      },
+      onBatch: followFloor,
+    },
+  );
+  floorConn.start();
+}
+
+function interpreting(welcome) {
+  return Boolean(welcome.channel) && welcome.channel !== "floor";
 }
 
 function showState(state, detail) {
@@ -197,11 +233,14 @@ function welcomed(welcome) {
   const roomName = here ? here.name : welcome.room;
   const title = (welcome.meeting && welcome.meeting.title) || "";
   ui.title.textContent = title || t("Captioning");
-  ui.roomName.textContent = t("Captioning: {room}", { room: roomName });
+  // An interpretation channel is named by its language tag, the same in every language.
+  const into = welcome.channel && welcome.channel !== "floor" ? ` — ${welcome.channel}` : "";
+  ui.roomName.textContent = t("Captioning: {room}", { room: roomName }) + into;
   document.title = `${t("Captioning {room}", { room: roomName })} — ${title || "plenary"}`;
   setRoomOpen(welcome.open !== false);
   ui.fatal.hidden = true;
-  window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
+  if (interpreting(welcome)) followTheFloor();
+  else window.dispatchEvent(new CustomEvent("plenary:welcome", { detail: welcome }));
   pump();
   scheduleLive();
 }
@@ -240,10 +279,15 @@ function recorded(frame) {
       if (li && !li.querySelector("form")) li.replaceChildren(lineButton(line));
     }
   }
+  noteIntervention(frame);
+  // An interpretation channel's own log holds no floor events: the floor connection brings them.
+  if (floorConn === null) window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+}
+
+function noteIntervention(frame) {
   if (frame.type === "floor.granted" && frame.data && frame.data.who) {
     interventions.set(frame.seq, frame.data.who); // what a line can be re-attributed to
   }
-  window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
 
 function ephemeral(frame) {
@@ -256,7 +300,7 @@ function ephemeral(frame) {
       if (line.by !== myConn) showOther(String(line.by), String(line.name || ""), String(line.text || ""));
     }
   }
-  if (frame.type === "presence") window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
+  if (frame.type === "presence" && floorConn === null) window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
 
 // -- sending commands, one at a time ---------------------------------------------------------------
@@ -446,7 +490,8 @@ const floorKey = `plenary:speaker-floor:${roomKey}`;
 let settled = store.get(floorKey, null);
 
 function followFloor() {
-  if (conn === null || !conn.caughtUp) return;
+  const source = floorConn || conn;
+  if (source === null || !source.caughtUp) return;
   const cur = floor.current;
   const id = cur ? cur.id : null;
   if (settled === null || typeof settled !== "object" || settled.id !== id) {

@@ -94,6 +94,10 @@ const ui = {
   stationForm: $("station-form"),
   stationName: $("station-name"),
   stationLinks: $("station-links"),
+  stationChannel: $("station-channel"),
+  channelList: $("channel-list"),
+  channelForm: $("channel-form"),
+  channelTag: $("channel-tag"),
 };
 
 // What each link may do here (the server checks it again for every command).
@@ -903,10 +907,47 @@ async function loadStations() {
   try {
     const data = await api("GET", `${roomPath()}/stations`);
     renderStations(data.stations);
+    const info = await api("GET", "");
+    const here = (info.rooms || []).find((r) => r.id === room);
+    renderChannels(here && Array.isArray(here.channels) ? here.channels : ["floor"]);
   } catch (err) {
     say(err.message, true);
   }
 }
+
+// A room's caption channels: the floor and its interpretation channels (docs/protocol.md).
+function renderChannels(channels) {
+  const interpreted = channels.filter((c) => c !== "floor");
+  ui.channelList.textContent = interpreted.length
+    ? `Besides the floor: ${interpreted.join(", ")}.`
+    : "Only the floor: what is said in the room.";
+  const chosen = ui.stationChannel.value;
+  ui.stationChannel.replaceChildren(h("option", { value: "" }, "Any, by each caption's language"),
+    ...channels.map((c) => h("option", { value: c }, c === "floor" ? "The floor" : c)));
+  ui.stationChannel.value = channels.includes(chosen) ? chosen : "";
+}
+
+function linkList(s) {
+  return h("ul", {},
+    h("li", {}, `${t("Captioner page:")} `, h("code", {}, s.captioner)),
+    h("li", {}, `${t("Caption API (Zoom format):")} `, h("code", {}, s.caption_api)),
+    h("li", {}, `${t("YouTube format:")} `, h("code", {}, s.youtube_api)));
+}
+
+ui.channelForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const c = await api("POST", `${roomPath()}/channels`, { channel: ui.channelTag.value });
+    ui.stationLinks.replaceChildren(h("h3", {}, `The ${c.channel} channel: its links`),
+      h("p", { class: "muted" }, "Shown once: keep the captioner's links secret."),
+      h("p", {}, "Viewers: ", h("code", {}, c.viewer)), linkList(c));
+    ui.channelTag.value = "";
+    renderChannels(c.channels);
+    say(`This room has a ${c.channel} caption channel.`);
+  } catch (err) {
+    say(err.message, true);
+  }
+});
 
 function renderStations(stations) {
   ui.stationList.replaceChildren(...stations.map((s) => h("li", {}, h("div", { class: "row" },
@@ -926,13 +967,12 @@ function renderStations(stations) {
 ui.stationForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   try {
-    const s = await api("POST", `${roomPath()}/stations`, { name: ui.stationName.value });
+    const body = { name: ui.stationName.value };
+    if (ui.stationChannel.value) body.channel = ui.stationChannel.value;
+    const s = await api("POST", `${roomPath()}/stations`, body);
     ui.stationLinks.replaceChildren(h("h3", {}, t("{name}: its links", { name: s.name })),
       h("p", { class: "muted" }, t("Shown once: keep them secret and give them to this station only.")),
-      h("ul", {},
-        h("li", {}, `${t("Captioner page:")} `, h("code", {}, s.captioner)),
-        h("li", {}, `${t("Caption API (Zoom format):")} `, h("code", {}, s.caption_api)),
-        h("li", {}, `${t("YouTube format:")} `, h("code", {}, s.youtube_api))));
+      linkList(s));
     ui.stationName.value = "";
     say(t("{name} can caption this room.", { name: s.name }));
     await loadStations();

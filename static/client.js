@@ -200,6 +200,8 @@ export class RoomConnection {
         return;
       }
       const hello = { type: "hello", after: this.lastSeq, ...this.helloExtra() };
+      // The epoch names which record our resume point is in (docs/protocol.md).
+      if (this.epoch) hello.epoch = this.epoch;
       if (this.key) hello.key = this.key;
       if (this.passcode) hello.passcode = this.passcode;
       ws.send(JSON.stringify(hello));
@@ -283,10 +285,12 @@ export class RoomConnection {
     this.attempt = 0;
     this.everLive = true;
     if (welcome.reset) {
-      // Our resume point belongs to a record that has been replaced: start again from seq 1.
+      // Our resume point belongs to a record that has been replaced, or to an older copy of it
+      // (another epoch): what we hold is not what the record holds now. Start again from seq 1.
       this.lastSeq = 0;
       this.handlers.onReset?.();
     }
+    if (typeof welcome.epoch === "string") this.epoch = welcome.epoch;
     this.setState(State.LIVE);
     this.handlers.onWelcome?.(welcome);
   }

@@ -17,6 +17,7 @@ const $ = (id) => document.getElementById(id);
 let timezone = "UTC";
 let lastQuery = null;
 let shown = 0;
+let languages = []; // the meeting's interpretation channels (tags)
 
 /** An element with attributes and text content (never markup). */
 function el(tag, attrs = {}, text = null) {
@@ -168,6 +169,10 @@ async function loadFacets() {
   f.items.forEach((i) => items.append(el("option", { value: i.item }, i.label)));
   const rooms = document.querySelector('select[name="room"]');
   f.rooms.forEach((r) => rooms.append(el("option", { value: r.id }, r.name)));
+  // The meeting's interpretation channels: search within one, export one or all.
+  languages = Array.isArray(f.languages) ? f.languages.map(String) : [];
+  const channels = document.querySelector('select[name="channel"]');
+  languages.forEach((tag) => channels.append(el("option", { value: tag }, `Interpretation (${tag})`)));
   status(tn("{n} transcript line; times in {zone}.", "{n} transcript lines; times in {zone}.", f.lines, { zone: timezone }));
 }
 
@@ -186,6 +191,7 @@ function hitItem(hit) {
   const meta = el("span", { class: "meta" });
   meta.append(el("time", { datetime: new Date(hit.ts).toISOString() }, clock(hit.ts)));
   meta.append(document.createTextNode(` · ${hit.room_name}`));
+  if (hit.channel && hit.channel !== "floor") meta.append(document.createTextNode(` · interpretation (${hit.channel})`));
   if (hit.item_label) meta.append(document.createTextNode(` · ${hit.item_label}`));
   if (hit.corrected) meta.append(document.createTextNode(` · ${t("corrected")}`));
   if (hit.reattributed) meta.append(document.createTextNode(` · ${t("re-attributed")}`));
@@ -643,6 +649,11 @@ async function loadExports() {
     if (!whole) continue;
     const li = el("li", {}, `${t("{format}:", { format: label })} `);
     li.append(downloadButton(t("whole meeting"), transcriptPath(null, fmt), transcriptFile(null, fmt)));
+    // With interpretation channels: one language's sections, or every channel, each headed.
+    for (const tag of languages) {
+      li.append(" ", downloadButton(`interpretation (${tag})`, transcriptPath(null, fmt, { lang: tag }), transcriptFile(null, fmt, { lang: tag })));
+    }
+    if (languages.length) li.append(" ", downloadButton("every channel", transcriptPath(null, fmt, { lang: "all" }), transcriptFile(null, fmt, { lang: "all" })));
     list.append(li);
   }
   const reports = $("report-exports");
@@ -655,13 +666,18 @@ async function loadExports() {
   const rooms = $("room-exports");
   rooms.replaceChildren();
   for (const room of facetsData.rooms) {
-    const li = el("li", {}, `${room.name}: `);
-    for (const [label, fmt] of TRANSCRIPT_FORMATS) {
-      const button = downloadButton(label, transcriptPath(room.id, fmt), transcriptFile(room.id, fmt));
-      button.setAttribute("aria-label", `${room.name}, ${label}`);
-      li.append(button, " ");
+    // The floor, then each interpretation channel: every format, subtitles included, per channel.
+    for (const tag of ["floor", ...(room.channels || [])]) {
+      const params = tag === "floor" ? {} : { lang: tag };
+      const name = tag === "floor" ? room.name : `${room.name} — interpretation (${tag})`;
+      const li = el("li", {}, `${name}: `);
+      for (const [label, fmt] of TRANSCRIPT_FORMATS) {
+        const button = downloadButton(label, transcriptPath(room.id, fmt, params), transcriptFile(room.id, fmt, params));
+        button.setAttribute("aria-label", `${name}, ${label}`);
+        li.append(button, " ");
+      }
+      rooms.append(li);
     }
-    rooms.append(li);
   }
   const docList = $("document-exports");
   docList.replaceChildren();

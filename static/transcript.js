@@ -100,6 +100,7 @@ export class Transcript {
         text: String(data.text ?? ""),
         speaker: String(data.speaker ?? ""),
         captioner: String(data.captioner ?? ""),
+        lang: String(data.lang ?? ""),
         by: data.by ?? null,
         corrected: false,
         was: "",

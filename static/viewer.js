@@ -4,11 +4,13 @@
 // and is never announced (screen readers would otherwise read every keystroke). Everything
 // anyone typed is inserted as text, never as markup.
 
-import { RoomConnection, State, roomFromPath } from "./client.js";
+import { RoomConnection, State, roomFromPath, store } from "./client.js";
 import { Announcer } from "./announcer.js";
 import { RoomSwitcher } from "./rooms.js";
 import { Transcript, cleanText, download, el } from "./transcript.js";
 import { formatTime, t, tn } from "./i18n.js";
+import { ChannelPane, FLOOR, fillMarked, pickChannel, rememberChannel } from "./channels.js";
+import { findFolded } from "./fold.js";
 
 // Within this many pixels of the end counts as "at the end": reading the last line while a
 // new one arrives must not stop auto-scroll.
@@ -39,6 +41,13 @@ const ui = {
   searchPrev: $("search-prev"),
   searchFilter: $("search-filter"),
   searchStatus: $("search-status"),
+  stage: $("stage"),
+  channelTools: $("channel-tools"),
+  channel: $("channel"),
+  sideBySide: $("side-by-side"),
+  floorTitle: $("floor-title"),
+  channelPane: $("channel-pane"),
+  channelTitle: $("channel-title"),
 };
 
 const where = roomFromPath();
@@ -53,8 +62,9 @@ let meeting = { id: where ? where.meeting : "", title: "", timezone: "UTC" };
 let roomName = where ? where.room : "";
 let following = true;
 let lastAdded = null; // the line appended last, for grouping lines by speaker
-// Search state: the pattern, the seqs of matching lines in order, the index of the one shown.
-let searchRegex = null;
+// Search state: what is looked for (compared folded: static/fold.js), the seqs of matching
+// lines in order, the index of the one shown.
+let searchQuery = null;
 let found = [];
 let current = -1;
 let searchTimer = null;
@@ -111,6 +121,7 @@ function welcomed(welcome) {
   meeting = { ...meeting, ...welcome.meeting };
   const rooms = Array.isArray(welcome.rooms) ? welcome.rooms : [];
   const here = rooms.find((r) => r.id === welcome.room);
+  offerChannels(here && Array.isArray(here.channels) ? here.channels.map(String) : [FLOOR]);
   roomName = here ? here.name : welcome.room;
   ui.title.textContent = meeting.title || t("Live transcript");
   ui.roomName.textContent = roomName;
@@ -167,13 +178,18 @@ function afterBatch() {
 
 // -- lines ------------------------------------------------------------------------------------
 function renderRow(line, previous) {
-  const li = el("li", { class: "line", id: `line-${line.seq}`, "data-seq": line.seq });
-  li.append(el("time", { class: "ts", datetime: new Date(line.ts).toISOString() },
+  // Each line in its language, its direction from its own text (Arabic reads right to left).
+  const li = el("li", {
+    class: "line", id: `line-${line.seq}`, "data-seq": line.seq, lang: line.lang || null, dir: "auto",
+  });
+  // The time has its own direction ("2:05 PM" is not the line's text): dir="auto" skips it.
+  li.append(el("time", { class: "ts", dir: "auto", datetime: new Date(line.ts).toISOString() },
     formatTime(line.ts, meeting.timezone)));
   if (line.speaker) {
     // A run of lines by one speaker shows the name once; screen readers still hear it.
     if (previous && previous.speaker === line.speaker) li.classList.add("same-speaker");
-    const speaker = el("span", { class: "speaker" });
+    // The name is isolated (bdi): the line takes its direction from its text, not the name.
+    const speaker = el("bdi", { class: "speaker" });
     fillText(speaker, line.speaker);
     li.append(speaker, el("span", { class: "sep" }, ": "));
   }
@@ -190,7 +206,7 @@ function renderRow(line, previous) {
     const before = line.wasSpeaker ? t("Was attributed to {name}", { name: line.wasSpeaker }) : t("Was attributed to no speaker");
     li.append(" ", el("span", { class: "corrected-mark reattributed-mark", title: before }, t("(re-attributed)")));
   }
-  if (searchRegex && matches(line)) li.classList.add("match");
+  if (searchQuery && matches(line)) li.classList.add("match");
   return li;
 }
 
@@ -199,7 +215,7 @@ function addRow(line) {
   lastAdded = line;
   rows.set(line.seq, li);
   ui.lines.append(li);
-  if (searchRegex && matches(line)) {
+  if (searchQuery && matches(line)) {
     found.push(line.seq);
     showSearchCount();
   }
@@ -214,7 +230,7 @@ function replaceRow(line) {
   if (old.classList.contains("current-match")) li.classList.add("current-match");
   old.replaceWith(li);
   rows.set(line.seq, li);
-  if (searchRegex) runSearch(false);
+  if (searchQuery) runSearch(false);
 }
 
 function clearTranscript() {
@@ -287,42 +303,24 @@ ui.back.addEventListener("click", () => {
 document.addEventListener("plenary:display", () => stick());
 
 // -- search -------------------------------------------------------------------------------------
-function escapeRegExp(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 function matches(line) {
-  searchRegex.lastIndex = 0;
-  const inText = searchRegex.test(line.text);
-  searchRegex.lastIndex = 0;
-  return inText || searchRegex.test(line.speaker);
+  return findFolded(line.text, searchQuery).length > 0 || findFolded(line.speaker, searchQuery).length > 0;
 }
 
 function fillText(span, text) {
-  if (!searchRegex) {
-    span.textContent = text;
-    return;
-  }
-  const parts = [];
-  let at = 0;
-  searchRegex.lastIndex = 0;
-  for (const m of text.matchAll(searchRegex)) {
-    if (m.index > at) parts.push(document.createTextNode(text.slice(at, m.index)));
-    parts.push(el("mark", {}, m[0]));
-    at = m.index + m[0].length;
-  }
-  if (at < text.length) parts.push(document.createTextNode(text.slice(at)));
-  span.replaceChildren(...parts);
+  fillMarked(span, text, searchQuery);
 }
 
 function runSearch(resetPosition = true) {
   const query = ui.search.value.trim();
-  searchRegex = query ? new RegExp(escapeRegExp(query), "giu") : null;
+  // Case and accents do not matter, in any script: "adebayo" finds "Adébáyọ̀".
+  searchQuery = query || null;
+  channelPane.search(query);
   const before = found.length && current >= 0 ? found[current] : null;
   found = [];
   for (const [seq, li] of rows) {
     const line = transcript.lines.get(seq);
-    const hit = searchRegex !== null && matches(line);
+    const hit = searchQuery !== null && matches(line);
     const had = li.classList.contains("match") || li.querySelector("mark") !== null;
     if (hit) found.push(seq);
     if (hit || had) {
@@ -334,12 +332,17 @@ function runSearch(resetPosition = true) {
     if (!hit) li.classList.remove("current-match");
   }
   current = resetPosition ? -1 : found.indexOf(before);
-  ui.lines.classList.toggle("filtering", ui.searchFilter.checked && searchRegex !== null);
+  ui.lines.classList.toggle("filtering", ui.searchFilter.checked && searchQuery !== null);
   showSearchCount();
 }
 
 function showSearchCount() {
-  if (!searchRegex) {
+  if (searchQuery && ui.stage.dataset.view === "channel") {
+    const n = channelPane.matchCount();
+    ui.searchStatus.textContent = n === 0 ? "No lines match" : `${n} ${n === 1 ? "line matches" : "lines match"}`;
+    return;
+  }
+  if (!searchQuery) {
     ui.searchStatus.textContent = "";
   } else if (found.length === 0) {
     ui.searchStatus.textContent = t("No lines match");
@@ -355,6 +358,14 @@ function goToMatch(step) {
   if (searchTimer !== null) {
     searchTimer = null;
     runSearch();
+  }
+  if (ui.stage.dataset.view === "channel") {
+    // The floor is not shown: go through the interpretation channel's matches.
+    if (channelPane.goToMatch(step)) {
+      following = false;
+      channelPane.following = false;
+    }
+    return;
   }
   if (found.length === 0) return;
   const old = current >= 0 ? rows.get(found[current]) : null;
@@ -423,18 +434,105 @@ for (const menu of document.querySelectorAll("details.menu")) {
   });
 }
 
+// -- caption channels --------------------------------------------------------------------------
+// The floor connection above always runs (it carries the floor, the agenda and the rooms); an
+// interpretation channel is followed by the channel pane, beside the floor or instead of it.
+const channelPane = new ChannelPane({
+  pane: ui.channelPane,
+  list: $("channel-lines"),
+  live: $("channel-live"),
+  status: $("channel-status"),
+  where: () => ({
+    meeting: meeting.id,
+    room: where ? where.room : "",
+    timezone: meeting.timezone,
+    passcode: storedPasscode(),
+  }),
+  onBatch: () => {
+    if (searchQuery) showSearchCount();
+  },
+});
+const sideKey = "plenary:side-by-side";
+let channelsOffered = "";
+let channelChosen = null;
+
+function channelLabel(tag) {
+  if (tag === FLOOR) return "Floor (as spoken)";
+  try {
+    const names = new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "language" });
+    return `${names.of(tag)} (${tag})`;
+  } catch {
+    return tag;
+  }
+}
+
+function offerChannels(channels) {
+  const list = channels.includes(FLOOR) ? channels : [FLOOR, ...channels];
+  if (list.join(" ") === channelsOffered) return;
+  channelsOffered = list.join(" ");
+  ui.channel.replaceChildren(...list.map((tag) => el("option", { value: tag }, channelLabel(tag))));
+  ui.channelTools.hidden = list.length < 2;
+  if (channelChosen === null || !list.includes(channelChosen)) {
+    channelChosen = pickChannel(list, {
+      meeting: meeting.id,
+      link: new URLSearchParams(location.search).get("channel"),
+      languages: navigator.languages || [navigator.language],
+      meetingLanguage: meeting.language,
+    });
+  }
+  ui.sideBySide.checked = store.get(sideKey, false) === true;
+  showChannel();
+}
+
+function showChannel() {
+  ui.channel.value = channelChosen;
+  const interpreted = channelChosen !== FLOOR;
+  const both = interpreted && ui.sideBySide.checked;
+  ui.sideBySide.disabled = !interpreted;
+  ui.stage.dataset.view = interpreted ? (both ? "both" : "channel") : "floor";
+  // A screen reader hears the channel the reader chose, not two languages at once.
+  ui.announce.setAttribute("aria-live", interpreted ? "off" : "polite");
+  ui.channelPane.hidden = !interpreted;
+  ui.floorTitle.hidden = !both;
+  ui.channelTitle.textContent = interpreted ? channelLabel(channelChosen) : "";
+  channelPane.follow(interpreted ? channelChosen : null);
+  if (searchQuery) channelPane.search(searchQuery);
+  showSearchCount();
+  stick();
+}
+
+ui.channel.addEventListener("change", () => {
+  channelChosen = ui.channel.value;
+  rememberChannel(meeting.id, channelChosen);
+  showChannel();
+});
+ui.sideBySide.addEventListener("change", () => {
+  store.set(sideKey, ui.sideBySide.checked);
+  showChannel();
+});
+
 // -- downloads ----------------------------------------------------------------------------------
+// What the reader follows is what they download: the floor, or the interpretation channel
+// shown instead of it.
+function followed() {
+  const interpreted = channelChosen !== null && channelChosen !== FLOOR && channelPane.held;
+  return interpreted
+    ? { transcript: channelPane.held.transcript, suffix: `-${channelChosen}`, name: `${roomName} — ${channelLabel(channelChosen)}` }
+    : { transcript, suffix: "", name: roomName };
+}
+
 function fileBase() {
-  return `${meeting.id}-${where ? where.room : "transcript"}`;
+  return `${meeting.id}-${where ? where.room : "transcript"}${followed().suffix}`;
 }
 
 $("download-txt").addEventListener("click", () => {
-  const title = meeting.title ? `${meeting.title} — ${roomName}` : roomName;
-  download(`${fileBase()}.txt`, transcript.toText(title, meeting.timezone), "text/plain;charset=utf-8");
+  const { transcript: lines, name } = followed();
+  const title = meeting.title ? `${meeting.title} — ${name}` : name;
+  download(`${fileBase()}.txt`, lines.toText(title, meeting.timezone), "text/plain;charset=utf-8");
 });
 
 $("download-vtt").addEventListener("click", () => {
-  download(`${fileBase()}.vtt`, transcript.toWebVtt(), "text/vtt;charset=utf-8");
+  download(`${fileBase()}.vtt`, followed().transcript.toWebVtt(), "text/vtt;charset=utf-8");
 });
 
 // -- passcode -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections import deque
 from collections.abc import Callable
@@ -90,7 +91,7 @@ class Client:
             compression=compression,
         )
         await ws.send(json.dumps({"type": "hello", "after": after, **hello}))
-        welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), 30))  # generous: busy machines
         assert welcome["type"] == "welcome", welcome
         return cls(ws, welcome)
 
@@ -217,6 +218,7 @@ class ServerProcess:
     data_dir: Path
     backend: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()  # more arguments for `plenary serve`
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _log: Any = None
@@ -229,7 +231,9 @@ class ServerProcess:
     def base_ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> ServerProcess:
+    def start(self, timeout: float = 20.0, *, healthy: bool = True) -> ServerProcess:
+        """Start and wait until it answers /healthz: with 200, or with anything when not
+        ``healthy`` (a process expected to report its record unusable)."""
         cmd = [
             sys.executable,
             "-m",
@@ -244,6 +248,7 @@ class ServerProcess:
         ]
         if self.backend:
             cmd += ["--backend", self.backend]
+        cmd += self.args
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._close_log()
@@ -259,6 +264,10 @@ class ServerProcess:
             try:
                 urllib.request.urlopen(f"{self.base}/healthz", timeout=1).read()
                 return self
+            except urllib.error.HTTPError:
+                if not healthy:
+                    return self
+                time.sleep(0.1)
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-2000:]}")

@@ -14,7 +14,9 @@ from server.backends.base import Backend, BackendUnavailable, Conflict
 __all__ = ["Backend", "BackendUnavailable", "Conflict", "backend_from_url"]
 
 
-def backend_from_url(url: str) -> Backend:
+def backend_from_url(url: str, state_dir: Path | None = None) -> Backend:
+    """``state_dir``: where a server process keeps what it must remember of a shared record
+    (the Redis record's marker; the embedded backend keeps everything in its file)."""
     scheme = url.split("://", 1)[0].lower()
     if scheme in ("sqlite", "memory"):
         from server.backends.embedded import EmbeddedBackend
@@ -24,7 +26,7 @@ def backend_from_url(url: str) -> Backend:
     if scheme in ("redis", "rediss", "redis+cluster"):
         from server.backends.redis import RedisBackend
 
-        backend: Backend = RedisBackend(url)
+        backend: Backend = RedisBackend(url, state_dir)
         return backend
     raise ValueError(
         f"unknown backend URL {url!r}: use sqlite:///path/to/file.db, memory:// or redis://host:port"

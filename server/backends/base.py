@@ -86,6 +86,18 @@ class Log(Protocol):
         """The key of every room that has a log (to move a record between backends)."""
         ...
 
+    async def epoch(self, key: str) -> str:
+        """The room's epoch: a token that, with a sequence number, names a position in the room's
+        record. It changes when the record is found to have gone back (an older copy restored):
+        numbers given out after that name other events than before, and a client holding a
+        position of an older epoch must start again from the beginning."""
+        ...
+
+    async def new_epoch(self, key: str, seen: str) -> str:
+        """Start a new epoch for the room if it is still at ``seen``; return the epoch now. Two
+        processes finding the same sign start one new epoch between them."""
+        ...
+
 
 class Broker(Protocol):
     """Messages of a room to every server process that follows it."""
@@ -148,6 +160,12 @@ class Backend(Log, Broker, MeetingStore, FileStore, Protocol):
 
     async def health(self) -> dict[str, Any]:
         """A small report for the health endpoint; ``ok`` is False when the record is unusable."""
+        ...
+
+    async def claim_new_store(self) -> bool:
+        """Make an empty store a record, atomically across processes: True only for the one
+        caller that did (it may then create the first meeting). Starting a backend writes
+        nothing, so read-only commands never make an empty store look like a record."""
         ...
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import secrets
 import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +26,10 @@ from typing import Any
 from server.backends.base import AppendResult, BackendUnavailable, Conflict, Deliver
 from server.domain.events import Draft, Event
 from server.domain.meetings import Meeting
+from server.domain.numbers import check_cursor
 from server.limits import MAX_APPENDS_PER_COMMIT
+
+log = logging.getLogger("plenary.embedded")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -45,6 +51,10 @@ CREATE TABLE IF NOT EXISTS meetings (
     version INTEGER NOT NULL,
     doc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS marker (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files (
     meeting TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -93,6 +103,9 @@ class EmbeddedBackend:
         self._subscribers: dict[str, Deliver] = {}
         self._closed = False
         self._healthy = True
+        # Why the writer task stopped, when it stopped for anything but closing: the backend is
+        # then unusable (health says so with this cause) and every append fails at once.
+        self._writer_failure: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -100,6 +113,26 @@ class EmbeddedBackend:
         loop = asyncio.get_running_loop()
         self._wconn = await loop.run_in_executor(self._writer, self._open_writer)
         self._committer = asyncio.create_task(self._commit_loop(), name="plenary-committer")
+        self._committer.add_done_callback(self._writer_stopped)
+
+    def _writer_stopped(self, task: asyncio.Task[None]) -> None:
+        """The commit loop ended. When closing, that is its job; otherwise nothing can be
+        written any more, so say why, fail what waits, and refuse what comes (the operator, or
+        the orchestrator watching /healthz, restarts the process)."""
+        if self._closed and not task.cancelled() and task.exception() is None:
+            return
+        cause = "it was cancelled" if task.cancelled() else repr(task.exception() or "it ended")
+        self._writer_failure = (
+            f"the record's writer stopped ({cause}): nothing can be recorded until the server "
+            "process is restarted"
+        )
+        log.error(
+            "%s", self._writer_failure, exc_info=None if task.cancelled() else task.exception()
+        )
+        failed, self._pending = self._pending, []
+        for item in failed:
+            if not item.done.done():
+                item.done.set_exception(BackendUnavailable(self._writer_failure))
 
     def _open_writer(self) -> sqlite3.Connection:
         conn = _connect(self.path)
@@ -110,7 +143,7 @@ class EmbeddedBackend:
         if self._closed:
             return
         self._closed = True
-        if self._committer is not None:
+        if self._committer is not None and not self._committer.done():
             self._wake.set()
             await self._committer
         loop = asyncio.get_running_loop()
@@ -180,8 +213,11 @@ class EmbeddedBackend:
     ) -> AppendResult:
         if self._closed:
             raise BackendUnavailable("the server is shutting down")
+        if self._writer_failure is not None:
+            raise BackendUnavailable(self._writer_failure)
         if not self._healthy:
             raise BackendUnavailable("the record could not be written; try again shortly")
+        check_cursor(cursor)
         last = await self.last_seq(key)
         if cursor is not None and cursor[1] <= await self.cursor(key, cursor[0]):
             return AppendResult([], duplicate=True)
@@ -212,14 +248,22 @@ class EmbeddedBackend:
                 del self._pending[:MAX_APPENDS_PER_COMMIT]
                 try:
                     await loop.run_in_executor(self._writer, self._commit, batch)
-                except (sqlite3.Error, OSError) as exc:
+                except Exception as exc:
+                    # Whatever one batch raises fails that batch (and what was numbered after
+                    # it), never the loop: every later write of every meeting depends on it.
+                    log.error("a write to the record failed: %r", exc)
                     self._fail_all(batch, exc)
                     continue
                 for item in batch:
                     deliver = self._subscribers.get(item.key)
                     if deliver is not None:
-                        for ev in item.events:
-                            deliver(ev.seq, ev.frame)
+                        try:
+                            for ev in item.events:
+                                deliver(ev.seq, ev.frame)
+                        except Exception:
+                            # The events are durable; a subscriber's fault must not stop the
+                            # writer (the hub repairs a gap from the record).
+                            log.exception("delivering room %s's events failed", item.key)
                     if not item.done.done():
                         item.done.set_result(None)
             if self._closed and not self._pending:
@@ -256,6 +300,51 @@ class EmbeddedBackend:
                 item.done.set_exception(
                     BackendUnavailable(f"the record could not be written: {exc}")
                 )
+
+    # -- epochs ----------------------------------------------------------------------------
+    # Kept in the marker table, as "epoch:<room key>". Restoring an older copy of the file
+    # restores its epochs too; the signs that the record went back then start new ones.
+    async def epoch(self, key: str) -> str:
+        return await self._epoch_step(key, None)
+
+    async def new_epoch(self, key: str, seen: str) -> str:
+        return await self._epoch_step(key, seen)
+
+    async def _epoch_step(self, key: str, seen: str | None) -> str:
+        name, token = f"epoch:{key}", secrets.token_hex(4)
+
+        def run() -> str:
+            conn = self._wconn
+            assert conn is not None
+            conn.execute("INSERT OR IGNORE INTO marker (name, value) VALUES (?, ?)", (name, token))
+            if seen is not None:
+                conn.execute(
+                    "UPDATE marker SET value=? WHERE name=? AND value=?", (token, name, seen)
+                )
+            row = conn.execute("SELECT value FROM marker WHERE name=?", (name,)).fetchone()
+            return str(row[0])
+
+        if self._closed:
+            raise BackendUnavailable("the server is shutting down")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._writer, run)
+        except sqlite3.Error as exc:
+            raise BackendUnavailable(f"reading the room's epoch failed: {exc}") from exc
+
+    async def claim_new_store(self) -> bool:
+        def run() -> int:
+            conn = self._wconn
+            assert conn is not None
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO marker (name, value) VALUES ('created', ?)",
+                (str(time.time()),),
+            )
+            return cur.rowcount
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._writer, run) == 1
+        except sqlite3.Error as exc:
+            raise BackendUnavailable(f"marking the record created failed: {exc}") from exc
 
     # -- fan-out ---------------------------------------------------------------------------
     async def publish(self, key: str, frame: bytes) -> None:
@@ -346,7 +435,10 @@ class EmbeddedBackend:
     async def health(self) -> dict[str, Any]:
         try:
             await self._query("SELECT 1", ())
-            ok = self._healthy and not self._closed
+            ok = self._healthy and not self._closed and self._writer_failure is None
         except BackendUnavailable:
             ok = False
-        return {"ok": ok, "backend": "embedded", "path": str(self.path)}
+        report: dict[str, Any] = {"ok": ok, "backend": "embedded", "path": str(self.path)}
+        if self._writer_failure is not None:
+            report["error"] = self._writer_failure
+        return report

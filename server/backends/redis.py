@@ -16,11 +16,13 @@ says how an operator recovers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
@@ -32,10 +34,20 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from server.backends.base import AppendResult, BackendUnavailable, Conflict, Deliver
-from server.backends.redis_keys import APPEND, FRAME_FIELD, PUBLISH, SAVE_MEETING, Keys, RedisURL
+from server.backends.redis_keys import (
+    APPEND,
+    EPOCH,
+    FRAME_FIELD,
+    PUBLISH,
+    SAVE_MEETING,
+    Keys,
+    RedisURL,
+)
 from server.backends.redis_pubsub import RedisPubSub
-from server.domain.events import Draft, Event
+from server.domain.events import Draft, Event, epoch_frame
+from server.domain.keys import room_id_of
 from server.domain.meetings import Meeting
+from server.domain.numbers import check_cursor
 from server.limits import (
     REDIS_COMMAND_TIMEOUT_S,
     REDIS_CONNECT_TIMEOUT_S,
@@ -46,6 +58,9 @@ from server.limits import (
 from server.metrics import METRICS
 
 log = logging.getLogger("plenary.redis")
+
+# In the data directory: {Redis record: its marker} for every Redis record this machine has used.
+STORES_FILE = "redis-records.json"
 T = TypeVar("T")
 
 RECOVERY = "restore Redis from its append-only file, or `plenary migrate` a copy of the record "
@@ -53,8 +68,11 @@ RECOVERY += "into it and restart the servers (docs/deployment.md)"
 
 
 class RedisBackend:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, state_dir: Path | None = None) -> None:
         self.url = url
+        # Where this machine remembers the marker of every Redis record it has used (see
+        # _remembered): a process that starts while Redis is empty then knows it lost data.
+        self._state_file = state_dir / STORES_FILE if state_dir is not None else None
         self._opts = RedisURL.parse(url)
         self._keys = Keys(self._opts.prefix)
         self._client: Any = None  # Redis or RedisCluster: the same commands on both
@@ -72,6 +90,7 @@ class RedisBackend:
         # that requests fail with a retryable "record unavailable", not "no such meeting".
         self._meetings: dict[str, Meeting] = {}
         self._in_flight = asyncio.Semaphore(REDIS_MAX_IN_FLIGHT)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -90,13 +109,36 @@ class RedisBackend:
         else:
             self._client = Redis.from_url(self._opts.client_url, **common)
         await self._wait_for_redis()
-        for name, source in (("append", APPEND), ("publish", PUBLISH), ("save", SAVE_MEETING)):
+        scripts = (
+            ("append", APPEND),
+            ("publish", PUBLISH),
+            ("save", SAVE_MEETING),
+            ("epoch", EPOCH),
+        )
+        for name, source in scripts:
             self._scripts[name] = self._client.register_script(source)
         sharded = await self._has_sharded_pubsub()
         self._publish_cmd = "SPUBLISH" if sharded else "PUBLISH"
-        async with self._errors("writing the epoch marker"):
-            await self._client.set(self._keys.epoch, secrets.token_hex(8), nx=True)
+        # Starting writes nothing: a read-only command, or a process that starts while Redis is
+        # empty, must not make an empty Redis look like a record (claim_new_store does that).
+        async with self._errors("reading the record's marker"):
             self._epoch = await self._client.get(self._keys.epoch)
+            lost = await self._client.get(self._keys.lost)
+        remembered = self._remembered()
+        if lost is not None:
+            self._set_lost(lost.decode(errors="replace"), announce=False)
+        elif self._epoch is None and remembered is not None:
+            # This process knows the record's marker: Redis is judged against it from now on
+            # (and comes back by itself if its append-only file is restored).
+            self._epoch = remembered.encode()
+            self._set_lost(
+                f"Redis holds no record (marker {self._keys.epoch} is missing), but this server "
+                f"has used one here (marker {remembered}): Redis restarted empty or lost its "
+                f"data. Nothing is created and appends are refused; {RECOVERY}. To start a "
+                "new, empty record instead, run `plenary record new`."
+            )
+        elif self._epoch is not None:
+            self._remember(self._epoch)
         self._pubsub = RedisPubSub(
             sharded=sharded,
             locate=self._locate,
@@ -138,6 +180,8 @@ class RedisBackend:
         if self._closed:
             return
         self._closed = True
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=REDIS_COMMAND_TIMEOUT_S)
         if self._pubsub is not None:
             await self._pubsub.close()
         if self._client is not None:
@@ -177,15 +221,92 @@ class RedisBackend:
         if seq > self._known.get(key, 0):
             self._known[key] = seq
 
-    def _set_lost(self, reason: str) -> None:
+    def _set_lost(self, reason: str, *, announce: bool = True) -> None:
         if self._lost is None:
             log.error("%s", reason)
+            if announce:
+                # Say it in Redis too, so a process starting later (with no memory of the record)
+                # does not take the empty Redis for a new one. Best effort: Redis may be away.
+                self._announce_lost(reason)
         self._lost = reason
         METRICS.backend_up.set(0)
 
+    def _announce_lost(self, reason: str) -> None:
+        async def write() -> None:
+            try:
+                await self._client.set(self._keys.lost, reason, nx=True)
+            except (RedisError, OSError) as exc:
+                log.warning("could not record in Redis that data was lost: %s", exc)
+
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing to announce to
+            task = asyncio.get_running_loop().create_task(write())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    # -- the marker ------------------------------------------------------------------------
+    def _remembered(self) -> str | None:
+        if self._state_file is None or not self._state_file.exists():
+            return None
+        try:
+            found = json.loads(self._state_file.read_text()).get(self._keys.epoch_id(self._opts))
+        except (OSError, ValueError, AttributeError):
+            return None
+        return str(found) if found else None
+
+    def _remember(self, epoch: bytes) -> None:
+        if self._state_file is None:
+            return
+        name, value = self._keys.epoch_id(self._opts), epoch.decode()
+        try:
+            known = json.loads(self._state_file.read_text()) if self._state_file.exists() else {}
+            if known.get(name) == value:
+                return
+            known[name] = value
+            self._state_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._state_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(known, indent=1))
+            tmp.replace(self._state_file)
+        except (OSError, ValueError, AttributeError) as exc:
+            log.warning("could not remember the record's marker in %s: %s", self._state_file, exc)
+
+    async def claim_new_store(self) -> bool:
+        """Make an empty Redis a record, once: True only for the one caller (of every process)
+        that wrote the marker. Refused while data is known lost."""
+        self._usable()
+        if self._epoch is not None:
+            return False
+        token = secrets.token_hex(8)
+        async with self._errors("writing the record's marker"):
+            created = bool(await self._client.set(self._keys.epoch, token, nx=True))
+            self._epoch = await self._client.get(self._keys.epoch)
+        if self._epoch is not None:
+            self._remember(self._epoch)
+        return created
+
+    async def accept_new_store(self) -> str:
+        """The operator's `plenary record new`: what Redis holds now is the record (a new,
+        empty one if it is empty). Clears the lost flag and writes a new marker."""
+        token = secrets.token_hex(8)
+        async with self._errors("writing the record's marker"):
+            await self._client.set(self._keys.epoch, token)
+            await self._client.delete(self._keys.lost)
+        self._epoch, self._lost = token.encode(), None
+        self._remember(self._epoch)
+        return token
+
+    async def _written(self) -> None:
+        """Before a first write: an empty Redis becomes a record (with its marker) now."""
+        if self._epoch is None:
+            await self.claim_new_store()
+
     async def _check_record(self) -> None:
         """Raise BackendUnavailable unless Redis still holds everything this process has seen."""
-        epoch = await self._query("checking the record", lambda: self._client.get(self._keys.epoch))
+        epoch, flag = await self._query(
+            "checking the record", lambda: self._client.mget(self._keys.epoch, self._keys.lost)
+        )
+        if self._epoch is None and epoch is not None:
+            self._epoch = epoch  # another process made Redis a record since this one started
+            self._remember(epoch)
         rooms = [r for r, seq in self._known.items() if seq > 0]
         counters: list[bytes | None] = []
         if rooms:
@@ -198,30 +319,63 @@ class RedisBackend:
                 return found
 
             counters = await self._query("checking the record", positions)
-        if epoch != self._epoch:
+        if flag is not None:
+            self._set_lost(flag.decode(errors="replace"), announce=False)
+        elif epoch != self._epoch:
             self._set_lost(
                 f"Redis no longer holds this deployment's record (marker {self._keys.epoch} "
                 f"is {'missing' if epoch is None else 'different'}): it restarted empty or was "
-                f"replaced. Appends are refused so that no sequence number is reused; {RECOVERY}"
+                f"replaced. Appends are refused so that no sequence number is reused; {RECOVERY}. "
+                "To start a new, empty record instead, run `plenary record new`."
             )
         else:
             for key, raw in zip(rooms, counters, strict=True):
                 if int(raw or 0) < self._known[key]:
-                    self._set_lost(self._behind(key, int(raw or 0)))
-                    break
-            else:
-                if self._lost is not None:
-                    log.warning("Redis holds the record again; appends resume")
-                self._lost = None
+                    await self._went_back(key, int(raw or 0))
+            if self._lost is not None:
+                log.warning("Redis holds the record again; appends resume")
+            self._lost = None
         if self._lost is not None:
             raise BackendUnavailable(self._lost)
 
-    def _behind(self, key: str, last: int) -> str:
-        return (
-            f"Redis has room {key} at seq {last}, but this server has seen seq "
-            f"{self._known.get(key, 0)}: Redis lost data. Appends are refused so that no "
-            f"sequence number is reused; {RECOVERY}"
+    async def _went_back(self, key: str, last: int) -> str:
+        """Redis has the room at ``last`` but this process has seen more: an older copy of the
+        record was restored. The room starts a new epoch (once, whichever process sees it
+        first); every process is told on the room's channel (each hub restarts its view of the
+        room and its clients start again from the beginning); numbering goes on from ``last``
+        in the new epoch, so no client is fed a reused number as if it continued what it
+        holds."""
+        seen = self._known.get(key, 0)
+        epoch = await self.new_epoch(key, await self.epoch(key))
+        self._known[key] = last
+        message = (
+            f"Redis has room {key} at seq {last}, but this server has seen seq {seen}: an older "
+            f"copy of the record was restored. The room goes on in a new epoch ({epoch}); "
+            "clients start again from its beginning"
         )
+        log.error("%s", message)
+        METRICS.backend_unavailable.inc()
+        frame = epoch_frame(room_id_of(key), epoch, last)
+        if self._pubsub is not None:
+            self._pubsub.restart(key, frame)  # here, even while the subscription is down
+        await self.publish(key, frame)  # and every other process
+        return message
+
+    # -- epochs ----------------------------------------------------------------------------
+    async def epoch(self, key: str) -> str:
+        return await self._epoch_step(key, "")
+
+    async def new_epoch(self, key: str, seen: str) -> str:
+        return await self._epoch_step(key, seen)
+
+    async def _epoch_step(self, key: str, seen: str) -> str:
+        self._usable()
+        token = secrets.token_hex(4)
+        raw = await self._query(
+            "reading the room's epoch",
+            lambda: self._scripts["epoch"](keys=[self._keys.meta(key)], args=[seen, token]),
+        )
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
 
     # -- the record ------------------------------------------------------------------------
     async def append(
@@ -233,6 +387,8 @@ class RedisBackend:
         cursor: tuple[str, int] | None = None,
     ) -> AppendResult:
         self._usable()
+        check_cursor(cursor)
+        await self._written()
         if key not in self._registered:
             async with self._errors("registering the room"):
                 await self._client.sadd(self._keys.rooms, key)
@@ -251,8 +407,8 @@ class RedisBackend:
             status, last = await self._scripts["append"](keys=keys, args=args)
         last = int(last)
         if status == b"lost":
-            self._set_lost(self._behind(key, last))
-            raise BackendUnavailable(self._lost)
+            # Retryable: the retry is numbered in the room's new epoch.
+            raise BackendUnavailable(await self._went_back(key, last))
         if status == b"duplicate":
             return AppendResult([], duplicate=True)
         if status == b"conflict":
@@ -286,8 +442,7 @@ class RedisBackend:
         )
         last = int(raw or 0)
         if last < self._known.get(key, 0):
-            self._set_lost(self._behind(key, last))
-            raise BackendUnavailable(self._lost)
+            await self._went_back(key, last)
         self._note(key, last)
         return last
 
@@ -394,6 +549,7 @@ class RedisBackend:
 
     async def save_meeting(self, meeting: Meeting) -> None:
         self._usable()
+        await self._written()
         loaded = meeting.version
         meeting.version = loaded + 1
         keys = [
@@ -417,6 +573,7 @@ class RedisBackend:
     # -- files -----------------------------------------------------------------------------
     async def put_file(self, meeting_id: str, file_id: str, data: bytes) -> None:
         self._usable()
+        await self._written()
 
         async def store() -> None:
             # One transaction: the set of ids never names bytes that are not there.

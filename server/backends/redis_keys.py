@@ -8,7 +8,10 @@ touch them all. Keys that are not a room's share the tag ``{PREFIX}``.
     PREFIX:{m/r}:meta      hash, field seq = the room's last sequence number
     PREFIX:{m/r}:cursors   hash, numbered source -> last accepted n
     PREFIX:{m/r}           pub/sub channel (sharded where Redis has it)
+    PREFIX:{m/r}~fr…       the same keys for the room's interpretation caption channel fr
+                           (server/domain/keys.py): outside the braces, so in the room's slot
     {PREFIX}:epoch         random marker written once: its absence means Redis lost its data
+    {PREFIX}:lost          why a process found data lost (so that one starting later knows)
     {PREFIX}:meetings      hash, meeting id -> meeting document (JSON)
     {PREFIX}:versions      hash, meeting id -> version (compare-and-set on save)
     {PREFIX}:order         sorted set of meeting ids in creation order (+ {PREFIX}:order:n)
@@ -93,6 +96,14 @@ class Keys:
         return self._global("epoch")
 
     @property
+    def lost(self) -> str:
+        return self._global("lost")
+
+    def epoch_id(self, url: RedisURL) -> str:
+        """How a data directory names this record: the Redis address and the marker's key."""
+        return f"{url.display} {self.epoch}"
+
+    @property
     def meetings(self) -> str:
         return self._global("meetings")
 
@@ -164,6 +175,18 @@ if #frames > 0 then
   redis.call(ARGV[1], ARGV[2], table.concat(frames, '\\n'))
 end
 return {'ok', last}
+"""
+
+# A room's epoch (server/backends/base.py), in its meta hash: created when first asked for; with
+# ARGV[1] set, replaced by ARGV[2] if it is still ARGV[1]. Returns the epoch now.
+# KEYS: meta hash. ARGV: the epoch seen or '', a new epoch.
+EPOCH = """
+local current = redis.call('HGET', KEYS[1], 'epoch')
+if (not current) or (ARGV[1] ~= '' and current == ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[2])
+  return ARGV[2]
+end
+return current
 """
 
 # Publish an ephemeral frame. A script rather than a bare command so that Redis Cluster routes

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 from collections import deque
@@ -28,6 +29,7 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
 from server.backends.base import BackendUnavailable, Deliver
+from server.domain.events import EPOCH_FRAME_PREFIX
 from server.limits import (
     BACKLOG_PAGE,
     REDIS_PUBSUB_PING_S,
@@ -325,9 +327,27 @@ class RedisPubSub:
                     # Redis dropped a subscription we hold: its slot moved to another node.
                     raise BackendUnavailable("Redis moved a subscribed slot; reconnecting")
 
+    def restart(self, key: str, frame: bytes) -> None:
+        """The room's record went back (this process found it): deliver the epoch frame here at
+        once, whether or not the subscription is up, as if it had come through Redis."""
+        link = self._where.get(key)
+        sub = None if link is None else next((r for r in link.rooms.values() if r.key == key), None)
+        if sub is not None:
+            self._new_epoch(sub, frame)
+
+    @staticmethod
+    def _new_epoch(sub: _Room, frame: bytes) -> None:
+        # Numbering goes on from the record's position in the new epoch: what this subscription
+        # delivered beyond it was of the old one.
+        sub.pos = min(sub.pos, int(json.loads(frame)["data"]["seq"]))
+        _call(sub.deliver, None, frame)
+
     def _dispatch(self, sub: _Room, data: bytes) -> None:
         if sub.held is not None:
             sub.held.append(data)
+            return
+        if data.startswith(EPOCH_FRAME_PREFIX):
+            self._new_epoch(sub, data)
             return
         if not data.startswith(_SEQ_PREFIX):
             _call(sub.deliver, None, data)

@@ -12,6 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from server.domain.channels import FLOOR
 from server.domain.meetings import Credential, Meeting, Role, new_id
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -28,10 +29,13 @@ def issue(
     room: str | None = None,
     label: str = "",
     participant: str | None = None,
+    channel: str | None = None,
 ) -> str:
     """Add a credential to the meeting and return the key that the link carries."""
     secret = secrets.token_urlsafe(16)
-    cred = Credential(new_id(8), role, hash_secret(secret), room, label, participant=participant)
+    cred = Credential(
+        new_id(8), role, hash_secret(secret), room, label, participant=participant, channel=channel
+    )
     meeting.credentials.append(cred)
     return f"{cred.id}.{secret}"
 
@@ -49,6 +53,22 @@ def hash_passcode(passcode: str) -> str:
 # passcode has a new stored hash, so the old one is forgotten with it.
 _verified: dict[tuple[str, bytes], None] = {}
 _VERIFIED_MAX = 1024
+
+
+def passcode_known(stored: str, passcode: str) -> bool:
+    """True when this passcode was already found right: checking it again is fast."""
+    return (stored, hashlib.sha256(passcode.encode()).digest()) in _verified
+
+
+def needs_slow_check(meeting: Meeting, key: str | None, passcode: str | None) -> bool:
+    """True when ``authenticate`` would run the slow hash (a passcode not yet found right)."""
+    stored = meeting.viewer_passcode_hash
+    return (
+        not key
+        and bool(passcode)
+        and stored is not None
+        and not passcode_known(stored, passcode or "")
+    )
 
 
 def check_passcode(stored: str, passcode: str) -> bool:
@@ -77,11 +97,16 @@ class Grant:
     room: str | None  # the only room this grant may act in; None for every room
     label: str
     participant: str | None = None  # the participant a personal link belongs to
+    channel: str | None = None  # a captioner's one caption channel; None: any of its room
 
-    def may_caption(self, room: str) -> bool:
+    def may_caption(self, room: str, channel: str = FLOOR) -> bool:
         if self.role == "chair":
             return True
-        return self.role == "captioner" and self.room in (None, room)
+        return (
+            self.role == "captioner"
+            and self.room in (None, room)
+            and self.channel in (None, channel)
+        )
 
     def may_run(self, room: str) -> bool:
         """Run this room's floor, its agenda position and its share of the rolling document:
@@ -104,7 +129,7 @@ def authenticate(meeting: Meeting, key: str | None, passcode: str | None = None)
         expected = cred.secret_hash if cred is not None else hash_secret("\0")
         if cred is None or cred.revoked or not hmac.compare_digest(candidate, expected):
             return None
-        return Grant(cred.role, cred.id, cred.room, cred.label, cred.participant)
+        return Grant(cred.role, cred.id, cred.room, cred.label, cred.participant, cred.channel)
     if meeting.viewer_passcode_hash is None:
         return Grant("viewer", None, None, "")
     if passcode and check_passcode(meeting.viewer_passcode_hash, passcode):

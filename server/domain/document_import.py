@@ -25,6 +25,7 @@ from server.domain.document import Submitter, make_id, parse_id
 from server.domain.document_rules import NewProposal
 from server.domain.errors import Invalid
 from server.domain.meetings import Participant
+from server.domain.numbers import ascii_digits
 from server.domain.text import clean_text
 from server.limits import (
     MAX_CATEGORIES,
@@ -196,7 +197,7 @@ class _Builder:
         given: str | None = None
         if pid.strip():
             raw = pid.strip().rstrip(".:")
-            candidate = make_id(letter, int(raw)) if raw.isdigit() and raw[0] != "0" else raw
+            candidate = make_id(letter, int(raw)) if ascii_digits(raw) and raw[0] != "0" else raw
             parsed = parse_id(candidate.upper())
             if parsed is None:
                 problems.add(line, f"{pid.strip()!r} is not a proposal id (write it as {letter}.3)")

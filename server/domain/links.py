@@ -20,6 +20,18 @@ class RoomLinks:
     youtube_api: str = ""  # YouTube-compatible caption URL
     screen: str = ""  # the projection page for the room's screen
     convener: str = ""  # a group's convener console
+    channels: list[ChannelLinks] = field(default_factory=list)  # its interpretation channels
+
+
+@dataclass(slots=True)
+class ChannelLinks:
+    """An interpretation channel's links: its viewer page and its first caption station's."""
+
+    channel: str  # the language tag
+    viewer: str
+    captioner: str = ""
+    caption_api: str = ""
+    youtube_api: str = ""
 
 
 @dataclass(slots=True)
@@ -65,15 +77,28 @@ class MeetingLinks:
                 out.append(f"    convener         {r.convener}")
             if r.screen:
                 out.append(f"    screen           {r.screen}")
+            for c in r.channels:
+                out.append(f"    channel {c.channel}")
+                out.append(f"      viewers        {c.viewer}")
+                if c.captioner:
+                    out.append(f"      captioner      {c.captioner}")
+                    out.append(f"      caption API    {c.caption_api}")
+                    out.append(f"      YouTube format {c.youtube_api}")
         return "\n".join(out)
 
 
-def viewer_url(base: str, meeting_id: str, room_id: str) -> str:
-    return f"{base}/m/{meeting_id}/{room_id}"
+def viewer_url(base: str, meeting_id: str, room_id: str, channel: str | None = None) -> str:
+    query = f"?channel={channel}" if channel else ""
+    return f"{base}/m/{meeting_id}/{room_id}{query}"
 
 
-def captioner_url(base: str, meeting_id: str, room_id: str, key: str) -> str:
-    return f"{base}/m/{meeting_id}/{room_id}/caption#key={key}"
+def captioner_url(
+    base: str, meeting_id: str, room_id: str, key: str, channel: str | None = None
+) -> str:
+    # A channel's captioner key writes in that channel whatever the page says; the query is for
+    # the page to show which channel it is.
+    query = f"?channel={channel}" if channel else ""
+    return f"{base}/m/{meeting_id}/{room_id}/caption{query}#key={key}"
 
 
 def chair_url(base: str, meeting_id: str, key: str) -> str:
@@ -113,6 +138,7 @@ class StationLinks:
     room: str
     name: str  # the captioner's name in the record
     revoked: bool = False
+    channel: str | None = None  # its one caption channel; None: any, by each POST's lang
     captioner: str = ""
     caption_api: str = ""
     youtube_api: str = ""
@@ -121,7 +147,8 @@ class StationLinks:
         return asdict(self)
 
     def as_text(self) -> str:
-        out = [f"Caption station {self.name!r} (id {self.station}) of room {self.room!r}"]
+        where = f" ({self.channel} channel)" if self.channel else ""
+        out = [f"Caption station {self.name!r} (id {self.station}) of room {self.room!r}{where}"]
         if self.revoked:
             out.append("  revoked")
         if self.captioner:
@@ -133,17 +160,17 @@ class StationLinks:
 
 def station(base: str, meeting: Meeting, cred: Credential, key: str | None = None) -> StationLinks:
     room = cred.room or ""
-    out = StationLinks(cred.id, room, cred.label, cred.revoked)
+    out = StationLinks(cred.id, room, cred.label, cred.revoked, cred.channel)
     if key is not None:
-        out.captioner = captioner_url(base, meeting.id, room, key)
+        out.captioner = captioner_url(base, meeting.id, room, key, cred.channel)
         out.caption_api = caption_api_url(base, meeting.id, room, key)
         out.youtube_api = youtube_api_url(base, meeting.id, room, key)
     return out
 
 
 def build(base: str, meeting: Meeting, keys: dict[str, str]) -> MeetingLinks:
-    """Links for the keys just issued: ``keys`` maps 'chair', 'secretariat', 'captioner:<room>'
-    and 'convener:<room>' to keys."""
+    """Links for the keys just issued: ``keys`` maps 'chair', 'secretariat', 'captioner:<room>',
+    'captioner:<room>~<channel>' and 'convener:<room>' to keys."""
     links = MeetingLinks(
         meeting.id, meeting.title, viewer_passcode=bool(meeting.viewer_passcode_hash)
     )
@@ -161,5 +188,13 @@ def build(base: str, meeting: Meeting, keys: dict[str, str]) -> MeetingLinks:
             rl.captioner = captioner_url(base, meeting.id, room.id, key)
             rl.caption_api = caption_api_url(base, meeting.id, room.id, key)
             rl.youtube_api = youtube_api_url(base, meeting.id, room.id, key)
+        for tag in room.channels:
+            cl = ChannelLinks(tag, viewer_url(base, meeting.id, room.id, tag))
+            key = keys.get(f"captioner:{room.id}~{tag}")
+            if key:
+                cl.captioner = captioner_url(base, meeting.id, room.id, key, tag)
+                cl.caption_api = caption_api_url(base, meeting.id, room.id, key)
+                cl.youtube_api = youtube_api_url(base, meeting.id, room.id, key)
+            rl.channels.append(cl)
         links.rooms.append(rl)
     return links

@@ -89,6 +89,9 @@ class Room:
     # How the record names who leads it: "convened by" a break-out group's convener, "chaired
     # by" an ad-hoc group's chair (the seed meeting's usage); see server/services/groups.py.
     led_as: str = "convener"
+    # Its interpretation channels, BCP 47 tags in their standard form (server/domain/channels.py);
+    # the floor channel is always there and is not listed.
+    channels: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -102,6 +105,9 @@ class Credential:
     label: str = ""
     revoked: bool = False
     participant: str | None = None  # for role "participant": whose personal link this is
+    # For captioners: the one caption channel of the room it writes in ("floor" or a tag); None:
+    # any channel of its room, a caption POST going to the channel its ``lang`` names.
+    channel: str | None = None
 
 
 @dataclass(slots=True)
@@ -129,6 +135,8 @@ class Meeting:
     ends: str = ""
     venue: str = ""  # where it meets, as the summary should say it: "the Palais des Nations …"
     chaired_by: str = ""  # who chairs it, as the summary should name them: "Mr. … (Hungary)"
+    # The meeting's language: its floor channels' usual language and the draft summary's.
+    language: str = "en"
     created_ms: int = 0
     version: int = 0  # optimistic concurrency: saved only over the version it was loaded at
 

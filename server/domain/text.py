@@ -10,6 +10,8 @@ includes U+FEFF, Python's ``str.split`` includes U+0085).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from server.domain.errors import Invalid
 
@@ -33,6 +35,29 @@ def real_text(text: str) -> str:
     """The string with every unpaired surrogate replaced by U+FFFD, so that it can be written
     as UTF-8 (and the rest of it is kept)."""
     return _SURROGATE.sub(REPLACEMENT, text)
+
+
+def real_json(value: Any, text: Callable[[str], str] = real_text) -> Any:
+    """Parsed JSON with every string in it (keys too) made real text by ``text``."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, dict):
+        return {text(k): real_json(v, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [real_json(v, text) for v in value]
+    return value
+
+
+# What no document format can hold: the C0 controls but tab, line feed and carriage return, and
+# the two non-characters U+FFFE and U+FFFF (XML 1.0 refuses them; so do Word and browsers).
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def readable_text(text: str) -> str:
+    """Text from the record made writable in every format: ``real_text``, and what no document
+    can hold removed. Text is cleaned where it enters (``clean_text``); this is for what an
+    older version recorded without it."""
+    return _UNWRITABLE.sub("", real_text(text))
 
 
 def clean_text(text: str) -> str:

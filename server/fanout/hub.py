@@ -13,6 +13,7 @@ processes and, once framed, what every viewer of the room receives.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import time
@@ -22,7 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from server.backends.base import Backend
-from server.domain.events import control_frame, ephemeral_frame
+from server.domain.events import EPOCH_FRAME_PREFIX, control_frame, ephemeral_frame, epoch_frame
 from server.domain.keys import room_id_of
 from server.fanout.outbox import Outbox
 from server.fanout.wire import WireFrame
@@ -51,6 +52,7 @@ class Channel:
         default_factory=lambda: deque(maxlen=RECENT_EVENTS_PER_ROOM)
     )
     last_seq: int = -1  # -1 until the subscription is in place and the log position known
+    epoch: str = ""  # the room's epoch (server/backends/base.py), known with last_seq
     held: dict[int, bytes] = field(default_factory=dict)  # arrived ahead of a gap
     early: list[tuple[int | None, bytes]] = field(default_factory=list)  # before last_seq known
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -68,6 +70,9 @@ class Channel:
     # the room that negotiated compression): the same two numbers mean no compression per viewer.
     messages: int = 0
     compressed: int = 0
+    # The last backlog built from ``recent`` (after, upto, its message): clients resuming from the
+    # same point (a crowd reconnecting) share it, compressed at most once.
+    resume: tuple[int, int, WireFrame] | None = None
 
     def note_live(self, frame: bytes) -> None:
         data = json.loads(frame).get("data", {})
@@ -103,6 +108,11 @@ class Hub:
         self.backend = backend
         self.channels: dict[str, Channel] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # Called with a room's key when its record went back (a new epoch): what follows the
+        # room in this process (its projection) starts again from the record.
+        self.restarted: list[Callable[[str], None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._started: dict[str, str] = {}  # rooms' epochs this process started
 
     # -- joining and leaving ---------------------------------------------------------------
     @asynccontextmanager
@@ -150,6 +160,30 @@ class Hub:
             yield frames
             after = events[-1].seq
 
+    @staticmethod
+    def recent_backlog(channel: Channel, after: int, upto: int) -> WireFrame | None:
+        """The frames in (after, upto] as ONE websocket message (plain, and compressed when a
+        viewer that negotiated compression needs it), when they are all in the room's recent
+        events; None otherwise (read them with ``backlog``). Built once for every client resuming
+        from the same point: the last one built is kept, and extended when later clients resume
+        from the same seq."""
+        recent = channel.recent
+        if after >= upto or not recent or recent[0][0] > after + 1 or recent[-1][0] < upto:
+            return None
+        cached = channel.resume
+        if cached is not None and cached[0] == after and cached[1] == upto:
+            return cached[2]
+        first = recent[0][0]  # seqs in ``recent`` are consecutive: delivered strictly in order
+        if cached is not None and cached[0] == after and cached[1] < upto:
+            head = cached[2].text
+            start = cached[1] + 1
+        else:
+            head, start = b"", after + 1
+        parts = [f for _, f in itertools.islice(recent, start - first, upto + 1 - first)]
+        message = b"\n".join([head, *parts] if head else parts)
+        channel.resume = (after, upto, WireFrame(message))
+        return channel.resume[2]
+
     async def _channel(self, key: str) -> Channel:
         channel = self.channels.get(key)
         if channel is None:
@@ -161,6 +195,7 @@ class Hub:
                     await self.backend.subscribe(
                         key, lambda seq, frame: self._on_message(channel, seq, frame)
                     )
+                    channel.epoch = await self.backend.epoch(key)
                     channel.last_seq = await self.backend.last_seq(key)
                 except BaseException:
                     # Whoever waits on this channel retries with a new one.
@@ -198,6 +233,12 @@ class Hub:
             channel.early.append((seq, frame))
             return
         if seq is None:
+            if frame.startswith(EPOCH_FRAME_PREFIX):
+                # Once per new epoch: the process that started it is told twice (at once, and
+                # through the broker), and its reload may already have read the new epoch.
+                if json.loads(frame)["data"]["epoch"] != channel.epoch:
+                    self._restart(channel)
+                return
             if frame.startswith(b'{"type":"live"'):
                 channel.note_live(frame)
             self._fan_out(channel, frame)
@@ -263,6 +304,74 @@ class Hub:
         if wire.was_deflated:
             channel.compressed += 1
             METRICS.frames_compressed.inc()
+
+    # -- a record that went back ---
+    async def position(self, key: str, after: int, epoch: str | None) -> tuple[str, bool]:
+        """Where a client resuming from ``after`` in ``epoch`` stands: the room's epoch, and
+        whether the client must start again from the beginning (reset). A client of the room's
+        epoch (or of none: an older client) that holds more than the record is the sign that the
+        record went back: the room starts a new epoch and every process is told. A client of
+        another epoch is reset without starting one: its epoch is already over."""
+        channel = await self._channel(key)
+        current = channel.epoch
+        if after == 0:
+            return current, False
+        if epoch is not None and epoch != current:
+            return current, True
+        last = await self.backend.last_seq(key)
+        if after <= last:
+            return current, False
+        if epoch is None and self._started.get(key) == current:
+            return current, True  # this process started this epoch already, for this sign
+        new = await self.backend.new_epoch(key, current)
+        if new != current:
+            self._started[key] = new
+            log.error(
+                "a client of room %s holds seq %d, but the record ends at %d: an older copy of "
+                "the record was restored. The room goes on in a new epoch (%s)",
+                key, after, last, new,
+            )  # fmt: skip
+            await self.backend.publish(key, epoch_frame(room_id_of(key), new, last))
+        return new, True
+
+    def _restart(self, channel: Channel) -> None:
+        """The room's record went back and a new epoch started: what this process holds of the
+        room (recent events, the position, its projection) is of the old epoch. Its clients
+        are closed with the resume code (they reconnect, are told of the new epoch and start
+        again from the beginning); the position and epoch are read again, and messages that
+        arrive meanwhile wait, as when the channel was first made."""
+        if channel.last_seq < 0:
+            return  # already being read again
+        channel.last_seq = -1
+        channel.recent.clear()
+        channel.held.clear()
+        channel.pending.clear()
+        channel.pending_bytes = 0
+        channel.live.clear()
+        ready = channel.ready = asyncio.Event()
+        for outbox in list(channel.outboxes):
+            outbox.close("the record went back: start again")
+        for hook in self.restarted:
+            hook(channel.key)
+        task = asyncio.get_running_loop().create_task(self._reload(channel, ready))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reload(self, channel: Channel, ready: asyncio.Event) -> None:
+        while True:
+            try:
+                channel.epoch = await self.backend.epoch(channel.key)
+                channel.last_seq = await self.backend.last_seq(channel.key)
+                break
+            except Exception as exc:
+                log.warning("reading %s again failed (%s); retrying", channel.key, exc)
+                await asyncio.sleep(GAP_REPAIR_RETRY_S * 20)
+        early, channel.early = channel.early, []
+        for seq, frame in early:
+            self._on_message(channel, seq, frame)
+        # This reload's own event: if a message above restarted the room again, the new
+        # reload sets the new one, and those waiting here look again.
+        ready.set()
 
     # -- reading what pub/sub did not bring ------------------------------------------------
     def _start_repair(self, channel: Channel) -> None:

@@ -21,6 +21,7 @@ ASGI as before: same bytes on the wire, only slower.
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import struct
 import zlib
@@ -37,6 +38,8 @@ from server.limits import STALLED_CLOSE_GRACE_S, VIEWER_SEND_BUFFER_BYTES
 
 # The key of the scope extension through which the endpoint finds the connection's writer.
 EXTENSION = "plenary.direct_writer"
+
+log = logging.getLogger("plenary.wire")
 
 
 # The compression every viewer shares. The server's window is capped at 2**12 bytes (as uvicorn's
@@ -197,6 +200,21 @@ class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
             # the request. (The ASGI scope keeps its own copy of the headers.)
             self.request.headers.clear()
             self.request = self.response = None  # type: ignore[assignment]
+
+    def send_receive_event_to_app(self) -> None:
+        # A text frame that is not UTF-8 is the client's error, not the server's: close it with
+        # 1007 (invalid data) and one line in the log, not the traceback uvicorn would log.
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+            try:
+                data.decode()
+            except UnicodeDecodeError:
+                self.frames = []
+                log.info("closed a connection with 1007: a text frame was not UTF-8")
+                self.conn.send_close(1007, "text frames must be UTF-8")
+                self.handle_parser_exception()
+                return
+        super().send_receive_event_to_app()
 
     def pause_writing(self) -> None:
         self.paused = True

@@ -11,13 +11,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from server.backends import Backend, backend_from_url
+from server.backends import Backend, BackendUnavailable, backend_from_url
 from server.config import Settings
 from server.domain import links
 from server.domain.errors import AdminError, Invalid
 from server.ops.pusher import PushError, push_lines
 from server.record import exports
-from server.services import admin
+from server.services import admin, room_list
 
 T = TypeVar("T")
 
@@ -50,7 +50,7 @@ def _with_backend(settings: Settings, work: Callable[[Backend], Awaitable[T]]) -
     async def run() -> T:
         if not settings.backend_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        backend = backend_from_url(settings.resolved_backend_url())
+        backend = backend_from_url(settings.resolved_backend_url(), settings.data_dir)
         await backend.start()
         try:
             return await work(backend)
@@ -62,9 +62,21 @@ def _with_backend(settings: Settings, work: Callable[[Backend], Awaitable[T]]) -
 
 # -- serve --------------------------------------------------------------------------------------
 async def _first_start(backend: Backend, settings: Settings) -> str:
+    try:
+        return await _first_start_on(backend, settings)
+    except BackendUnavailable as exc:
+        # Serve anyway: /healthz answers 503 with the same message, and a store that comes back
+        # (Redis restored) is used without a restart.
+        return f"The record cannot be used: {exc}"
+
+
+async def _first_start_on(backend: Backend, settings: Settings) -> str:
     meetings = await backend.list_meetings()
     base = settings.base_url()
-    if not meetings:
+    # Several processes starting together on an empty Redis (compose starts three): only the
+    # one that makes it a record creates the demo meeting. A record known lost is not empty:
+    # claiming refuses, and the error says what to do.
+    if not meetings and await backend.claim_new_store():
         from server.ops import demo  # the meeting plenary was shaped for, as the demo has it
 
         meeting, keys = await demo.create_meeting(backend)
@@ -86,14 +98,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.ops import gcpolicy
-    from server.ops.serving import uvicorn_config
+    from server.ops.serving import runtime, uvicorn_config
     from server.web.app import create_app
 
     if args.demo:
         return cmd_demo(argparse.Namespace(**{**vars(args), "speed": None, "exit": False}))
     settings = _settings(args)
     print(_with_backend(settings, lambda b: _first_start(b, settings)), flush=True)
+    loop, http = runtime(args.pure_python)
     print(f"\nplenary is serving on {settings.base_url()}  (Ctrl+C stops it)", flush=True)
+    print(f"event loop {loop}, HTTP parser {http}", flush=True)
     gcpolicy.start()
     config = uvicorn_config(
         create_app(settings),
@@ -101,6 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.port,
         log_level=args.log_level,
         access_log=args.access_log,
+        pure_python=args.pure_python,
     )
     uvicorn.Server(config).run()
     return 0
@@ -121,6 +136,8 @@ def cmd_meeting_create(args: argparse.Namespace) -> int:
             ends=args.ends or "",
             venue=args.venue or "",
             chaired_by=args.chaired_by or "",
+            channels=args.channel or [],
+            language=args.language,
         )
         return links.build(settings.base_url(), meeting, keys)
 
@@ -146,6 +163,7 @@ def cmd_meeting_list(args: argparse.Namespace) -> int:
                                 "name": r.name,
                                 "status": r.status,
                                 "viewer": links.viewer_url(base, m.id, r.id),
+                                "channels": r.channels,
                             }
                             for r in m.rooms
                         ],
@@ -169,7 +187,7 @@ def cmd_meeting_reissue(args: argparse.Namespace) -> int:
     settings = _link_settings(args)
 
     async def work(backend: Backend) -> links.MeetingLinks:
-        keys = await admin.reissue(backend, args.meeting, args.role, args.room)
+        keys = await admin.reissue(backend, args.meeting, args.role, args.room, args.channel)
         meeting = await backend.load_meeting(args.meeting)
         assert meeting is not None
         return links.build(settings.base_url(), meeting, keys)
@@ -188,6 +206,10 @@ def _print_new_links(result: links.MeetingLinks) -> None:
     for r in result.rooms:
         if r.captioner:
             print(f"  captioner          {r.captioner}\n  caption API        {r.caption_api}")
+        for c in r.channels:
+            if c.captioner:
+                print(f"  captioner ({c.channel})     {c.captioner}")
+                print(f"  caption API ({c.channel})   {c.caption_api}")
         if r.convener:
             print(f"  convener, {r.name}: {r.convener}")
 
@@ -217,7 +239,9 @@ def cmd_station_add(args: argparse.Namespace) -> int:
     settings = _link_settings(args)
 
     async def work(backend: Backend) -> links.StationLinks:
-        meeting, cred, key = await admin.add_station(backend, args.meeting, args.room, args.name)
+        meeting, cred, key = await admin.add_station(
+            backend, args.meeting, args.room, args.name, args.channel
+        )
         return links.station(settings.base_url(), meeting, cred, key)
 
     result = _with_backend(settings, work)
@@ -253,6 +277,33 @@ def cmd_station_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- caption channels ----------------------------------------------------------------------------
+def cmd_channel_add(args: argparse.Namespace) -> int:
+    settings = _link_settings(args)
+
+    async def work(backend: Backend) -> dict[str, str]:
+        meeting, tag, key = await admin.add_channel(backend, args.meeting, args.room, args.tag)
+        await room_list.announce(backend, meeting)
+        base = settings.base_url()
+        return {
+            "room": args.room,
+            "channel": tag,
+            "viewer": links.viewer_url(base, meeting.id, args.room, tag),
+            "captioner": links.captioner_url(base, meeting.id, args.room, key, tag),
+            "caption_api": links.caption_api_url(base, meeting.id, args.room, key),
+            "youtube_api": links.youtube_api_url(base, meeting.id, args.room, key),
+        }
+
+    result = _with_backend(settings, work)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"Channel {result['channel']} of room {result['room']!r}:")
+    for what in ("viewer", "captioner", "caption_api", "youtube_api"):
+        print(f"  {what.replace('_', ' '):<16} {result[what]}")
+    return 0
+
+
 # -- push, export --------------------------------------------------------------------------------
 def cmd_push(args: argparse.Namespace) -> int:
     try:
@@ -273,7 +324,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     body = _with_backend(
-        settings, lambda b: documents.export(b, args.meeting, args.room, args.format)
+        settings, lambda b: documents.export(b, args.meeting, args.room, args.format, args.lang)
     )
     _write(body, args.output)
     return 0
@@ -462,6 +513,23 @@ def _add_participant_parser(sub: Any) -> None:
 
 
 # -- migrate ------------------------------------------------------------------------------------
+def cmd_record_new(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(backend: Backend) -> str:
+        accept = getattr(backend, "accept_new_store", None)
+        if accept is None:
+            raise AdminError("only a Redis record can be reported lost; nothing to do")
+        marker = await accept()
+        return (
+            f"Redis's record is accepted as it is now (new marker {marker}). Restart every "
+            "plenary server process: they refuse appends until then."
+        )
+
+    print(_with_backend(settings, work))
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from server.ops.migrate import MigrationError, migrate
 
@@ -557,6 +625,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument(
+        "--pure-python",
+        action="store_true",
+        help="run on asyncio's own event loop and the h11 HTTP parser even where uvloop and "
+        "httptools are installed (slower; for comparison or to rule them out)",
+    )
+    serve.add_argument(
         "--demo",
         action="store_true",
         help="replay the scripted demo meeting live (same as `plenary demo`)",
@@ -581,6 +655,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--chaired-by", help='who chairs it, as the summary names them: "Ms. Ana Silva (Brazil)"'
     )
+    create.add_argument(
+        "--language",
+        default="en",
+        help="the meeting's language, a BCP 47 tag (default en): its floors' usual language "
+        "and the draft summary's (written in English only for now)",
+    )
+    create.add_argument(
+        "--channel",
+        action="append",
+        help="an interpretation channel in every room, a BCP 47 tag such as fr (repeatable)",
+    )
     create.add_argument("--json", action="store_true", help="print a JSON object")
     _store_flags(create)
     create.set_defaults(func=cmd_meeting_create)
@@ -594,6 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
     reissue.add_argument("meeting")
     reissue.add_argument("role", choices=list(admin.REISSUED))
     reissue.add_argument("--room", help="the captioner's or the convener's room")
+    reissue.add_argument("--channel", help="a captioner's interpretation channel, e.g. fr")
     _store_flags(reissue)
     reissue.set_defaults(func=cmd_meeting_reissue)
     link = msub.add_parser(
@@ -617,6 +703,9 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("meeting")
     sadd.add_argument("name", help='how its lines are signed in the record: "CAT station 2"')
     sadd.add_argument("--room", required=True, help="the room it captions")
+    sadd.add_argument(
+        "--channel", help="its one caption channel: floor or a tag (default: any, by each lang)"
+    )
     sadd.add_argument("--json", action="store_true", help="print a JSON object")
     _store_flags(sadd)
     sadd.set_defaults(func=cmd_station_add)
@@ -631,6 +720,16 @@ def build_parser() -> argparse.ArgumentParser:
     srevoke.add_argument("station", help="its id (plenary station list)")
     _store_flags(srevoke)
     srevoke.set_defaults(func=cmd_station_revoke)
+
+    channel = sub.add_parser("channel", help="a room's interpretation caption channels")
+    csub = channel.add_subparsers(dest="action", required=True)
+    cadd = csub.add_parser("add", help="add an interpretation channel to a room, print its links")
+    cadd.add_argument("meeting")
+    cadd.add_argument("tag", help="its language, a BCP 47 tag: fr, es, ar, zh, ru, pt-BR")
+    cadd.add_argument("--room", required=True, help="the room")
+    cadd.add_argument("--json", action="store_true", help="print a JSON object")
+    _store_flags(cadd)
+    cadd.set_defaults(func=cmd_channel_add)
 
     push = sub.add_parser("push", help="push standard input, line by line, to a caption URL")
     push.add_argument("url", help="the room's caption API URL (with its key)")
@@ -647,6 +746,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("meeting")
     export.add_argument("room", nargs="?", help="the room (default: every room, one document)")
     export.add_argument("--format", "-f", default="txt", choices=sorted(exports.FORMATS))
+    export.add_argument(
+        "--lang",
+        help="the caption channel: floor (default), a tag such as fr, or 'all' for a whole "
+        "meeting's every channel",
+    )
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     _store_flags(export)
     export.set_defaults(func=cmd_export)
@@ -663,6 +767,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output", "-o", help="file to write (default: standard output)")
     _store_flags(report)
     report.set_defaults(func=cmd_report)
+
+    record = sub.add_parser("record", help="what to do when Redis lost the record")
+    rsub = record.add_subparsers(dest="action", required=True)
+    rnew = rsub.add_parser(
+        "new",
+        help="accept what Redis holds now as the record (a new, empty one if it is empty), "
+        "after data was reported lost; then restart every server process",
+    )
+    _store_flags(rnew)
+    rnew.set_defaults(func=cmd_record_new)
 
     document = sub.add_parser("document", help="export a rolling document")
     dsub = document.add_subparsers(dest="action", required=True)
@@ -716,4 +830,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Invalid as exc:
         print(f"plenary: {exc.message}", file=sys.stderr)
         return 2
+    except BackendUnavailable as exc:
+        print(f"plenary: the record cannot be used: {exc}", file=sys.stderr)
+        return 3
     return result

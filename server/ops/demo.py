@@ -330,6 +330,37 @@ def _key(link: str) -> str:
     return link.split("#key=", 1)[1]
 
 
+# What the French booth says, for the lines interpreted into French (the briefings and the
+# correspondence group's presentations).
+FRENCH = {
+    "I invite the ITU, the IGF secretariat and Brazil to brief the group.":
+        "J'invite l'UIT, le secrétariat du FGI et le Brésil à informer le groupe.",
+    "The WSIS+10 High Level Event will review ten years of implementation.":
+        "La manifestation de haut niveau SMSI+10 fera le bilan de dix années de mise en œuvre.",
+    "The preparatory process is open to all stakeholders.":
+        "Le processus préparatoire est ouvert à toutes les parties prenantes.",
+    "Preparations for the ninth IGF are under way; the call for workshops is open.":
+        "Les préparatifs du neuvième FGI sont en cours ; l'appel à ateliers est ouvert.",
+    "Brazil will host the meeting in April in Sao Paulo.":
+        "Le Brésil accueillera la réunion en avril à São Paulo.",
+    "Contributions from all stakeholders are welcome.":
+        "Les contributions de toutes les parties prenantes sont les bienvenues.",
+    "The correspondence group gathered the international public policy issues into a "
+    "spreadsheet.":
+        "Le groupe de correspondance a réuni les questions de politique publique "
+        "internationale dans un tableau.",
+    "They fall into twenty-four broad areas.": "Elles relèvent de vingt-quatre grands domaines.",
+    "Point of order: the remote audio is breaking up.":
+        "Motion d'ordre : le son à distance est coupé.",
+    "Thank you; the technicians are looking into it.":
+        "Merci ; les techniciens s'en occupent.",
+    "Civil society welcomes the analysis and asks that it be published.":
+        "La société civile se félicite de l'analyse et demande qu'elle soit publiée.",
+    "The mapping is a useful basis for our recommendations.":
+        "La cartographie est une base utile pour nos recommandations.",
+}  # fmt: skip
+
+
 # -- the replay ------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class Demo:
@@ -347,6 +378,9 @@ class Demo:
     group_rooms: dict[str, str] = field(default_factory=dict)  # group room -> GROUPS key
     remote: dict[str, Connection] = field(default_factory=dict)  # person key -> connection
     captioner: Connection | None = None
+    # The French booth's captioner while interpretation into French is captioned (the briefings
+    # and the correspondence group's presentations): a channel of its own, beside the floor.
+    interpreter: Connection | None = None
     caption_urls: dict[str, str] = field(default_factory=dict)  # group room -> caption URL
     caption_seq: dict[str, int] = field(default_factory=dict)
 
@@ -390,6 +424,24 @@ class Demo:
             await self.captioner.send({"type": "edit", "del": 0, "ins": piece})
             await asyncio.sleep(step * WORD_S / self.speed)
         await self.captioner.request({"type": "commit", "text": text, "speaker": speaker})
+        french = FRENCH.get(text)
+        if self.interpreter is not None and french is not None:
+            # Interpretation follows the speaker by a moment, attributed as the floor's line.
+            await self.interpreter.request({"type": "commit", "text": french, "speaker": speaker})
+
+    # -- interpretation ------------------------------------------------------------------------
+    async def start_interpretation(self) -> None:
+        """The chair adds a French channel to the plenary; its booth's captioner connects."""
+        made = await self.api("POST", f"/api/m/{self.meeting}/plenary/channels", {"channel": "fr"})
+        self.log(f"  French interpretation: {made['viewer']}")
+        self.interpreter = await Connection.open(
+            self.base_ws, self.meeting, "plenary", _key(made["captioner"]), "Interprète (Claire)"
+        )
+
+    async def stop_interpretation(self) -> None:
+        if self.interpreter is not None:
+            await self.interpreter.close()
+            self.interpreter = None
 
     async def chair_says(self, *lines: str, room: str = "plenary") -> None:
         for line in lines:
@@ -561,6 +613,7 @@ async def replay(
     finally:
         for conn in [*demo.chairs.values(), *demo.remote.values(), demo.captioner]:
             await conn.close()
+        await demo.stop_interpretation()
     return demo
 
 
@@ -601,6 +654,7 @@ async def opening(d: Demo) -> None:
 
 async def briefings(d: Demo) -> None:
     d.log("Briefings by the ITU, the IGF secretariat and Brazil")
+    await d.start_interpretation()
     await d.take_up("briefings")
     await d.chair_says("I invite the ITU, the IGF secretariat and Brazil to brief the group.")
     await d.present("itu", "preparations for the WSIS+10 High Level Event",
@@ -636,6 +690,7 @@ async def correspondence_group(d: Demo) -> None:
     await d.remote["business"].cmd("floor.withdraw", entry=business)
     sweden = await d.ask("sweden")
     await d.speak(sweden, "The mapping is a useful basis for our recommendations.")
+    await d.stop_interpretation()
     await d.conclude("cg")
     await d.pause()
 

@@ -12,8 +12,16 @@ from server.backends.base import Log, MeetingStore
 from server.domain.errors import AdminError
 from server.domain.events import Event
 from server.domain.meetings import Meeting
-from server.record import digest, document_export, exports, figures, report_formats, summary
-from server.record.facts import Facts, facts_from_logs, load, read_room
+from server.record import (
+    channel_logs,
+    digest,
+    document_export,
+    exports,
+    figures,
+    report_formats,
+    summary,
+)
+from server.record.facts import Facts, facts_from_logs, load
 from server.record.word import MEDIA_TYPE as DOCX
 
 _JSON, _MD, _HTML = "application/json", exports.FORMATS["md"], exports.FORMATS["html"]
@@ -95,8 +103,11 @@ async def _meeting(store: Store, meeting_id: str) -> Meeting:
     return meeting
 
 
-async def export(store: Store, meeting_id: str, room_id: str | None, fmt: str) -> bytes:
-    """A room's transcript, or every room's when ``room_id`` is None."""
+async def export(
+    store: Store, meeting_id: str, room_id: str | None, fmt: str, lang: str | None = None
+) -> bytes:
+    """A room's transcript, or every room's when ``room_id`` is None; ``lang`` picks the caption
+    channel (server/record/channel_logs.py)."""
     meeting = await _meeting(store, meeting_id)
     if room_id is None:
         if fmt not in exports.MEETING_FORMATS:
@@ -104,13 +115,16 @@ async def export(store: Store, meeting_id: str, room_id: str | None, fmt: str) -
                 f"a whole meeting exports as {', '.join(exports.MEETING_FORMATS)}; "
                 f"give a room for {fmt} (rooms: {', '.join(r.id for r in meeting.rooms)})"
             )
-        logs = await load(store, meeting)
-        return exports.render_meeting(fmt, meeting_logs(meeting, logs), meeting_meta(meeting))
-    if meeting.room(room_id) is None:
+        sections = await channel_logs.meeting_sections(store, meeting, lang)
+        return exports.render_meeting(fmt, sections, meeting_meta(meeting))
+    room = meeting.room(room_id)
+    if room is None:
         names = ", ".join(r.id for r in meeting.rooms)
         raise AdminError(f"no room {room_id!r} (rooms: {names})")
-    events = await read_room(store, meeting.id, room_id)
-    return exports.render(fmt, events, room_meta(meeting, room_id))
+    channel = channel_logs.room_channel(meeting, room, lang)
+    events = await channel_logs.room_events(store, meeting, room, channel)
+    meta = channel_logs.channel_meta(meeting, room, channel, room_meta(meeting, room_id))
+    return exports.render(fmt, events, meta)
 
 
 async def report(store: Store, meeting_id: str, name: str, fmt: str) -> bytes:

@@ -10,6 +10,7 @@ rather than guessing one.
 
 from __future__ import annotations
 
+from server.domain import channels
 from server.domain.events import JSON
 from server.record import summary_document, word
 from server.record.facts import Facts, Group, Intervention, Item
@@ -316,11 +317,26 @@ def heading(facts: Facts) -> str:
     return f"Chair's summary (draft): {facts.meeting.title}"
 
 
+# The languages the draft summary is written in (its words are in server/record/prose.py).
+# A meeting in another language gets the English draft, and its note says so.
+LANGUAGES = ("en",)
+
+
+def language(facts: Facts) -> str:
+    """The language the draft is written in: the meeting's, where the draft speaks it."""
+    wanted = facts.meeting.language or "en"
+    return next((lang for lang in LANGUAGES if channels.same_language(wanted, lang)), "en")
+
+
 def note(facts: Facts) -> str:
-    return (
+    text = (
         f"Drafted from the record up to {facts.stamp(facts.as_of)} ({facts.meeting.timezone}). "
         "Each paragraph states only what the record holds; edit before issuing."
     )
+    wanted = facts.meeting.language or "en"
+    if not channels.same_language(wanted, language(facts)):
+        text += f" Drafted in English: the draft is not written in {wanted}."
+    return text
 
 
 def numbered(paragraphs: list[Paragraph]) -> list[tuple[int, Paragraph, int]]:
@@ -340,6 +356,7 @@ def to_json(facts: Facts, paragraphs: list[Paragraph]) -> JSON:
     return {
         "meeting": facts.meeting.id,
         "title": heading(facts),
+        "language": language(facts),
         "note": note(facts),
         "as_of": facts.as_of,
         "paragraphs": [p.to_dict(n, first) for n, p, first in numbered(paragraphs)],

@@ -157,6 +157,7 @@ async def report_group(
         drafts.append(Draft("room.closed", state.room, {"by": by, "report": text}, now))
         return drafts
 
+    await rooms.close_channel_lines(meeting.id, room.id, room.channels)
     await runtime.execute(close)
     await documents.return_version(rooms, meeting, runtime, by)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from server.backends.base import AppendResult, BackendUnavailable, Conflict
 from server.domain import caption_rules, correction_rules
+from server.domain.channels import FLOOR
 from server.domain.errors import CommandRejected
 from server.domain.events import Draft, Event, ephemeral_frame, now_ms
 from server.domain.keys import room_key
@@ -45,13 +46,39 @@ class LiveLine:
 
 
 class RoomRuntime:
-    def __init__(self, hub: Hub, meeting_id: str, room_id: str) -> None:
+    """One caption channel of a room: its floor (the room's own log, with the speakers' list,
+    the agenda and the rolling document) or an interpretation channel (server/domain/channels.py),
+    whose log holds only its lines, corrections and caption stations.
+
+    An interpretation channel's lines are attributed as the floor's are: its state shares the
+    floor's speakers' list, agenda and rolling document (the objects themselves, kept up to date
+    by the floor's log), and is open while the room is. ``Rooms`` keeps the floor runtime for as
+    long as one of its channels is kept, so the shared parts are never a stale copy.
+    """
+
+    def __init__(
+        self,
+        hub: Hub,
+        meeting_id: str,
+        room_id: str,
+        channel: str = FLOOR,
+        floor: RoomRuntime | None = None,
+    ) -> None:
         self.hub = hub
         self.backend = hub.backend
         self.meeting_id = meeting_id
         self.room_id = room_id
-        self.key = room_key(meeting_id, room_id)
-        self.state = RoomState(room_id)
+        self.channel = channel
+        self.key = room_key(meeting_id, room_id, channel)
+        # The runtime of the room's floor: itself for the floor.
+        self.floor: RoomRuntime = floor if floor is not None else self
+        if floor is None:
+            self.state = RoomState(room_id)
+        else:
+            shared = floor.state
+            self.state = RoomState(
+                room_id, floor=shared.floor, agenda=shared.agenda, docs=shared.docs
+            )
         self._lock = asyncio.Lock()
         self._loaded = asyncio.Event()
         self._loading = asyncio.Lock()
@@ -90,6 +117,24 @@ class RoomRuntime:
         for seq, frame in early:
             self.on_event(seq, frame)
         self._watch_open_lines()
+
+    @property
+    def language(self) -> str:
+        """The language of an interpretation channel's lines; "" for the floor (any language)."""
+        return "" if self.channel == FLOOR else self.channel
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the room is open: the floor's log says (``room.opened``, ``room.closed``)."""
+        return self.floor.state.open
+
+    def _follow_floor(self) -> None:
+        """An interpretation channel is open while its room is: copied before each decision."""
+        self.state.open = self.floor.state.open
+
+    def require_open(self) -> None:
+        self._follow_floor()
+        self.state.require_open()
 
     def on_event(self, seq: int, frame: bytes) -> None:
         """The hub delivers a recorded event (in order, once)."""
@@ -133,6 +178,7 @@ class RoomRuntime:
             if cursor is not None and cursor[1] <= await self.backend.cursor(self.key, cursor[0]):
                 return []
             for _ in range(MAX_COMMAND_RETRIES):
+                self._follow_floor()
                 drafts = list(decide(self.state))
                 if not drafts:
                     return []
@@ -155,8 +201,9 @@ class RoomRuntime:
         check beyond the room being open, so they are appended without ``expect_seq`` and never
         wait behind a command."""
         await self.load()
-        self.state.require_open()
-        # Attributed to whoever has the floor, tagged with the current agenda item.
+        self.require_open()
+        # Attributed to whoever has the floor, tagged with the current agenda item (in every
+        # channel: the state of an interpretation channel shares the floor's).
         drafts = [Draft("line", self.room_id, attribute(self.state, line)) for line in lines]
         if by is not None:
             self.clear_live(by)
@@ -211,6 +258,7 @@ class RoomRuntime:
                 continue
             grace = 0.0 if by in self._own_open else CAPTION_PAUSE_GRACE_S
             due.append((station.open.last_ts + pause_ms) / 1000 + grace)
+        self._follow_floor()
         if not due or not self.state.open:
             return
         delay = max(0.0, min(due) - time.time()) + 0.001  # not before it is due, in ms
@@ -317,16 +365,40 @@ class Rooms:
         self.hub = hub
         self.backend = hub.backend
         self._rooms: dict[str, RoomRuntime] = {}
+        hub.restarted.append(self._forget)
 
-    async def get(self, meeting_id: str, room_id: str) -> RoomRuntime:
-        key = room_key(meeting_id, room_id)
+    def _forget(self, key: str) -> None:
+        """The room's record went back (a new epoch): its projection is of the old one. The
+        next use loads it again from the record."""
+        runtime = self._rooms.pop(key, None)
+        if runtime is None:
+            return
+        runtime.stop()
+        channel = self.hub.channels.get(key)
+        if channel is not None and runtime.on_event in channel.listeners:
+            channel.listeners.remove(runtime.on_event)
+
+    async def get(self, meeting_id: str, room_id: str, channel: str = FLOOR) -> RoomRuntime:
+        """A room's floor, or one of its interpretation channels (the caller checks that the
+        room has it: server/domain/channels.py)."""
+        floor = None if channel == FLOOR else await self.get(meeting_id, room_id)
+        key = room_key(meeting_id, room_id, channel)
         runtime = self._rooms.get(key)
         if runtime is None:
-            runtime = RoomRuntime(self.hub, meeting_id, room_id)
+            runtime = RoomRuntime(self.hub, meeting_id, room_id, channel, floor)
             self._rooms[key] = runtime
         runtime.last_used = time.monotonic()
         await runtime.load()
         return runtime
+
+    async def close_channel_lines(
+        self, meeting_id: str, room_id: str, channels: Sequence[str]
+    ) -> None:
+        """Record the open caption lines of a room's interpretation channels, as lines: what a
+        room that closes does first (its floor's own are recorded with its ``room.closed``)."""
+        for channel in channels:
+            runtime = await self.get(meeting_id, room_id, channel)
+            await runtime.execute(lambda state: caption_rules.close_all(state, now_ms()))
 
     def followed(self) -> int:
         """How many rooms this process follows now."""
@@ -335,10 +407,16 @@ class Rooms:
     async def sweep(self, idle_s: float) -> None:
         """Let go of rooms with no local clients that nothing has used for ``idle_s``."""
         now = time.monotonic()
-        for key, runtime in list(self._rooms.items()):
+        # Interpretation channels first: a floor is kept while one of its channels is.
+        ordered = sorted(self._rooms.items(), key=lambda kv: kv[1].floor is kv[1])
+        for key, runtime in ordered:
             channel = self.hub.channels.get(key)
             if channel is not None and channel.outboxes:
                 runtime.last_used = now
+                continue
+            if runtime.floor is runtime and any(
+                r.floor is runtime and r is not runtime for r in self._rooms.values()
+            ):
                 continue
             # A room with an open caption line is kept: it commits that line after the pause.
             idle = now - runtime.last_used >= idle_s and not runtime.live

@@ -12,14 +12,16 @@ from __future__ import annotations
 import contextlib
 
 from server.backends.base import Backend, BackendUnavailable
+from server.domain.channels import FLOOR
 from server.domain.events import ephemeral_frame
 from server.domain.keys import room_key
 from server.domain.meetings import Meeting
 
 
-def summary(meeting: Meeting) -> list[dict[str, str]]:
-    """Each room's id, name, kind, status, convener and topic, in the meeting's order: for the
-    welcome, the ``rooms`` frame and the meeting's HTTP description alike."""
+def summary(meeting: Meeting) -> list[dict[str, object]]:
+    """Each room's id, name, kind, status, convener, topic and caption channels (the floor
+    first, then its interpretation channels' tags), in the meeting's order: for the welcome, the
+    ``rooms`` frame and the meeting's HTTP description alike."""
     return [
         {
             "id": r.id,
@@ -29,6 +31,7 @@ def summary(meeting: Meeting) -> list[dict[str, str]]:
             "convener": r.convener,
             "led_as": r.led_as,
             "topic": r.topic,
+            "channels": [FLOOR, *r.channels],
         }
         for r in meeting.rooms
     ]
@@ -41,4 +44,5 @@ async def announce(backend: Backend, meeting: Meeting) -> None:
     with contextlib.suppress(BackendUnavailable):
         for room in meeting.rooms:
             frame = ephemeral_frame("rooms", room.id, {"rooms": rooms})
-            await backend.publish(room_key(meeting.id, room.id), frame)
+            for channel in (FLOOR, *room.channels):
+                await backend.publish(room_key(meeting.id, room.id, channel), frame)

@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from server.backends import backend_from_url
+from server.backends import BackendUnavailable, backend_from_url
 from server.config import Settings
 from server.limits import HEARTBEAT_INTERVAL_S, ROOM_IDLE_S
 from server.metrics import METRICS
@@ -208,6 +208,7 @@ def routes() -> list[BaseRoute]:
                 Route("/{room}/documents", documents_api.room_documents, methods=get),
                 Route("/{room}/transcript.{fmt}", meeting_api.transcript, methods=get),
                 Route("/{room}/report", chair_api.report_group, methods=post),
+                Route("/{room}/channels", chair_api.add_channel, methods=post),
                 Route("/{room}/stations", chair_api.list_stations, methods=get),
                 Route("/{room}/stations", chair_api.add_station, methods=post),
                 Route("/{room}/stations/{station}/revoke", chair_api.revoke_station, methods=post),
@@ -221,14 +222,18 @@ def routes() -> list[BaseRoute]:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    backend = backend_from_url(settings.resolved_backend_url())
+    backend = backend_from_url(settings.resolved_backend_url(), settings.data_dir)
     plenary = Plenary(settings, backend)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await backend.start()
-        # Where this server is reached, for the links the command line prints.
-        await address.remember(backend, settings.base_url())
+        # Where this server is reached, for the links the command line prints. A record that
+        # cannot be written (Redis lost it) must not stop the server: /healthz says why.
+        try:
+            await address.remember(backend, settings.base_url())
+        except BackendUnavailable as exc:
+            log.warning("could not record this server's address: %s", exc)
         beat = asyncio.create_task(_heartbeats(plenary), name="plenary-heartbeats")
         try:
             yield

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.domain import links, participants
+from server.domain import channels, links, participants
 from server.domain.agenda import agenda_room
 from server.domain.events import now_ms
 from server.domain.links import (
@@ -22,7 +22,7 @@ from server.domain.links import (
 )
 from server.domain.meetings import Participant
 from server.limits import MAX_CSV_BYTES
-from server.services import admin, groups
+from server.services import admin, groups, room_list
 from server.web.access import access, plenary
 from server.web.problems import Problem
 
@@ -223,8 +223,44 @@ async def add_station(request: Request) -> Response:
     room = a.room(request.path_params["room"])
     body = await body_json(request)
     name = body.get("name")
-    meeting, cred, key = await admin.add_station(a.px.backend, a.meeting.id, room.id, name)
+    channel = body.get("channel")
+    if channel is not None and not isinstance(channel, str):
+        raise Problem(400, "bad_field", "'channel' is a caption channel: floor or a language tag")
+    if channel is not None and channels.pick(room.channels, channel) is None:
+        raise Problem(
+            404,
+            "no_such_channel",
+            f"this room has no {channel[:35]!r} channel; its channels: "
+            + channels.named(room.channels, a.meeting.language),
+        )
+    meeting, cred, key = await admin.add_station(a.px.backend, a.meeting.id, room.id, name, channel)
     return JSONResponse(links.station(link_base(request), meeting, cred, key).to_dict())
+
+
+# -- caption channels ----------------------------------------------------------------------------
+async def add_channel(request: Request) -> Response:
+    """Add an interpretation channel to a room (``{"channel": "fr"}``): its viewer link and its
+    first caption station's links. The chair or the secretariat."""
+    a = await access(request, "chair", "secretariat")
+    room = a.room(request.path_params["room"])
+    body = await body_json(request)
+    tag = channels.tag(body.get("channel"))  # a bad tag is a 400 that says what a tag is
+    if tag in room.channels:
+        raise Problem(409, "channel_exists", f"room {room.name!r} has a {tag} channel already")
+    meeting, tag, key = await admin.add_channel(a.px.backend, a.meeting.id, room.id, tag)
+    await room_list.announce(a.px.backend, meeting)
+    base = link_base(request)
+    return JSONResponse(
+        {
+            "room": room.id,
+            "channel": tag,
+            "channels": [channels.FLOOR, *(meeting.room(room.id) or room).channels],
+            "viewer": links.viewer_url(base, meeting.id, room.id, tag),
+            "captioner": links.captioner_url(base, meeting.id, room.id, key, tag),
+            "caption_api": links.caption_api_url(base, meeting.id, room.id, key),
+            "youtube_api": links.youtube_api_url(base, meeting.id, room.id, key),
+        }
+    )
 
 
 async def revoke_station(request: Request) -> Response:

@@ -12,6 +12,8 @@ from server.fanout.presence import Presence
 from server.record.cache import FactsCache
 from server.record.search import Indexes
 from server.services.room import Rooms
+from server.web.guard import Guard
+from server.web.shared_reads import SharedReads
 
 
 @dataclass(slots=True)
@@ -25,8 +27,13 @@ class Plenary:
     search: Indexes = field(init=False)
     # Open websocket connections per client address (limits.MAX_CONNECTIONS_PER_ADDRESS).
     connections: dict[str, int] = field(default_factory=dict)
+    # Wrong keys and passcodes, counted per address and meeting (server/web/guard.py).
+    guard: Guard = field(default_factory=Guard)
+    # Websocket hellos arriving together share one read of their meeting (server/web/shared_reads).
+    hello_meetings: SharedReads[Meeting | None] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.hello_meetings = SharedReads(self.backend.load_meeting)
         self.hub = Hub(self.backend)
         self.rooms = Rooms(self.hub)
         self.presence = Presence(self.hub)
@@ -39,3 +46,10 @@ class Plenary:
         if not meeting_id.isalnum() or len(meeting_id) > 40:
             return None
         return await self.backend.load_meeting(meeting_id)
+
+    async def meeting_for_hello(self, meeting_id: str) -> Meeting | None:
+        """The meeting for a websocket's hello, read no earlier than this call, and shared with
+        the other hellos of the same moment: the caller must not change it."""
+        if not meeting_id.isalnum() or len(meeting_id) > 40:
+            return None
+        return await self.hello_meetings.get(meeting_id)

@@ -14,7 +14,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server.domain.errors import Invalid
 from server.domain.events import Event
+from server.domain.numbers import text_number
 from server.domain.text import text_field
 from server.limits import MAX_LABEL_CHARS, MAX_LINE_CHARS
 from server.services.commands import CommandContext
@@ -121,6 +123,7 @@ def _number(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or len(raw) > 15:
-        raise Problem(400, "bad_field", f"{name} must be a whole number")
-    return int(raw)
+    try:
+        return text_number(raw, name)
+    except Invalid as exc:
+        raise Problem(400, exc.code, exc.message) from None

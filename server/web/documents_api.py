@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from server.domain.agenda import agenda_room
 from server.domain.errors import AdminError
 from server.domain.links import console_url
+from server.domain.numbers import text_number
 from server.limits import MAX_ATTACHMENT_BYTES, MAX_DOCUMENT_FILE_BYTES, MAX_DOCUMENT_TITLE_CHARS
 from server.limits import MAX_DOCUMENT_DESCRIPTION_CHARS as MAX_DESCRIPTION
 from server.record import document_export
@@ -136,7 +137,7 @@ async def upload_file(request: Request) -> Response:
     """The raw bytes as the body; ``?item=ID&title=…&filename=…``."""
     a = await access(request, *MANAGERS)
     raw_item = request.query_params.get("item", "")
-    item = int(raw_item) if raw_item.isdigit() and len(raw_item) < 16 else None
+    item = text_number(raw_item, "item") if raw_item else None
     data = await _body_bytes(request, MAX_ATTACHMENT_BYTES)
     upload = attachments.check(
         item, request.query_params.get("title", ""), request.query_params.get("filename", ""), data

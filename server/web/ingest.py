@@ -19,14 +19,14 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from server.domain import auth, captions
+from server.domain import auth, captions, channels
 from server.domain.caption_rules import Post
-from server.domain.errors import CommandRejected
-from server.domain.keys import room_key
+from server.domain.errors import CommandRejected, Invalid
+from server.domain.numbers import ascii_digits, is_whole, text_number
 from server.domain.text import clean_text
-from server.limits import MAX_CAPTION_BODY_BYTES, MAX_ID, MAX_LABEL_CHARS
+from server.limits import MAX_CAPTION_BODY_BYTES, MAX_LABEL_CHARS
 from server.services.room import RoomRuntime
-from server.web.access import plenary
+from server.web.access import guarded, plenary
 from server.web.context import Plenary
 from server.web.problems import Problem
 
@@ -47,6 +47,7 @@ class CaptionAccess:
     meeting_id: str
     room_id: str
     source: str  # zoom or youtube
+    channel: str  # the caption channel the POST lands in (server/domain/channels.py)
 
     @property
     def station(self) -> str:
@@ -65,7 +66,7 @@ async def _authorize(request: Request) -> CaptionAccess:
     meeting = await px.meeting(meeting_id)
     if meeting is None or meeting.room(room_id) is None:
         raise Problem(404, "no_such_room", "no such meeting or room: check the caption URL")
-    grant = auth.authenticate(meeting, request.query_params.get("key") or "-")
+    grant = await guarded(request, meeting, request.query_params.get("key") or "-")
     if grant is not None and grant.role == "chair":
         # The chair's key opens everything; captioning software keeps its URL in settings files
         # and logs. The chair issues a caption station for it instead.
@@ -83,7 +84,40 @@ async def _authorize(request: Request) -> CaptionAccess:
             "copy the caption URL again from the meeting's links",
         )
     source = "youtube" if request.url.path.startswith("/api/youtube/") else "zoom"
-    return CaptionAccess(px, grant, meeting_id, room_id, source)
+    room = meeting.room(room_id)
+    assert room is not None
+    channel = _channel(request, grant, room.channels, meeting.language)
+    return CaptionAccess(px, grant, meeting_id, room_id, source, channel)
+
+
+def _channel(request: Request, grant: auth.Grant, interpreted: list[str], floor_lang: str) -> str:
+    """The channel a POST lands in. A station of one channel writes in it (a ``lang`` of another
+    language is refused; the floor's takes any language, as speakers use). A station of the
+    whole room goes by ``lang``: an interpretation channel's language lands there, the meeting's
+    language or none on the floor, and a room without interpretation takes any language."""
+    lang = _field(request, "lang", _MAX_LANG_CHARS)
+    bound = grant.channel
+    if bound == channels.FLOOR or (bound is None and (not lang or not interpreted)):
+        return channels.FLOOR
+    if bound is not None:
+        if lang and not channels.same_language(lang, bound):
+            raise Problem(
+                400,
+                "no_such_channel",
+                f"this caption URL is for the {bound} channel; lang={lang} is another language",
+            )
+        return bound
+    found = channels.match(interpreted, lang)
+    if found is not None:
+        return found
+    if floor_lang and channels.same_language(lang, floor_lang):
+        return channels.FLOOR
+    raise Problem(
+        400,
+        "no_such_channel",
+        f"this room has no caption channel for lang={lang}; its channels are "
+        + channels.named(interpreted, floor_lang),
+    )
 
 
 def _seq(request: Request) -> int:
@@ -92,9 +126,10 @@ def _seq(request: Request) -> int:
         raise Problem(
             403, "bad_seq", "missing seq: append &seq=N to the caption URL, 1 more for each POST"
         )
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 16 or int(raw) > MAX_ID:
-        raise Problem(403, "bad_seq", f"seq must be a whole number from 0 to {MAX_ID}")
-    return int(raw)
+    try:
+        return text_number(raw, "seq")
+    except Invalid as exc:
+        raise Problem(403, "bad_seq", exc.message) from None
 
 
 async def _body(request: Request) -> str:
@@ -102,7 +137,9 @@ async def _body(request: Request) -> str:
         413, "too_large", f"a caption POST may carry at most {MAX_CAPTION_BODY_BYTES} bytes"
     )
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_CAPTION_BODY_BYTES):
+    if declared is not None and not (
+        ascii_digits(declared) and is_whole(int(declared), 0, MAX_CAPTION_BODY_BYTES)
+    ):
         raise too_big
     body = bytearray()
     async for chunk in request.stream():
@@ -117,8 +154,8 @@ def _field(request: Request, name: str, limit: int) -> str:
 
 
 async def _room(a: CaptionAccess) -> RoomRuntime:
-    runtime = await a.px.rooms.get(a.meeting_id, a.room_id)
-    if not runtime.state.open:
+    runtime = await a.px.rooms.get(a.meeting_id, a.room_id, a.channel)
+    if not runtime.is_open:
         raise _closed()
     return runtime
 
@@ -142,7 +179,7 @@ async def _post(request: Request, a: CaptionAccess, text: str) -> Response:
         seq,
         "",
         _field(request, "name", MAX_LABEL_CHARS) or a.grant.label,
-        _field(request, "lang", _MAX_LANG_CHARS),
+        _field(request, "lang", _MAX_LANG_CHARS) or runtime.language,
         _field(request, "speaker", MAX_LABEL_CHARS),
     )
     if a.source == "youtube":
@@ -182,8 +219,8 @@ async def last_seq(request: Request) -> Response:
     """The last accepted ``seq`` of this caption URL, 0 before the first: a bare integer, which is
     JSON as well as text, so a sender that reads the answer either way gets a number."""
     a = await _authorize(request)
-    runtime = await a.px.rooms.get(a.meeting_id, a.room_id)
-    key = room_key(a.meeting_id, a.room_id)
+    runtime = await a.px.rooms.get(a.meeting_id, a.room_id, a.channel)
+    key = runtime.key
     # Another process may have accepted the last POST: catch up with the record first.
     await a.px.hub.sync(key, await a.px.backend.last_seq(key))
     station = runtime.state.stations.get(a.station)

@@ -12,13 +12,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.backends.base import read_all
 from server.domain import document
 from server.domain.agenda import STATUSES
+from server.domain.channels import FLOOR
+from server.domain.errors import AdminError
 from server.domain.floor import KINDS, PRESENCES
-from server.domain.keys import room_key
 from server.domain.meetings import Meeting, RoomStatus
-from server.record import exports
+from server.record import channel_logs, exports
 from server.record.documents import room_meta
 from server.services import admin, room_list
 from server.web.access import access
@@ -34,6 +34,7 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
         "ends": meeting.ends,
         "venue": meeting.venue,
         "chaired_by": meeting.chaired_by,
+        "language": meeting.language,
         "rooms": room_list.summary(meeting),
     }
 
@@ -62,9 +63,15 @@ async def transcript(request: Request) -> Response:
         raise Problem(
             404, "no_such_format", f"unknown format; use one of: {', '.join(exports.FORMATS)}"
         )
-    events = await read_all(a.px.backend, room_key(a.meeting.id, room.id))
-    body = exports.render(fmt, events, room_meta(a.meeting, room.id))
-    return attachment(body, exports.FORMATS[fmt], f"{a.meeting.id}-{room.id}.{fmt}")
+    try:
+        channel = channel_logs.room_channel(a.meeting, room, request.query_params.get("lang"))
+    except AdminError as exc:
+        raise Problem(404, "no_such_channel", str(exc)) from None
+    events = await channel_logs.room_events(a.px.backend, a.meeting, room, channel)
+    meta = channel_logs.channel_meta(a.meeting, room, channel, room_meta(a.meeting, room.id))
+    body = exports.render(fmt, events, meta)
+    suffix = "" if channel == FLOOR else f"-{channel}"
+    return attachment(body, exports.FORMATS[fmt], f"{a.meeting.id}-{room.id}{suffix}.{fmt}")
 
 
 async def _set_room_open(request: Request, is_open: bool) -> Response:
@@ -80,6 +87,8 @@ async def _set_room_open(request: Request, is_open: bool) -> Response:
 
     # The log decides (a second chair closing at the same moment records nothing); the meeting
     # document follows, re-applied if someone else saved it first.
+    if not is_open:
+        await a.px.rooms.close_channel_lines(a.meeting.id, room.id, room.channels)
     await runtime.set_open(is_open, a.grant.label or "chair")
     updated, _ = await admin.update_meeting(a.px.backend, a.meeting.id, mark)
     await room_list.announce(a.px.backend, updated)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.domain.errors import Invalid
-from server.domain.text import real_text, text_field
+from server.domain.numbers import is_whole, json_number
+from server.domain.text import real_json, text_field
 from server.limits import MAX_ID, MAX_LABEL_CHARS, MAX_LINE_CHARS, MAX_LIVE_CHARS
 
 
@@ -33,6 +34,11 @@ class Hello:
     after: int
     client: str | None  # a stable id the page keeps, so its numbered lines are deduplicated
     name: str  # how a captioner calls themselves in the record
+    # The caption channel it follows: the floor or a language tag; "" when it names none (the
+    # floor, or a captioner link's own channel).
+    channel: str = ""
+    # The epoch ``after`` is in (from the last welcome); None from a client that has none.
+    epoch: str | None = None
     n: None = None
 
 
@@ -106,19 +112,15 @@ class _Fields:
         return None if self.msg.get(name) is None else self.text(name, limit)
 
     def number(self, name: str, default: int | None = None, minimum: int = 0) -> int:
-        value = self.msg.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_ID:
-            raise self.fail(
-                "bad_field", f"'{name}' must be a whole number from {minimum} to {MAX_ID}"
-            )
-        return value
+        try:
+            return json_number(self.msg.get(name, default), f"'{name}'", minimum=minimum)
+        except Invalid as exc:
+            raise self.fail(exc.code, exc.message) from None
 
 
 def _number(value: object) -> int | None:
     """A message's ``n`` when it is one a client may use: a whole number in range."""
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
-        return value
-    return None
+    return value if is_whole(value, 1) else None  # type: ignore[return-value]
 
 
 # A JSON escape of a surrogate code point (\ud800 … \udfff): the only way a frame, which is UTF-8,
@@ -126,28 +128,17 @@ def _number(value: object) -> int | None:
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
-def _real(value: Any) -> Any:
-    """The parsed message with every string made real text (see domain.text.real_text)."""
-    if isinstance(value, str):
-        return real_text(value)
-    if isinstance(value, dict):
-        return {real_text(k): _real(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_real(v) for v in value]
-    return value
-
-
 def _load(raw: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
+        if isinstance(value, dict) and _ESCAPED_SURROGATE.search(raw):
+            value = real_json(value)
     except RecursionError:
         raise BadMessage("bad_json", "the frame is nested too deeply to be a message") from None
     except ValueError as exc:
         raise BadMessage("bad_json", f"frame is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise BadMessage("bad_message", "a message must be a JSON object with a 'type'")
-    if _ESCAPED_SURROGATE.search(raw):
-        value = {real_text(k): _real(v) for k, v in value.items()}
     return value
 
 
@@ -166,6 +157,8 @@ def parse_client_message(raw: str) -> ClientMessage:
             after=f.number("after", 0),
             client=f.opt_text("client", 64),
             name=f.clean("name", MAX_LABEL_CHARS),
+            channel=f.text("channel", 35, ""),
+            epoch=f.opt_text("epoch", 64),
         )
     if kind == "edit":
         return Edit(f.number("del", 0), f.text("ins", MAX_LIVE_CHARS, ""))

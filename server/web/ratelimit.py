@@ -22,3 +22,12 @@ class TokenBucket:
             return False
         self._tokens -= n
         return True
+
+    def wait_s(self, n: float = 1.0) -> float:
+        """Seconds until ``n`` tokens are there (0 if they are now)."""
+        now = time.monotonic()
+        tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        return max(0.0, (n - tokens) / self._rate)
+
+    def full(self) -> bool:
+        return self.wait_s(self._burst) == 0.0

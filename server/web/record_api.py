@@ -15,18 +15,17 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.domain.errors import AdminError
+from server.domain.errors import AdminError, Invalid
 from server.domain.meetings import time_zone
+from server.domain.numbers import ascii_digits, text_number
 from server.limits import MAX_ID
-from server.record import exports, figures
+from server.record import channel_logs, exports, figures
 from server.record.documents import (
     REPORTS,
     check_report,
-    meeting_logs,
     meeting_meta,
     render_report,
 )
-from server.record.facts import load
 from server.record.search import Query, SearchError
 from server.web.access import Access, access
 from server.web.meeting_api import attachment
@@ -66,17 +65,16 @@ async def charts(request: Request) -> Response:
     a = await _staff(request)
     facts = await a.px.report_facts.facts(a.px.backend, a.meeting)
     f = figures.figures(facts)
-    raw = request.query_params.get("scope", "0")
-    if not raw.isdigit() or int(raw) >= len(f["scopes"]):
-        raise Problem(400, "bad_field", f"scope must be a number from 0 to {len(f['scopes']) - 1}")
-    return _json(
-        {"scope": f["scopes"][int(raw)]["label"], "charts": figures.chart_svgs(f, int(raw))}
+    scope = text_number(
+        request.query_params.get("scope", "0"), "scope", maximum=len(f["scopes"]) - 1
     )
+    return _json({"scope": f["scopes"][scope]["label"], "charts": figures.chart_svgs(f, scope)})
 
 
 async def meeting_transcript(request: Request) -> Response:
     """Every room's transcript in one document."""
     a = await access(request)
+    a.require_room(None)
     fmt = request.path_params["fmt"]
     if fmt not in exports.MEETING_FORMATS:
         raise Problem(
@@ -85,9 +83,14 @@ async def meeting_transcript(request: Request) -> Response:
             f"a whole meeting exports as: {', '.join(exports.MEETING_FORMATS)} "
             "(WebVTT and SRT per room: /api/m/{meeting}/{room}/transcript.vtt)",
         )
-    logs = await load(a.px.backend, a.meeting)
-    body = exports.render_meeting(fmt, meeting_logs(a.meeting, logs), meeting_meta(a.meeting))
-    return attachment(body, exports.FORMATS[fmt], f"{a.meeting.id}.{fmt}")
+    lang = request.query_params.get("lang") or None
+    try:
+        sections = await channel_logs.meeting_sections(a.px.backend, a.meeting, lang)
+    except AdminError as exc:
+        raise Problem(404, "no_such_channel", str(exc)) from None
+    body = exports.render_meeting(fmt, sections, meeting_meta(a.meeting))
+    suffix = f"-{lang}" if lang else ""
+    return attachment(body, exports.FORMATS[fmt], f"{a.meeting.id}{suffix}.{fmt}")
 
 
 # -- search ----------------------------------------------------------------------------------------
@@ -97,8 +100,8 @@ def parse_time(raw: str, timezone: str, end: bool = False) -> int | None:
     raw = raw.strip()
     if not raw:
         return None
-    if raw.isdigit():
-        if len(raw) > 15 or int(raw) > MAX_ID:
+    if ascii_digits(raw):
+        if len(raw) > len(str(MAX_ID)) or int(raw) > MAX_ID:
             raise SearchError(f"time {raw[:40]!r} is out of range")
         return int(raw)
     try:
@@ -120,9 +123,10 @@ def parse_query(params: Any, timezone: str) -> Query:
         raw = str(params.get(name) or "").strip()
         if not raw:
             return default
-        if not raw.isdigit() or len(raw) > 15 or int(raw) > MAX_ID:
-            raise SearchError(f"{name} must be a whole number from 0 to {MAX_ID}")
-        return int(raw)
+        try:
+            return text_number(raw, name)
+        except Invalid as exc:
+            raise SearchError(exc.message) from None
 
     return Query(
         words=str(params.get("q") or "")[:500],
@@ -130,6 +134,7 @@ def parse_query(params: Any, timezone: str) -> Query:
         delegation=str(params.get("delegation") or "")[:200],
         item=number("item", None),
         room=str(params.get("room") or "")[:60],
+        channel=str(params.get("channel") or "")[:35],
         since=parse_time(str(params.get("from") or ""), timezone),
         until=parse_time(str(params.get("to") or ""), timezone, end=True),
         limit=number("limit", 100) or 100,
@@ -161,6 +166,11 @@ async def facets(request: Request) -> Response:
             "title": a.meeting.title,
             "timezone": a.meeting.timezone,
             **index.facets(),
-            "rooms": [{"id": r.id, "name": r.name, "kind": r.kind} for r in a.meeting.rooms],
+            "rooms": [
+                {"id": r.id, "name": r.name, "kind": r.kind, "channels": r.channels}
+                for r in a.meeting.rooms
+            ],
+            # Interpretation channels' languages, in any room: to search or export one.
+            "languages": sorted({tag for r in a.meeting.rooms for tag in r.channels}),
         }
     )

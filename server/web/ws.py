@@ -17,9 +17,10 @@ import time
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.backends.base import BackendUnavailable
-from server.domain import auth
+from server.domain import auth, channels
 from server.domain.errors import CommandRejected, Invalid, Refusal
 from server.domain.events import control_frame, now_ms
+from server.domain.keys import room_key
 from server.domain.meetings import Meeting
 from server.fanout.outbox import (
     CLOSE_BAD_REQUEST,
@@ -48,6 +49,7 @@ from server.services.commands import CommandContext
 from server.services.room import RoomRuntime
 from server.services.room_commands import dispatch
 from server.web.context import Plenary
+from server.web.guard import Throttled
 from server.web.protocol import (
     BadMessage,
     Cmd,
@@ -76,7 +78,12 @@ def _welcome_meeting(meeting: Meeting) -> dict[str, object]:
     """What the welcome says about the meeting. A session keeps only this, not the meeting
     document: a viewer may stay connected for hours, and commands read the document afresh."""
     return {
-        "meeting": {"id": meeting.id, "title": meeting.title, "timezone": meeting.timezone},
+        "meeting": {
+            "id": meeting.id,
+            "title": meeting.title,
+            "timezone": meeting.timezone,
+            "language": meeting.language,
+        },
         "rooms": room_list.summary(meeting),
     }
 
@@ -102,13 +109,16 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         hello = await _receive_hello(ws)
         meeting_id = ws.path_params["meeting"]
         room_id = ws.path_params["room"]
-        meeting = await px.meeting(meeting_id)
+        meeting = await px.meeting_for_hello(meeting_id)  # shared: only read here
         if meeting is None:
             raise Refused(CLOSE_NOT_FOUND, "no such meeting; check the link")
         room = meeting.room(room_id)
         if room is None:
             raise Refused(CLOSE_NOT_FOUND, "no such room in this meeting; check the link")
-        grant = auth.authenticate(meeting, hello.key, hello.passcode)
+        try:
+            grant = await px.guard.authenticate(meeting, hello.key, hello.passcode, address)
+        except Throttled as exc:
+            raise Refused(CLOSE_RATE_LIMITED, exc.message) from None
         if grant is None:
             raise Refused(
                 CLOSE_UNAUTHORIZED,
@@ -118,11 +128,25 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             )
         if grant.role == "captioner" and grant.room != room_id:
             raise Refused(CLOSE_FORBIDDEN, "this captioner link is for another room")
-        runtime = await px.rooms.get(meeting_id, room_id)
-        session = _Session(ws, px, runtime, grant, hello)
+        channel = channels.pick(room.channels, hello.channel or grant.channel or channels.FLOOR)
+        if channel is None:
+            raise Refused(
+                CLOSE_NOT_FOUND,
+                f"no caption channel {hello.channel!r} in this room; its channels: "
+                + channels.named(room.channels, meeting.language),
+            )
+        # Before the channel's projection is used: a sign that its record went back restarts it.
+        epoch, reset = await px.hub.position(
+            room_key(meeting_id, room_id, channel), hello.after, hello.epoch
+        )
+        # A captioner link of one channel may follow the others (its page follows the floor
+        # for who has it); it captions in its own only (``Grant.may_caption``).
+        runtime = await px.rooms.get(meeting_id, room_id, channel)
+        session = _Session(ws, px, runtime, grant, hello, epoch, reset)
         welcome = _welcome_meeting(meeting)
         del meeting  # a session keeps what it needs, not the document
-        with px.presence.connected(runtime.key, room_id, grant.participant, grant.role):
+        # Presence is the room's, whichever channel a participant follows.
+        with px.presence.connected(runtime.floor.key, room_id, grant.participant, grant.role):
             await session.run(welcome)
     except Refused as exc:
         await _close(ws, exc.code, exc.reason)
@@ -193,8 +217,12 @@ class _Session:
         runtime: RoomRuntime,
         grant: auth.Grant,
         hello: Hello,
+        epoch: str,
+        reset: bool,
     ) -> None:
         self.ws = ws
+        self.epoch = epoch
+        self.reset = reset  # the client's position is of another epoch (Hub.position)
         self.px = px
         self.runtime = runtime
         self.grant = grant
@@ -202,7 +230,7 @@ class _Session:
         self.conn_id = secrets.token_hex(6)
         self.name = hello.name or grant.label or grant.role
         self.bucket = TokenBucket(CLIENT_RATE_PER_S, CLIENT_BURST)
-        self.can_caption = grant.may_caption(runtime.room_id)
+        self.can_caption = grant.may_caption(runtime.room_id, runtime.channel)
         self.checked_at = time.monotonic()  # when the link was last checked against the meeting
 
     async def send(self, text: str) -> None:
@@ -214,10 +242,10 @@ class _Session:
     async def run(self, welcome: dict[str, object]) -> None:
         hub = self.px.hub
         async with hub.join(self.runtime.key, self.hello.after) as sub:
-            reset = self.hello.after > sub.upto_seq
+            reset = self.reset or self.hello.after > sub.upto_seq
             if reset:
-                # The client has seen more than this record holds: it belongs to an older
-                # record. It must discard what it holds and take the record from the start.
+                # What the client holds is not what the record holds now (another epoch, or
+                # more than the record): it discards it and takes the record from the start.
                 sub.from_seq = 0
             await self.send(
                 control_frame(
@@ -227,21 +255,33 @@ class _Session:
                     name=self.name,
                     **welcome,
                     room=self.runtime.room_id,
+                    # The caption channel this connection follows; ``last_seq`` is its log's.
+                    channel=self.runtime.channel,
                     last_seq=sub.upto_seq,
+                    epoch=self.epoch,
                     reset=reset,
-                    open=self.runtime.state.open,
+                    open=self.runtime.is_open,
                     # The server's clock, so pages show the same speaking-time countdown.
                     now=now_ms(),
                     participant=self.grant.participant,
                 ).decode()
             )
-            async for frames in hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
-                await self.send_frame(b"\n".join(frames))
+            # With uvicorn running server.wire's protocol, frames for a viewer that keeps up
+            # are written straight to its socket; otherwise they go through ASGI (and, once
+            # live, a sender task sends them).
+            writer = self.ws.scope.get("extensions", {}).get(EXTENSION)
+            shared = hub.recent_backlog(sub.channel, sub.from_seq, sub.upto_seq)
+            if shared is not None:
+                # From memory, built once for every client resuming from the same point.
+                if writer is not None and writer.ready():
+                    writer.write(shared)  # after the welcome: ASGI sends have been written
+                else:
+                    await self.send_frame(shared.text)
+            else:
+                async for frames in hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
+                    await self.send_frame(b"\n".join(frames))
             if sub.live is not None:
                 await self.send_frame(sub.live)
-            # With uvicorn running server.wire's protocol, live frames for a viewer that keeps
-            # up are written straight to its socket; otherwise a sender task sends them.
-            writer = self.ws.scope.get("extensions", {}).get(EXTENSION)
             outbox = sub.outbox
             session_task = asyncio.current_task()
             assert session_task is not None
@@ -294,7 +334,12 @@ class _Session:
         meeting = await self.px.meeting(self.runtime.meeting_id)
         if meeting is None:
             raise Refused(CLOSE_NOT_FOUND, "this meeting no longer exists")
-        if auth.authenticate(meeting, self.hello.key, self.hello.passcode) is None:
+        key, passcode = self.hello.key, self.hello.passcode
+        if auth.needs_slow_check(meeting, key, passcode):  # the passcode was changed since
+            grant = await asyncio.to_thread(auth.authenticate, meeting, key, passcode)
+        else:
+            grant = auth.authenticate(meeting, key, passcode)
+        if grant is None:
             raise Refused(CLOSE_UNAUTHORIZED, "this link has been revoked")
         return meeting
 
@@ -309,23 +354,34 @@ class _Session:
             await self._current_meeting()  # closes the connection if the link was revoked
             self.checked_at = now
 
+    def _cursor(self, n: int | None) -> tuple[str, int] | None:
+        """Where a numbered message is deduplicated: per credential *and* client id. The client
+        id is the page's own choice, so anyone could send another's; keyed by it alone, a
+        participant reusing a captioner's id would make the captioner's next lines look like
+        resends, and they would go unrecorded. Public viewers share one name: they hold no
+        credential and run no command that is recorded."""
+        if not self.hello.client or not n:
+            return None
+        return (f"ws:{self.grant.credential_id or 'public'}:{self.hello.client}", n)
+
     async def _handle(self, msg: object) -> None:
         if isinstance(msg, Ping):
             await self.send(control_frame("pong").decode())
         elif isinstance(msg, Edit):
             await self._require_caption()
-            self.runtime.state.require_open()
+            self.runtime.require_open()
             if not self.runtime.edit_live(
                 self.conn_id, self.name, msg.delete, msg.insert, MAX_LIVE_CHARS
             ):
                 raise Invalid("too_long", "the live line is too long: commit it")
         elif isinstance(msg, Commit):
             await self._require_caption()
-            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
+            cursor = self._cursor(msg.n)
             line = {
                 "text": msg.text,
                 "speaker": msg.speaker,
-                "lang": msg.lang,
+                # An interpretation channel's lines are in its language unless they say.
+                "lang": msg.lang or self.runtime.language,
                 "captioner": self.name,
                 "by": self.conn_id,
                 "source": "websocket",
@@ -337,15 +393,24 @@ class _Session:
             )
         elif isinstance(msg, Correct):
             await self._require_caption()
-            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
+            cursor = self._cursor(msg.n)
             events = await self.runtime.correct(msg.line, msg.text, self.name, cursor)
             seq = events[0].seq if events else None
             await self.send(control_frame("ack", n=msg.n, seq=seq, duplicate=not events).decode())
         elif isinstance(msg, Cmd):
-            cursor = (f"ws:{self.hello.client}", msg.n) if self.hello.client and msg.n else None
+            cursor = self._cursor(msg.n)
             meeting = await self._current_meeting()
+            # Commands act on the room (its floor's log), whichever channel this follows; those
+            # on lines (re-attribution) on this channel's own lines.
+            room = self.runtime if msg.op.startswith("line.") else self.runtime.floor
             ctx = CommandContext(
-                self.px.rooms, self.runtime, meeting, self.grant, self.conn_id, self.name, cursor
+                self.px.rooms,
+                room,
+                meeting,
+                self.grant,
+                self.conn_id,
+                self.name,
+                cursor,
             )
             events = await dispatch(ctx, msg.op, msg.args)
             seq = events[0].seq if events else None

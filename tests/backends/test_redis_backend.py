@@ -16,6 +16,7 @@ from server.backends.redis_keys import Keys, RedisURL
 from server.domain.events import Draft, Event
 from server.domain.keys import room_key
 from server.domain.meetings import Meeting
+from server.limits import MAX_ID
 from tests.backends.helpers import ROOM, Collector, lines
 from tests.conftest import LiveServer
 from tests.redis_support import RedisServer
@@ -73,11 +74,16 @@ async def test_cursor_makes_repeats_duplicates(backend: Backend) -> None:
 
 
 async def test_huge_cursor_values_compare_exactly(backend: Backend) -> None:
-    big = 999_999_999_999_999_990  # beyond 2^53: must not be rounded
+    big = MAX_ID - 1  # the largest cursors there are: must not be rounded
     await backend.append(ROOM, lines("a"), cursor=("zoom:k", big))
     assert (await backend.append(ROOM, lines("a"), cursor=("zoom:k", big))).duplicate
     assert not (await backend.append(ROOM, lines("b"), cursor=("zoom:k", big + 1))).duplicate
     assert await backend.cursor(ROOM, "zoom:k") == big + 1
+    # Beyond them, the append is refused before anything is written (issue: one message must
+    # not stop a process), and the next append goes through.
+    with pytest.raises(ValueError, match="out of range"):
+        await backend.append(ROOM, lines("c"), cursor=("zoom:k", MAX_ID + 1))
+    assert len((await backend.append(ROOM, lines("d"))).events) == 1
 
 
 async def test_expect_seq_conflict_appends_nothing(backend: Backend) -> None:

@@ -21,7 +21,7 @@ from server.services import admin
 from tests.backends.helpers import ROOM, Collector, lines
 from tests.conftest import _serve
 from tests.redis_support import RedisServer
-from tests.support import Client, free_port
+from tests.support import Client, eventually, free_port
 
 pytestmark = pytest.mark.redis
 
@@ -104,7 +104,10 @@ async def test_redis_restarted_empty_is_detected_and_never_reuses_seqs(tmp_path:
         with pytest.raises(BackendUnavailable):
             await backend.last_seq(ROOM)
         with server.client() as client:
-            assert client.dbsize() == 0  # nothing was written over the lost record
+            # Nothing was written over the lost record but the note that it was lost, for
+            # processes that start later.
+            keys = await eventually(lambda: client.keys("*"))
+            assert [k.decode().endswith("}:lost") for k in keys] == [True]
 
         # The operator's recovery: put the append-only file back and restart Redis.
         server.stop()
@@ -125,19 +128,32 @@ async def test_redis_restarted_empty_is_detected_and_never_reuses_seqs(tmp_path:
         server.stop()
 
 
-async def test_redis_behind_this_process_is_detected_per_room(tmp_path: Path) -> None:
+async def test_redis_behind_this_process_starts_a_new_epoch_per_room(tmp_path: Path) -> None:
     """A Redis that came back with an older copy (the marker is there, the room is behind)."""
     server = RedisServer(tmp_path / "redis").start()
     backend = await started(server.url())
     try:
         for i in range(3):
             await backend.append(ROOM, lines(f"line {i}"))
-        with server.client() as client:  # simulate the older copy
-            client.hset(Keys(RedisURL.parse(backend.url).prefix).meta(ROOM), "seq", 1)
-        with pytest.raises(BackendUnavailable, match="Redis lost data"):
+        epoch = await backend.epoch(ROOM)
+        got = Collector()
+        await backend.subscribe(ROOM, got)
+        keys = Keys(RedisURL.parse(backend.url).prefix)
+        with server.client() as client:  # the older copy: the room as it was after line 1
+            first = client.xrange(keys.log(ROOM), count=1)[0][1]
+            client.delete(keys.log(ROOM))
+            client.xadd(keys.log(ROOM), first, id="0-1")
+            client.hset(keys.meta(ROOM), "seq", 1)
+        # The append that finds it is refused (retryable); the room starts a new epoch and
+        # this process is told at once (the epoch frame), then numbering goes on from 1.
+        with pytest.raises(BackendUnavailable, match="older copy of the record was restored"):
             await backend.append(ROOM, lines("x"))
-        report = await backend.health()
-        assert report["ok"] is False and "at seq 1" in str(report["error"])
+        new = await backend.epoch(ROOM)
+        assert new != epoch
+        await got.until(lambda c: any(f.startswith(b'{"type":"epoch"') for _, f in c.got))
+        assert (await backend.append(ROOM, lines("y"))).events[0].seq == 2
+        assert (await backend.health())["ok"] is True
+        assert await backend.epoch("{m1/other}") != new  # per room
     finally:
         await backend.close()
         server.stop()

@@ -106,7 +106,9 @@ def test_the_console_searches_and_shows_every_report(
 
     page.click("#tab-exports")
     with page.expect_download() as download:
-        page.locator("#exports li", has_text="Markdown: whole meeting").locator("button").click()
+        page.locator("#exports li", has_text="Markdown: whole meeting").get_by_role(
+            "button", name="whole meeting"
+        ).click()
     assert download.value.suggested_filename == f"{links.id}-transcript.md"
     # The rolling document, with each proposal's status and history, read back as Word.
     with page.expect_download() as download:

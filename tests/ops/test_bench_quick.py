@@ -1,21 +1,107 @@
-"""The benchmark's quick mode: tiny workloads against real server processes and the real load
-generator, so that the benchmark (bench/, docs/performance.md) cannot rot unnoticed."""
+"""The benchmark's quick mode: tiny workloads against real server processes, the real load
+generator and the real C floor sender, so that the benchmark (bench/, docs/performance.md)
+cannot rot unnoticed. These check that the figures are complete and sane, not how fast anything
+is."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench import workloads
+from bench import fanout, workloads
+from bench.__main__ import REGISTRY
+from bench.floor import floor_run
 from bench.report import COLUMNS, render, table
 from tests.support import require_binary
 
 pytestmark = pytest.mark.slow
+
+MACHINE = {
+    "date": "today",
+    "cores": 2,
+    "cpu": "cpu",
+    "memory_gib": 1,
+    "kernel": "k",
+    "python": "3",
+    "node": "v20",
+    "redis_server": "r",
+    "packages": {},
+    "load_average": (0.0, 0.0, 0.0),
+}
+
+
+CC_ADVICE = "apt-get install gcc (the kernel floor is a C program built at bench time)"
 
 
 @pytest.fixture(autouse=True)
 def _node() -> None:
     require_binary("node", "apt-get install nodejs npm (the load generator runs on Node.js)")
     require_binary("npm", "apt-get install npm (it installs the generator's `ws` package)")
+
+
+async def test_floor_sender_writes_every_message_and_reports_its_cost() -> None:
+    require_binary("cc", CC_ADVICE)
+    rows = await floor_run(40, [10, 20], 1.0)
+    assert [r["rate"] for r in rows] == [10, 20]
+    for r in rows:
+        assert r["errors"] == 0 and r["received_complete"], r
+        assert r["sends"] == 40 * r["rate"] * 1
+        assert r["frame_bytes"] == 154  # a 150-byte payload behind a 4-byte websocket header
+        assert 0 < r["us_per_send"] < 10_000 and r["cpu_s"] > 0
+        assert r["generator_cpu_pct"] >= 0
+
+
+async def test_headline_fanout_reports_every_figure_for_every_server_and_the_floor() -> None:
+    require_binary("cc", CC_ADVICE)
+    plan = fanout.plan_for(quick=True, many=False)
+    assert plan.captioners == 1 and plan.repeats >= 3
+    rows = await fanout.headline(workloads.QUICK, None)
+    labels = [fanout.FLOOR_LABEL, *(s.label for s in plan.specs)]
+    assert [r["server"] for r in rows] == labels * len(plan.rates) * len(plan.viewers)
+    for r in rows:
+        assert "error" not in r, r
+        assert r["repeats"] == plan.repeats and len(r["runs"]) == plan.repeats
+        assert r["lost"] == 0, r
+        for key in ("lines_per_s", "messages_per_s", "deliveries_per_s", "us_per_delivery"):
+            s = r[key]
+            assert 0 < s["min"] <= s["median"] <= s["max"], (key, r)
+        # One captioner and one viewer room: every delivery is one line to one viewer.
+        assert r["deliveries_per_s"]["median"] >= r["messages_per_s"]["median"] > 0
+        assert r["frames_per_message"] >= 1
+        assert r["x_floor"] > 0 and r["generator_cpu_pct"] is not None
+        assert r["verdict"] in {"floor", "pass", "fail", "generator-bound", "machine-bound"}
+        if r["server"] != fanout.FLOOR_LABEL:
+            assert r["p99_ms"]["median"] >= r["p50_ms"] > 0
+            assert r["server_wait_pct"] is not None and r["server_wait_pct"] >= 0
+            assert all(run["gaps"] == 0 and run["duplicates"] == 0 for run in r["runs"])
+    assert rows[0]["x_floor"] == 1.0
+    text = table(rows, REGISTRY["fanout"].columns)
+    assert text.count("\n") == 1 + len(rows) and "| kernel floor" in text
+    assert "\N{MULTIPLICATION SIGN} floor" in text
+
+
+def test_generator_bound_steps_are_neither_pass_nor_fail() -> None:
+    run = {
+        "lines_per_s": 40,
+        "messages_per_s": 80000,
+        "deliveries_per_s": 80000,
+        "us_per_delivery": 8.0,
+        "p99_ms": 500.0,
+        "p50_ms": 100.0,
+        "lost": 0,
+        "expected": 1,
+    }
+    busy = fanout.summarise("s", 2000, 40, [{**run, "generator_cpu_pct": 95}] * 3, 100)
+    assert busy["verdict"] == "generator-bound"
+    slow = fanout.summarise("s", 2000, 40, [{**run, "generator_cpu_pct": 50}] * 3, 100)
+    assert slow["verdict"] == "fail"
+    quick = {**run, "generator_cpu_pct": 50, "p99_ms": 20}
+    fast = fanout.summarise("s", 2000, 40, [quick] * 3, 100)
+    waited = {"generator_cpu_pct": 50, "server_wait_pct": 45}
+    starved = fanout.summarise("s", 2000, 40, [{**run, **waited}] * 3, 100)
+    assert starved["verdict"] == "machine-bound"
+    fast_anyway = fanout.summarise("s", 2000, 40, [{**quick, **waited}] * 3, 100)
+    assert fast_anyway["verdict"] == "pass"
+    assert fast["verdict"] == "pass" and fast["us_per_delivery_txt"] == "8"
 
 
 async def test_steady_meeting_delivers_every_line_to_every_viewer() -> None:
@@ -42,20 +128,11 @@ async def test_reconnect_storm_resumes_every_viewer_without_gaps() -> None:
     assert r["events"] == size.storm_events
     assert r["gaps"] == 0 and r["duplicates"] == 0
     assert 0 < r["all_complete_s"] < 30
+    load = {"start": (1.0, 1.0, 1.0), "end": (2.0, 1.5, 1.0)}
     section = render(
-        {"w3": {"title": "reconnect storm", "rows": [r], "wall_s": 1.0}},
-        {
-            "date": "today",
-            "cores": 2,
-            "cpu": "cpu",
-            "memory_gib": 1,
-            "kernel": "k",
-            "python": "3",
-            "node": "v20",
-            "redis_server": "r",
-            "packages": {},
-            "load_average": (0.0, 0.0, 0.0),
-        },
+        {"w3": {"title": "reconnect storm", "rows": [r], "wall_s": 1.0, "load_average": load}},
+        MACHINE,
         "python -m bench --quick w3",
     )
-    assert "### 3. reconnect storm" in section and "| plenary | 50 | 40 |" in section
+    assert "### w3: reconnect storm" in section and "| plenary | 50 | 40 |" in section
+    assert "at the start: 1.0, 1.0, 1.0; at the end: 2.0, 1.5, 1.0" in section

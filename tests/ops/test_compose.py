@@ -69,8 +69,15 @@ def test_three_plenary_processes_share_the_redis(compose: dict[str, Any]) -> Non
         assert svc["environment"]["FORWARDED_ALLOW_IPS"] == "*"
         assert svc["restart"] == "unless-stopped", name
     # They find each other only through Redis: no links, no shared volume, no ports between them.
+    # Each keeps its own data directory (where it remembers the Redis record's marker).
+    own: list[str] = []
     for svc in services.values():
-        assert "links" not in svc and "volumes" not in svc and "ports" not in svc
+        assert "links" not in svc and "ports" not in svc
+        (volume,) = svc["volumes"]
+        name, _, target = volume.partition(":")
+        assert target == "/app/plenary-data" and name in compose["volumes"]
+        own.append(name)
+    assert len(set(own)) == 3
 
 
 def test_the_proxy_balances_http_and_websockets_over_all_three(compose: dict[str, Any]) -> None:

@@ -319,3 +319,29 @@ def test_plenary_demo_serves_and_replays(tmp_path: Path) -> None:
     assert report.returncode == 0, report.stderr
     document = docx.Document(str(tmp_path / "summary.docx"))
     assert any("Way forward" in p.text for p in document.paragraphs)
+
+
+async def test_the_demo_has_a_french_interpretation_channel_for_part_of_the_meeting(
+    replayed: tuple[LiveServer, str],
+) -> None:
+    from server.backends.base import read_all
+    from server.domain.keys import room_key
+
+    live, meeting_id = replayed
+    backend = live.plenary.backend
+    meeting = await backend.load_meeting(meeting_id)
+    assert meeting is not None and meeting.rooms[0].channels == ["fr"]
+    french = [e for e in await read_all(backend, room_key(meeting_id, "plenary", "fr"))
+              if e.type == "line"]  # fmt: skip
+    assert [e.data["text"] for e in french] == list(demo.FRENCH.values())
+    assert [e.seq for e in french] == list(range(1, len(french) + 1))
+    assert {e.data["lang"] for e in french} == {"fr"}
+    # Each French line is attributed as the floor's line it interprets.
+    logged = await read_all(backend, room_key(meeting_id, "plenary"))
+    floor = {e.data["text"]: e.data for e in logged if e.type == "line"}
+    for english, line in zip(demo.FRENCH, french, strict=True):
+        said = floor[english]
+        assert line.data.get("intervention") == said.get("intervention"), english
+        assert line.data.get("item") == said.get("item") and line.data["speaker"] == said["speaker"]
+    # Only part of the meeting: the floor goes on in English after the booth stops.
+    assert len(floor) > len(french) + 10

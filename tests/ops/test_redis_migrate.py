@@ -64,6 +64,12 @@ async def fill(backend: Backend) -> None:
     await backend.append(
         room_key(meeting.id, "break-out-a"), [Draft("room.closed", "break-out-a", {"by": "Chair"})]
     )
+    # An interpretation channel's log moves with its room.
+    await backend.append(
+        room_key(meeting.id, "plenary", "fr"),
+        [Draft("line", "plenary", {"text": "Merci, Monsieur le Président.", "lang": "fr"})],
+        cursor=("zoom:k", 7),
+    )
     # An attached file's bytes move with the record.
     await backend.put_file(meeting.id, "spreadsheet1", b"PK\x03\x04" + bytes(range(256)) * 40)
 
@@ -83,7 +89,7 @@ async def test_embedded_to_redis_and_back_is_identical(
 
     to_redis = plenary("migrate", first, redis_url)
     assert to_redis.returncode == 0, to_redis.stderr
-    assert "1 meeting(s), 2 room(s): 1502 events copied" in to_redis.stdout
+    assert "1 meeting(s), 3 room(s): 1503 events copied" in to_redis.stdout
     back = plenary("migrate", redis_url, second)
     assert back.returncode == 0, back.stderr
 
@@ -92,15 +98,16 @@ async def test_embedded_to_redis_and_back_is_identical(
     returned = await everything(second)
     assert original == in_redis == returned
     meetings, frames, cursors, files = original
-    assert len(meetings) == 1 and sum(len(f) for f in frames.values()) == 1502
-    assert sorted(cursors.values()) == [0, 1500]
+    assert len(meetings) == 1 and sum(len(f) for f in frames.values()) == 1503
+    assert sorted(cursors.values()) == [0, 7, 1500]
+    assert [k for k in frames if k.endswith("~fr")] == [room_key(meetings[0][0], "plenary", "fr")]
     assert [len(v or b"") for v in files.values()] == [4 + 256 * 40]
     assert "1 files" in to_redis.stdout
 
     # Running it again verifies instead of copying twice.
     again = plenary("migrate", first, redis_url)
     assert again.returncode == 0, again.stderr
-    assert "0 events copied, 1502 already there and identical" in again.stdout
+    assert "0 events copied, 1503 already there and identical" in again.stdout
     assert await everything(redis_url) == original
 
 

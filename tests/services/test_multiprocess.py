@@ -252,6 +252,50 @@ async def test_viewer_on_b_receives_what_a_captioner_pushed_on_a(
     await cap.close()
 
 
+async def test_an_interpretation_channel_across_processes(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """A French captioner on process A, a viewer of the French channel on B, the floor granted
+    on B: the lines reach B in their own gap-free order, attributed as the floor's; a caption
+    URL POSTed on B with lang=fr lands in the same channel."""
+    a, b = deployment.processes[:2]
+    backend = backend_from_url(deployment.url)
+    await backend.start()
+    try:
+        m, keys = await admin.create_meeting(backend, "WGEC", ["Plenary"], channels=["fr"])
+    finally:
+        await backend.close()
+    chair = await Client.connect(b.base_ws, m.id, "plenary", key=keys["chair"], client="ch")
+    await chair.send(type="cmd", n=1, op="floor.add", args={"name": "Ms. Ana Silva"})
+    await chair.recv_type("ack")
+    await chair.send(type="cmd", n=2, op="floor.grant", args={})
+    granted = await chair.recv_type("ack", "error")
+    assert granted["type"] == "ack", granted
+    viewer = await Client.connect(b.base_ws, m.id, "plenary", channel="fr")
+    cap = await Client.connect(
+        a.base_ws, m.id, "plenary", key=keys["captioner:plenary~fr"], client="cap-fr"
+    )
+    assert cap.welcome["channel"] == "fr"
+    acks = []
+    for n in range(1, 6):
+        await cap.send(type="commit", n=n, text=f"ligne {n}")
+        acks.append((await cap.recv_type("ack"))["seq"])
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(
+            f"{b.base}/api/caption/{m.id}/plenary",
+            params={"key": keys["captioner:plenary"], "seq": 1, "lang": "fr-FR"},
+            content="ligne 6\n",
+        )
+    assert r.status_code == 200, r.text
+    events = await viewer.events_until(6)
+    assert [e["seq"] for e in events] == [*acks, 6] == list(range(1, 7))
+    assert [e["data"]["text"] for e in events] == [f"ligne {n}" for n in range(1, 7)]
+    assert {e["data"]["speaker"] for e in events} == {"Ms. Ana Silva"}
+    assert await record(deployment.url, room_key(m.id, "plenary", "fr")) == list(range(1, 7))
+    for client in (viewer, cap, chair):
+        await client.close()
+
+
 async def test_resume_on_a_different_process(
     deployment: Deployment, meeting: tuple[Meeting, dict[str, str]]
 ) -> None:
