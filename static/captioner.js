@@ -45,6 +45,8 @@ const ui = {
   fatal: $("fatal"),
   notKept: $("not-kept"),
   nameForm: $("name-form"),
+  nameMain: $("name-main"),
+  skip: $("skip"),
   nameInput: $("name"),
   main: $("main"),
   myName: $("my-name"),
@@ -73,6 +75,13 @@ const STATE_TEXT = {
 function fatal(message) {
   ui.fatal.textContent = message;
   ui.fatal.hidden = false;
+  if (ui.main.hidden) {
+    // Before captioning starts the message is the page's content: it stands in the main
+    // landmark, in place of the name form.
+    ui.nameForm.hidden = true;
+    ui.nameMain.prepend(ui.fatal);
+    ui.nameMain.hidden = false;
+  }
 }
 
 const where = roomFromPath();
@@ -103,9 +112,18 @@ function myName() {
   return store.get(NAME_KEY, "") || "";
 }
 
+// The name form and the captioning area take turns as the page's one main landmark; the skip
+// link goes to whichever is shown.
+function showNameForm(shown) {
+  ui.nameMain.hidden = !shown;
+  ui.main.hidden = shown || conn === null;
+  ui.skip.href = shown ? "#name" : "#draft";
+  ui.skip.textContent = shown ? t("Skip to your name") : t("Skip to the caption input");
+}
+
 function askName() {
   ui.nameInput.value = myName();
-  ui.nameForm.hidden = false;
+  showNameForm(true);
   ui.nameInput.focus();
 }
 
@@ -116,12 +134,12 @@ ui.nameForm.addEventListener("submit", (event) => {
   const changed = name !== myName();
   store.set(NAME_KEY, name);
   ui.myName.textContent = name;
-  ui.nameForm.hidden = true;
   if (conn === null) {
     start();
   } else if (changed) {
     conn.reconnectNow(); // the name is part of the hello
   }
+  showNameForm(false);
   ui.draft.focus();
 });
 
@@ -248,7 +266,11 @@ function recorded(frame) {
     showOther(change.open.by, change.open.name, cleanText(change.open.text));
   } else if (change && change.corrected) {
     const li = recentRows.get(change.line.seq);
-    if (li && !li.querySelector("form")) li.replaceChildren(lineButton(change.line));
+    if (li && !li.querySelector("form")) {
+      const focused = li.contains(document.activeElement);
+      li.replaceChildren(lineButton(change.line));
+      if (focused) li.querySelector("button").focus(); // the corrected line keeps the focus
+    }
   } else if (frame.type === "room.closed" || frame.type === "room.opened") {
     setRoomOpen(frame.type === "room.opened");
   }
@@ -383,6 +405,16 @@ function commitText(raw) {
 }
 
 ui.draft.addEventListener("keydown", (event) => {
+  // Up in an empty caption box opens the newest recorded line for correction: one keystroke,
+  // not one Tab per line. Enter (or Escape) there comes back here.
+  if (event.key === "ArrowUp" && !ui.draft.value && !event.altKey && !event.ctrlKey && !event.metaKey) {
+    const newest = [...recentRows.keys()].pop();
+    if (newest !== undefined) {
+      event.preventDefault();
+      editLine(newest, ui.draft);
+    }
+    return;
+  }
   if (event.key !== "Enter" || event.isComposing) return;
   event.preventDefault();
   if (commitText(ui.draft.value)) {
@@ -588,7 +620,9 @@ function interventionSelect(seq, current, speaker) {
   return select;
 }
 
-function editLine(seq) {
+/** Open a recorded line for correction; saving or cancelling puts focus back on `back` (the
+ * caption box when opened from it with Up), or on the line itself. */
+function editLine(seq, back = null) {
   const line = transcript.lines.get(seq);
   const li = recentRows.get(seq);
   if (!line || !li) return;
@@ -617,7 +651,7 @@ function editLine(seq) {
   form.append(input, attribution, save, cancel);
   const close = () => {
     li.replaceChildren(lineButton(transcript.lines.get(seq) || line));
-    li.querySelector("button").focus();
+    (back || li.querySelector("button")).focus();
   };
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -679,6 +713,34 @@ if (!where) {
 } else {
   const slot = await claimSlot(`plenary:captioner:${roomKey}`);
   queue = new CommandQueue(`plenary:captioner:${roomKey}:${slot}`);
-  if (myName()) start();
+  const problem = await keyProblem();
+  if (problem) fatal(problem);
+  else if (myName()) start();
   else askName();
+}
+
+/** What is wrong with this link's key, asked of the server before the captioner is asked their
+ * name (null when it is a captioner's key for this room, or when the server cannot be asked:
+ * the connection then says what it finds). */
+async function keyProblem() {
+  let res;
+  try {
+    res = await fetch(`/api/m/${encodeURIComponent(where.meeting)}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+  } catch {
+    return null;
+  }
+  if (res.status === 401) {
+    return t("This captioner link's key is not valid: it may have been replaced. Ask the meeting's organiser for the current link.");
+  }
+  if (res.status === 404) return t("There is no such meeting: check the captioner link.");
+  if (!res.ok) return null;
+  const info = await res.json().catch(() => ({}));
+  // The chair may caption any room; a captioner the room of their link.
+  const mayCaption = info.role === "chair" || (info.role === "captioner" && (!info.link_room || info.link_room === where.room));
+  if (!mayCaption) {
+    return t("This link is not a captioner link for this room. Ask the meeting's organiser for the captioner link.");
+  }
+  return null;
 }

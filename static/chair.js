@@ -13,7 +13,7 @@
 
 import { RoomConnection, State, fragmentParam, randomId, stateText, store } from "./client.js";
 import { DocumentPanel } from "./document-panel.js";
-import { Commands, floor, h, onFloor, presence } from "./floor-view.js";
+import { Commands, floor, h, keepFocus, onFloor, presence } from "./floor-view.js";
 import { KIND_LABELS, STATUS_LABELS, fmtDuration, whoLabel } from "./floor-state.js";
 import { formatNumber, serverMessage, t, tn } from "./i18n.js";
 
@@ -68,6 +68,9 @@ const ui = {
   groupList: $("group-list"),
   myRole: $("my-role"),
   floorCard: $("floor"),
+  list: $("list"),
+  listNews: $("list-news"),
+  agenda: $("agenda"),
   listHint: $("list-hint"),
   addChair: $("add-chair"),
   addChairLabel: $("add-chair-label"),
@@ -336,7 +339,8 @@ ui.grantNext.addEventListener("click", () => {
   if (!next) return say(t("Nobody is waiting for the floor."), true);
   // The entry this console shows first: if another chair granted it a moment ago, the server
   // refuses instead of giving the floor to whoever happens to be next by then.
-  command("floor.grant", { entry: next.id, limit_s: limitSeconds() }, t("{name} has the floor.", { name: whoLabel(next.who) }));
+  // "X has the floor" is said once, by the floor view.
+  command("floor.grant", { entry: next.id, limit_s: limitSeconds() });
 });
 ui.end.addEventListener("click", () => {
   if (floor.current) command("floor.end", { intervention: floor.current.id }, t("Intervention ended."));
@@ -358,7 +362,12 @@ ui.toggleList.addEventListener("click", () => {
 function renderFloorControls() {
   const cur = floor.current;
   const open = floor.open;
+  const focused = document.activeElement;
   ui.grantNext.disabled = !open || floor.waiting.length === 0;
+  // Who is next is on the button itself.
+  ui.grantNext.textContent = floor.waiting.length
+    ? t("Give the floor — next: {name}", { name: whoLabel(floor.waiting[0].who) })
+    : t("Give the floor to the next speaker");
   ui.end.disabled = !open || !cur;
   ui.pause.disabled = !open || !cur;
   ui.applyLimit.disabled = !open || !cur;
@@ -368,6 +377,12 @@ function renderFloorControls() {
   ui.toggleList.disabled = !open;
   ui.closed.hidden = open;
   ui.closed.textContent = open ? "" : floor.report ? t("This room is closed. Report: {report}", { report: floor.report }) : t("This room is closed.");
+  // A button just used that is now disabled (End the intervention, Give the floor to the last
+  // one waiting) would drop focus to <body>: it goes to what the chair does next instead.
+  if (focused instanceof HTMLButtonElement && focused.disabled && ui.floorCard.contains(focused)) {
+    const next = [ui.grantNext, ui.end, ui.readd].find((b) => !b.disabled);
+    (next || ui.list).focus();
+  }
 }
 
 // -- the list ----------------------------------------------------------------------------------------
@@ -416,12 +431,13 @@ function renderList() {
         e.about ? h("span", { class: "tag" }, ` ${t("on {proposal}", { proposal: e.about.proposal })}`) : null,
         h("span", { class: "muted waited", "data-since": e.ts }, ` ${t("waiting {time}", { time: fmtDuration(now - e.ts) })}`)),
       !canRun() ? null : h("span", { class: "actions" },
-        button(t("Give the floor"), () => command("floor.grant", { entry: e.id, limit_s: limitSeconds() }, t("{name} has the floor.", { name: label })),
-          { "aria-label": t("Give the floor to {name}", { name: label }) }),
-        button("↑", () => move(e.id, -1), { "aria-label": t("Move {name} up", { name: label }), disabled: i === 0 }),
-        button("↓", () => move(e.id, 1), { "aria-label": t("Move {name} down", { name: label }), disabled: i === floor.waiting.length - 1 }),
+        // "X has the floor" is said by the floor view, once: no message of its own here.
+        button(t("Give the floor"), () => command("floor.grant", { entry: e.id, limit_s: limitSeconds() }),
+          { "aria-label": t("Give the floor to {name}", { name: label }), "data-focus-key": `grant-${e.id}` }),
+        button("↑", () => move(e.id, -1), { "aria-label": t("Move {name} up", { name: label }), disabled: i === 0, "data-focus-key": `up-${e.id}` }),
+        button("↓", () => move(e.id, 1), { "aria-label": t("Move {name} down", { name: label }), disabled: i === floor.waiting.length - 1, "data-focus-key": `down-${e.id}` }),
         button(t("Remove"), () => command("floor.remove", { entry: e.id }, t("{name} was removed from the list.", { name: label })),
-          { "aria-label": t("Remove {name} from the list", { name: label }) })),
+          { "aria-label": t("Remove {name} from the list", { name: label }), "data-focus-key": `remove-${e.id}` })),
     );
     li.addEventListener("keydown", (ev) => {
       if (ev.target !== li || !ev.altKey) return;
@@ -456,14 +472,22 @@ function renderList() {
     });
     return li;
   });
-  const hadFocus = ui.speakers.contains(document.activeElement) ? document.activeElement.closest("li") : null;
+  // Redrawn on every change and presence heartbeat: focus stays on the same control of the same
+  // entry (or the entry itself); if the entry is gone (granted, removed), on the one that took
+  // its place, or on the list.
+  const active = ui.speakers.contains(document.activeElement) ? document.activeElement : null;
+  const hadFocus = active ? active.closest("li") : null;
   const focusId = focusEntry ?? (hadFocus ? Number(hadFocus.dataset.entry) : null);
+  const place = hadFocus ? [...ui.speakers.children].indexOf(hadFocus) : -1;
   ui.speakers.replaceChildren(...items);
   if (!items.length) ui.speakers.append(h("li", { class: "muted" }, t("Nobody is waiting.")));
-  if (focusId !== null) {
-    const target = ui.speakers.querySelector(`li[data-entry="${focusId}"]`);
-    if (target && (hadFocus || focusEntry !== null)) target.focus();
-  }
+  if (focusId === null || !(hadFocus || focusEntry !== null)) return;
+  const entry = ui.speakers.querySelector(`li[data-entry="${focusId}"]`);
+  const same = entry && active && active !== hadFocus && focusEntry === null && active.dataset.focusKey
+    ? entry.querySelector(`[data-focus-key="${active.dataset.focusKey}"]`) : null;
+  const neighbour = ui.speakers.querySelector(`li[data-entry]:nth-child(${Math.min(place, items.length - 1) + 1})`);
+  const target = (same && !same.disabled ? same : null) || entry || (place >= 0 ? neighbour : null) || ui.list;
+  target.focus();
 }
 
 ui.speakers.addEventListener("dragover", (ev) => {
@@ -570,9 +594,19 @@ function renderAgenda() {
   const typing = active && active.id && "value" in active && active.tagName !== "SELECT" ? active.value : null;
   ui.agendaBody.replaceChildren(...body);
   const again = active && active.id ? $(active.id) : null;
-  if (again) {
+  if (again && again.disabled) {
+    // "Make current" pressed: the item is current and its button disabled; focus goes to the
+    // item's next control (its status, for the chair), never to <body>.
+    const row = again.closest("li");
+    const controls = row ? [...row.querySelectorAll("button, select, input")] : [];
+    const next = (row && row.querySelector('select[id^="status-"]'))
+      || controls.slice(controls.indexOf(again) + 1).find((c) => !c.disabled);
+    (next || ui.agenda).focus();
+  } else if (again) {
     if (typing !== null) again.value = typing;
     again.focus();
+  } else if (active) {
+    ui.agenda.focus();
   }
 }
 
@@ -603,7 +637,7 @@ function agendaRow(i, index, list, home, currentId) {
     h("span", { class: "title grow" }, name, i.id === currentId ? h("strong", {}, ` — ${t("current")}`) : null),
     h("span", { class: "muted" }, STATUS_LABELS[i.status] || i.status || ""),
     canRun() ? button(i.id === currentId ? t("Current") : t("Make current"), () => command("agenda.current", { item: i.id }, t("This room is on item {item}.", { item: name })),
-      { disabled: i.id === currentId, "aria-label": t("Make {item} the current item", { item: name }) }) : null));
+      { id: `current-${i.id}`, disabled: i.id === currentId, "aria-label": t("Make {item} the current item", { item: name }) }) : null));
   if (home) li.append(attachmentsOf(i, name));
   if (!home || role !== "chair") return li;
   const status = h("select", { id: `status-${i.id}`, "aria-label": t("Status of {item}", { item: name }) },
@@ -612,14 +646,14 @@ function agendaRow(i, index, list, home, currentId) {
   status.addEventListener("change", () => command("agenda.status", { item: i.id, status: status.value }));
   const outcome = h("input", { id: `outcome-${i.id}`, value: i.outcome || "", class: "grow", maxlength: "4000", "aria-label": t("Outcome of {item}", { item: name }), placeholder: t("Outcome, e.g. approved with amendments") });
   li.append(h("div", { class: "row" }, status, outcome,
-    button(t("Save outcome"), () => command("agenda.outcome", { item: i.id, text: outcome.value }, t("Outcome recorded.")), { "aria-label": t("Save the outcome of {item}", { item: name }) }),
+    button(t("Save outcome"), () => command("agenda.outcome", { item: i.id, text: outcome.value }, t("Outcome recorded.")), { id: `save-outcome-${i.id}`, "aria-label": t("Save the outcome of {item}", { item: name }) }),
     button(t("Edit"), () => {
       editing = i.id;
       renderAgenda();
-    }, { "aria-label": t("Edit {item}", { item: name }) }),
-    button("↑", () => moveItem(list, index, -1), { disabled: index === 0, "aria-label": t("Move {name} up", { name }) }),
-    button("↓", () => moveItem(list, index, 1), { disabled: index === list.length - 1, "aria-label": t("Move {name} down", { name }) }),
-    button(t("Remove"), () => command("agenda.remove", { item: i.id }), { disabled: i.status !== "pending" || i.id === currentId, "aria-label": t("Remove {item}", { item: name }) })));
+    }, { id: `edit-${i.id}`, "aria-label": t("Edit {item}", { item: name }) }),
+    button("↑", () => moveItem(list, index, -1), { id: `item-up-${i.id}`, disabled: index === 0, "aria-label": t("Move {name} up", { name }) }),
+    button("↓", () => moveItem(list, index, 1), { id: `item-down-${i.id}`, disabled: index === list.length - 1, "aria-label": t("Move {name} down", { name }) }),
+    button(t("Remove"), () => command("agenda.remove", { item: i.id }), { id: `item-remove-${i.id}`, disabled: i.status !== "pending" || i.id === currentId, "aria-label": t("Remove {item}", { item: name }) })));
   return li;
 }
 
@@ -712,12 +746,14 @@ function renderParticipants() {
   const connected = presence.connected();
   const remote = people.filter((p) => p.presence === "remote");
   const online = remote.filter((p) => connected.has(p.id)).length;
-  ui.presenceSummary.textContent = people.length
+  const summary = people.length
     ? tn("{n} registered; {online} of {remote} remote participants connected to this room.",
       "{n} registered; {online} of {remote} remote participants connected to this room.", people.length,
       { online, remote: remote.length })
     : t("Nobody is registered yet.");
-  ui.participantRows.replaceChildren(...people.map((p) => {
+  // Not a live region: set only when it changes, read on demand.
+  if (ui.presenceSummary.textContent !== summary) ui.presenceSummary.textContent = summary;
+  keepFocus(ui.participantRows, () => ui.participantRows.replaceChildren(...people.map((p) => {
     const isOn = connected.has(p.id);
     const where = p.presence === "remote"
       ? h("span", { class: isOn ? "online" : "offline" }, isOn ? t("remote, connected") : t("remote, not connected"))
@@ -726,10 +762,10 @@ function renderParticipants() {
       h("td", {}, p.name), h("td", {}, p.delegation), h("td", {}, p.group), h("td", {}, where),
       h("td", {},
         canRun() ? button(t("Add to the list"), () => command("floor.add", { participant: p.id, kind: "speak" }, t("{name} is on the list.", { name: p.name })),
-          { "aria-label": t("Add {name} to the speakers' list", { name: p.name }) }) : null,
+          { "aria-label": t("Add {name} to the speakers' list", { name: p.name }), "data-focus-key": `add-${p.id}` }) : null,
         " ",
-        canManage() ? button(t("New link"), () => newLink(p), { "aria-label": t("Make a new personal link for {name}", { name: p.name }) }) : null));
-  }));
+        canManage() ? button(t("New link"), () => newLink(p), { "aria-label": t("Make a new personal link for {name}", { name: p.name }), "data-focus-key": `link-${p.id}` }) : null));
+  })), () => ui.participantsCard);
 }
 
 function showLinks(title, rows) {
@@ -785,20 +821,32 @@ function renderGroupItems() {
 
 function renderGroups() {
   const list = meeting.rooms.filter((r) => r.kind !== "plenary");
+  // A group closed on its report loses its report box and button: focus goes to the group's
+  // first remaining button (Run its list), not to <body>.
+  const focused = document.activeElement && ui.groupList.contains(document.activeElement)
+    ? document.activeElement.closest("li[data-group]") : null;
+  const group = focused ? focused.dataset.group : null;
+  keepFocus(ui.groupList, () => drawGroups(list), () => {
+    const li = group ? ui.groupList.querySelector(`li[data-group="${CSS.escape(group)}"]`) : null;
+    return (li && li.querySelector("button")) || ui.groupsCard;
+  });
+}
+
+function drawGroups(list) {
   ui.groupList.replaceChildren(...list.map((r) => {
-    const li = h("li", {}, h("div", { class: "row" },
+    const li = h("li", { "data-group": r.id }, h("div", { class: "row" },
       h("span", { class: "title grow" }, r.name, r.status === "closed" ? h("span", { class: "muted" }, ` ${t("(closed)")}`) : null),
       r.convener ? h("span", {}, t("Convener: {name}", { name: r.convener })) : null,
       r.topic ? h("span", { class: "muted" }, r.topic) : null,
       role === "chair" ? button(t("Run its list"), () => {
         ui.roomSelect.value = r.id;
         ui.roomSelect.dispatchEvent(new Event("change"));
-      }, { "aria-label": t("Run the speakers' list of {room}", { room: r.name }) }) : null,
+      }, { "aria-label": t("Run the speakers' list of {room}", { room: r.name }), "data-focus-key": `run-${r.id}` }) : null,
       role === "chair" && r.status === "open" ? button(t("Make a convener link"), () => makeLink("convener", r.id, r.name),
-        { "aria-label": t("Make a convener link for {room}", { room: r.name }) }) : null));
+        { "aria-label": t("Make a convener link for {room}", { room: r.name }), "data-focus-key": `convener-${r.id}` }) : null));
     const mayReport = role === "chair" || (role === "convener" && r.id === linkRoom);
     if (r.status === "open" && mayReport) {
-      const report = h("textarea", { id: `report-${r.id}`, maxlength: "4000", "aria-label": t("Report of {room}", { room: r.name }), placeholder: t("What the group reports back") });
+      const report = h("textarea", { id: `report-${r.id}`, "data-focus-key": `report-${r.id}`, maxlength: "4000", "aria-label": t("Report of {room}", { room: r.name }), placeholder: t("What the group reports back") });
       li.append(report, h("div", { class: "row" }, button(t("Close the group on this report"), async () => {
         try {
           await api("POST", `/${encodeURIComponent(r.id)}/report`, { report: report.value });
@@ -807,7 +855,7 @@ function renderGroups() {
         } catch (err) {
           say(err.message, true);
         }
-      }, { "aria-label": t("Close {room} on its report", { room: r.name }) })));
+      }, { "aria-label": t("Close {room} on its report", { room: r.name }), "data-focus-key": `close-${r.id}` })));
     }
     return li;
   }));
@@ -975,7 +1023,69 @@ ui.importForm.addEventListener("submit", async (ev) => {
   }
 });
 
+// -- what changed in the list, said once -----------------------------------------------------------
+// The chair hears who asked and who withdrew ("Egypt asks for the floor (point of order)."),
+// politely and once; not the presence summary, which is not a live region. Who has the floor
+// is said by the floor view. Only news: the backlog and a reconnect's catch-up are not read.
+const known = new Map(); // entry id -> who, to name who withdrew
+const FRESH_MS = 10_000;
+
+function listNews(frames) {
+  const news = [];
+  for (const f of frames) {
+    const fresh = typeof f.ts === "number" && floor.now() - f.ts < FRESH_MS;
+    if (fresh && f.type === "floor.requested") {
+      const e = floor.waiting.find((w) => w.id === f.seq);
+      if (e) {
+        const who = e.who.delegation || e.who.name;
+        news.push(e.kind === "speak"
+          ? t("{who} asks for the floor.", { who })
+          : t("{who} asks for the floor ({kind}).", { who, kind: KIND_LABELS[e.kind] || e.kind }));
+      }
+    } else if (fresh && f.type === "floor.withdrawn" && f.data && known.has(f.data.entry)) {
+      news.push(t("{name} withdrew.", { name: known.get(f.data.entry).name }));
+    }
+  }
+  known.clear();
+  for (const e of floor.waiting) known.set(e.id, e.who);
+  if (news.length) ui.listNews.textContent = news.join(" ");
+}
+
+// -- shortcuts -------------------------------------------------------------------------------------
+// Alt+Shift+F, L, A, D, P, G: the floor, the speakers' list, the agenda, documents,
+// participants, groups (also the links of the "Parts of the console" navigation).
+const SHORTCUTS = { F: "floor", L: "list", A: "agenda", D: "documents", P: "participants", G: "groups" };
+for (const id of Object.values(SHORTCUTS)) {
+  const section = $(id);
+  if (section && !section.hasAttribute("tabindex")) section.tabIndex = -1;
+}
+
+function goTo(id) {
+  const section = $(id);
+  if (!section || section.hidden) return;
+  // The place to act: the floor's first usable button, the list's first entry, else the part.
+  const first = id === "floor" ? [ui.grantNext, ui.end].find((b) => !b.disabled)
+    : id === "list" ? ui.speakers.querySelector("li[data-entry]") : null;
+  (first || section).focus();
+  section.scrollIntoView({ block: "nearest" });
+}
+
+document.addEventListener("keydown", (ev) => {
+  if (!ev.altKey || !ev.shiftKey || ev.ctrlKey || ev.metaKey) return;
+  const id = SHORTCUTS[ev.code.replace(/^Key/, "")];
+  if (!id) return;
+  ev.preventDefault();
+  goTo(id);
+});
+for (const link of document.querySelectorAll("#jump a")) {
+  link.addEventListener("click", (ev) => {
+    ev.preventDefault();
+    goTo(link.getAttribute("href").slice(1));
+  });
+}
+
 onFloor((frames) => {
+  listNews(frames);
   documentsPanel.frames(frames);
   renderFloorControls();
   renderList();

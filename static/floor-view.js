@@ -35,6 +35,23 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * Redraw part of a page with `draw()` without losing the keyboard focus. If an element inside
+ * `container` had it, the element of the new drawing with the same `data-focus-key` gets it back;
+ * if there is none (the thing is gone), `fallback()` says where focus goes next. Pages redraw on
+ * every change and every presence heartbeat: without this, focus would fall to <body>.
+ */
+export function keepFocus(container, draw, fallback = null) {
+  const active = document.activeElement;
+  const inside = active instanceof HTMLElement && active !== container && container.contains(active);
+  const key = inside ? active.dataset.focusKey : undefined;
+  draw();
+  if (!inside || container.contains(active)) return;
+  const again = key ? container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`) : null;
+  const target = again || (fallback ? fallback() : null);
+  if (target) target.focus({ preventScroll: true });
+}
+
 const listeners = new Set();
 
 /** Call `fn(frames)` after the projection changed, once per batch: the recorded events applied,
@@ -132,8 +149,8 @@ function build(section) {
   const item = h("p", { class: "fs-item" });
   const speaker = h("p", { class: "fs-speaker" });
   const timer = h("p", { class: "fs-timer", role: "timer", "aria-live": "off", hidden: true });
-  const queueTitle = h("h3", { class: "fs-queue-title" });
-  const queue = h("ol", { class: "fs-queue" });
+  const queueTitle = h("h3", { class: "fs-queue-title", id: "fs-queue-title" });
+  const queue = h("ol", { class: "fs-queue", "aria-labelledby": "fs-queue-title" });
   const closed = h("p", { class: "fs-closed", hidden: true });
   const announce = h("p", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
   const proposal = h("div", { class: "fs-proposal", hidden: true });
@@ -214,8 +231,12 @@ function renderFiles() {
   ui.files.replaceChildren(h("p", { class: "fs-label" }, t("Documents for this item:")), list);
 }
 
+/** What this page says itself and the floor view must not say again (the participant page
+ * announces the person's own turn in its own words): `skip(text, frame)` returns true. */
+export const speech = { skip: () => false };
+
 function say(text) {
-  if (!ui) return;
+  if (!ui || !text) return;
   // Replacing the text of a live region makes screen readers read it once.
   ui.announce.textContent = "";
   setTimeout(() => {
@@ -256,21 +277,38 @@ function render(frames) {
     e.who.delegation ? h("span", { class: "fs-person" }, ` — ${e.who.name}`) : null,
     e.kind !== "speak" ? h("span", { class: "fs-kind" }, ` (${KIND_LABELS[e.kind] || e.kind})`) : null,
     e.about ? h("span", { class: "fs-kind" }, ` ${t("on {proposal}", { proposal: e.about.proposal })}`) : null)));
+  // A long list scrolls in its box: then the box takes focus, so that keyboard users can scroll it.
+  if (ui.queue.scrollHeight > ui.queue.clientHeight + 1) ui.queue.tabIndex = 0;
+  else ui.queue.removeAttribute("tabindex");
   ui.closed.hidden = !floor.closed;
   ui.closed.textContent = floor.closed
     ? (floor.pooWhenClosed ? t("The list is closed (points of order are still taken).") : t("The list is closed."))
     : "";
 
+  // What changed, said once in one polite announcement (news only, never the backlog).
+  const news = [];
   for (const frame of frames) {
-    if (frame.type === "floor.granted" && floor.now() - frame.ts < FRESH_MS && cur && cur.id === frame.seq) {
-      say(t("{name} has the floor.", { name: whoLabel(cur.who) }));
+    if (typeof frame.ts !== "number" || floor.now() - frame.ts >= FRESH_MS) continue;
+    let text = "";
+    if (frame.type === "floor.granted" && cur && cur.id === frame.seq) {
+      text = t("{name} has the floor.", { name: whoLabel(cur.who) });
+    } else if (frame.type === "doc.current" && floor.proposal && floor.proposal.since === frame.ts) {
+      text = t("Now under discussion: proposal {proposal}.", { proposal: floor.proposal.id });
+    } else {
+      text = CHANGE_TEXT[frame.type] ? CHANGE_TEXT[frame.type]() : "";
     }
-    const p = floor.proposal;
-    if (frame.type === "doc.current" && floor.now() - frame.ts < FRESH_MS && p && p.since === frame.ts) {
-      say(t("Now under discussion: proposal {proposal}.", { proposal: p.id }));
-    }
+    if (text && !speech.skip(text, frame) && !news.includes(text)) news.push(text);
   }
+  say(news.join(" "));
 }
+
+// Functions, so that each message is a literal t() call the catalogue extractor finds.
+const CHANGE_TEXT = {
+  "floor.closed": () => t("The list of speakers is closed."),
+  "floor.opened": () => t("The list of speakers is open again."),
+  "floor.paused": () => t("The clock is paused."),
+  "floor.resumed": () => t("The clock is running again."),
+};
 
 function tick() {
   if (!ui) return;

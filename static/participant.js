@@ -4,10 +4,11 @@
 // sound if you allowed it (browsers let a page play sound only after a click on it).
 
 import { RoomConnection, State, fragmentParam, randomId, roomFromPath, stateText } from "./client.js";
-import { Commands, apiHeaders, beep, floor, h, onFloor, unlockSound } from "./floor-view.js";
-import { KIND_ASKING, KIND_LABELS } from "./floor-state.js";
+import { Commands, apiHeaders, beep, floor, h, keepFocus, onFloor, speech, unlockSound } from "./floor-view.js";
+import { KIND_ASKING, KIND_LABELS, clock } from "./floor-state.js";
 import { serverMessage, t } from "./i18n.js";
 import { RoomSwitcher } from "./rooms.js";
+import { TranscriptPanel } from "./transcript-panel.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -20,6 +21,8 @@ const ui = {
   closed: $("room-closed"),
   me: $("me"),
   turn: $("turn"),
+  turnText: $("turn-text"),
+  turnTimer: $("turn-timer"),
   speak: $("ask-speak"),
   reply: $("ask-reply"),
   poo: $("ask-poo"),
@@ -30,6 +33,7 @@ const ui = {
   sound: $("sound"),
   transcript: $("transcript-link"),
   about: $("about"),
+  ask: $("ask"),
   aboutRow: $("about-row"),
 };
 
@@ -72,9 +76,23 @@ function status(text, isError = false) {
   ui.status.classList.toggle("error", isError);
 }
 
+// The person's own turn is announced by this page ("You have the floor"), assertively and
+// once: the floor view does not say it again politely.
+speech.skip = (_text, frame) =>
+  frame.type === "floor.granted" && myId !== null && floor.current !== null &&
+  floor.current.who.participant === myId;
+
 // -- connection -------------------------------------------------------------------------------
 let conn = null;
 let commands = null;
+const panel = new TranscriptPanel({
+  toggle: $("show-transcript"),
+  body: $("transcript-body"),
+  scroller: $("p-scroll"),
+  list: $("p-lines"),
+  live: $("p-live"),
+  announce: $("p-announce"),
+}, () => conn !== null && conn.caughtUp);
 
 function start() {
   if (!where) return fail(t("This page's address is not a meeting's. Open your personal link again."));
@@ -94,6 +112,7 @@ function start() {
         commands.resend();
       },
       onEvent(frame) {
+        panel.frame(frame);
         window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
         if (frame.type === "room.closed" || frame.type === "room.opened") {
           ui.closed.hidden = frame.type === "room.opened";
@@ -103,6 +122,7 @@ function start() {
       onFrame(frame) {
         if ((frame.type === "ack" || frame.type === "error") && commands.answer(frame)) return;
         switcher.frame(frame);
+        panel.frame(frame);
         if (frame.type === "error") status(serverMessage(frame), true);
         window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
       },
@@ -150,27 +170,43 @@ async function loadMe() {
 }
 
 // -- asking and withdrawing --------------------------------------------------------------------
+let askedWith = null; // {button, kind} of the request being sent
+
 async function ask(kind) {
   unlockSound();
+  askedWith = { button: { speak: ui.speak, reply: ui.reply, point_of_order: ui.poo }[kind], kind };
   const args = { kind };
   if (kind === "point_of_order" && ui.pooNote.value.trim()) args.note = ui.pooNote.value.trim();
   if (ui.about.value) {
     const [doc, proposal] = ui.about.value.split("|");
     Object.assign(args, { doc: Number(doc), proposal });
   }
+  confirm = confirmed = null;
   status(t("Sending…"));
   const answer = await commands.send("floor.request", args);
   if (answer.type === "error") return status(serverMessage(answer), true);
-  if (answer.duplicate) return status(t("You are already on the list ({kind}).", { kind: KIND_ASKING[kind] }));
   if (kind === "point_of_order") ui.pooNote.value = "";
-  status(t("Your request ({kind}) is on the list.", { kind: KIND_ASKING[kind] }));
+  const text = answer.duplicate
+    ? t("You are already on the list ({kind}).", { kind: KIND_ASKING[kind] })
+    : t("Your request ({kind}) is on the list.", { kind: KIND_ASKING[kind] });
+  confirmWhen(text, (entries) => entries.some((e) => e.kind === kind));
+}
+
+// The button just pressed is disabled while the request waits: focus, which the browser would
+// drop to <body>, moves to that request's Withdraw button.
+function focusAfterAsking(button, kind) {
+  if (document.activeElement !== button && document.activeElement !== document.body) return;
+  const entry = mine().find((e) => e.kind === kind);
+  const withdraw = entry ? ui.mine.querySelector(`[data-focus-key="withdraw-${entry.id}"]`) : null;
+  if (withdraw) withdraw.focus();
 }
 
 async function withdraw(entry) {
   unlockSound();
+  confirm = confirmed = null;
   const answer = await commands.send("floor.withdraw", { entry });
   if (answer.type === "error") return status(serverMessage(answer), true);
-  status(t("Your request was withdrawn."));
+  confirmWhen(t("Your request was withdrawn."), (entries) => !entries.some((e) => e.id === entry));
 }
 
 ui.speak.addEventListener("click", () => ask("speak"));
@@ -191,33 +227,65 @@ function mine() {
   return floor.waiting.filter((e) => myId !== null && e.who.participant === myId);
 }
 
+// The status line never contradicts the list of requests under it: "… is on the list" is said
+// once the list shows it, "… was withdrawn" once it is gone from it, and either is cleared when
+// the list changes again (the request granted or removed by the chair).
+let confirm = null; // {text, shows(entries)}: a success to say once the list agrees
+let confirmed = null; // the same, said: cleared once it no longer holds
+
+function confirmWhen(text, shows) {
+  confirm = { text, shows };
+  render();
+}
+
+function confirmStatus(entries) {
+  if (confirm && confirm.shows(entries)) {
+    status(confirm.text);
+    confirmed = confirm;
+    confirm = null;
+  } else if (confirmed && !confirmed.shows(entries)) {
+    status("");
+    confirmed = null;
+  }
+}
+
 function render() {
   const entries = mine();
+  confirmStatus(entries);
   const waitingKinds = new Set(entries.map((e) => e.kind));
   const closedToMe = !floor.open || floor.closed;
   ui.speak.disabled = !floor.open || floor.closed || waitingKinds.has("speak");
   ui.reply.disabled = !floor.open || floor.closed || waitingKinds.has("reply");
   ui.poo.disabled = !floor.open || (floor.closed && !floor.pooWhenClosed) || waitingKinds.has("point_of_order");
+  // Quiet while the request waits: the page's main call to action is then the list below.
+  ui.speak.classList.toggle("primary", !waitingKinds.has("speak"));
   ui.closedNote.hidden = !closedToMe || !floor.open;
   ui.closedNote.textContent = floor.closed
     ? (floor.pooWhenClosed
       ? t("The chair has closed the list; you can still raise a point of order.")
       : t("The chair has closed the list."))
     : "";
-  ui.mine.replaceChildren(...entries.map((e) => {
-    const place = floor.place(e.id);
-    return h("li", {},
-      h("span", { class: "place" }, t("No. {place}", { place })),
-      h("span", {}, ` ${t("of {count} waiting — {kind}", { count: floor.waiting.length, kind: KIND_LABELS[e.kind] || e.kind })}`),
-      e.note ? h("span", { class: "muted" }, ` ${t("(“{note}”)", { note: e.note })}`) : null,
-      withdrawButton(e));
-  }));
-  if (!entries.length) ui.mine.replaceChildren(h("li", { class: "muted" }, t("You have no request waiting.")));
+  // A withdrawn (or granted) request's button is gone: focus goes to asking again.
+  keepFocus(ui.mine, () => {
+    ui.mine.replaceChildren(...entries.map((e) => {
+      const place = floor.place(e.id);
+      return h("li", {},
+        h("span", { class: "place" }, t("No. {place}", { place })),
+        h("span", {}, ` ${t("of {count} waiting — {kind}", { count: floor.waiting.length, kind: KIND_LABELS[e.kind] || e.kind })}`),
+        e.note ? h("span", { class: "muted" }, ` ${t("(“{note}”)", { note: e.note })}`) : null,
+        withdrawButton(e));
+    }));
+    if (!entries.length) ui.mine.replaceChildren(h("li", { class: "muted" }, t("You have no request waiting.")));
+  }, () => [ui.speak, ui.reply, ui.poo].find((b) => !b.disabled) || ui.ask);
+  if (askedWith && waitingKinds.has(askedWith.kind)) {
+    focusAfterAsking(askedWith.button, askedWith.kind);
+    askedWith = null;
+  }
   showTurn();
 }
 
 function withdrawButton(entry) {
-  const b = h("button", { type: "button" }, t("Withdraw"));
+  const b = h("button", { type: "button", "data-focus-key": `withdraw-${entry.id}` }, t("Withdraw"));
   b.setAttribute("aria-label", t("Withdraw your request {kind}", { kind: KIND_ASKING[entry.kind] || entry.kind }));
   b.addEventListener("click", () => withdraw(entry.id));
   return b;
@@ -241,15 +309,29 @@ function showTurn() {
   ui.turn.hidden = now === null;
   ui.turn.dataset.turn = now || "";
   if (now === "floor") {
-    ui.turn.textContent = t("You have the floor. Please speak now.");
+    ui.turnText.textContent = t("You have the floor. Please speak now.");
     if (fresh && ui.sound.checked) beep();
   } else if (now === "next") {
-    ui.turn.textContent = t("You are next: please get ready to speak.");
+    ui.turnText.textContent = t("You are next: please get ready to speak.");
   } else {
-    ui.turn.textContent = "";
+    ui.turnText.textContent = "";
   }
+  tickTurn();
   setTitle();
 }
+
+// The countdown inside "You have the floor": the speaker need not look elsewhere for it. It is
+// a timer, not a live region (the time is read when asked, not every second).
+function tickTurn() {
+  const cur = floor.current;
+  const show = turn === "floor" && cur !== null;
+  ui.turnTimer.hidden = !show;
+  if (!show) return;
+  const c = clock(cur, floor.now());
+  ui.turnTimer.dataset.state = c.state;
+  ui.turnTimer.textContent = c.state === "paused" ? t("Paused — {time}", { time: c.text }) : c.text;
+}
+setInterval(tickTurn, 250);
 
 function setTitle() {
   const base = `${roomName || t("Ask for the floor")} — ${meeting.title || "plenary"}`;

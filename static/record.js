@@ -139,10 +139,14 @@ function setupTabs() {
   tabs.forEach((tab, i) => {
     tab.addEventListener("click", () => select(tab.id.slice(4)));
     tab.addEventListener("keydown", (event) => {
-      // Right to left, the next tab is the one on the left.
-      const step = (dir === "rtl" ? { ArrowLeft: 1, ArrowRight: -1 } : { ArrowRight: 1, ArrowLeft: -1 })[event.key];
-      if (!step) return;
-      const next = tabs[(i + step + tabs.length) % tabs.length];
+      // One tab stop for the row; the arrows (in the reading direction: right to left, the next
+      // tab is the one on the left), Home and End move between tabs.
+      const forward = dir === "rtl" ? "ArrowLeft" : "ArrowRight";
+      const back = dir === "rtl" ? "ArrowRight" : "ArrowLeft";
+      const target = { [forward]: i + 1, [back]: i - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      if (target === undefined) return;
+      event.preventDefault();
+      const next = tabs[(target + tabs.length) % tabs.length];
       next.focus();
       select(next.id.slice(4));
     });
@@ -468,7 +472,7 @@ function documentSection(doc) {
 let figureData = null;
 
 // Transcript lines: those attributed to the interventions counted, as corrected.
-const SPEAKING_HEAD = ["", t("Interventions"), t("Speaking time"), t("Transcript lines")];
+const SPEAKING_HEAD = [t("Interventions"), t("Speaking time"), t("Transcript lines")];
 
 function speakingRows(rows, presence = false) {
   return rows.map((r) => [presence ? PRESENCE[r.key] || r.key : r.key, String(r.interventions),
@@ -507,12 +511,13 @@ async function showScope(index) {
   root.append(el("p", {}, `${spoken} ${asked}`));
   const charts = await getJson(`/record/charts?scope=${index}`);
   for (const svg of Object.values(charts.charts)) root.append(chartFigure(svg));
-  root.append(table(t("By stakeholder group"), SPEAKING_HEAD, speakingRows(scope.by_group), 3));
-  root.append(table(t("In the room and remote"), SPEAKING_HEAD, speakingRows(scope.by_presence, true), 3));
-  root.append(table(t("By delegation"), SPEAKING_HEAD, speakingRows(scope.by_delegation), 3));
-  const waitHead = ["", t("Given the floor"), t("Median wait"), t("Mean wait"), t("Longest wait")];
-  root.append(table(t("Waiting for the floor, in the room and remote"), waitHead, waitRows(scope.waiting.by_presence, true), 4));
-  root.append(table(t("Waiting for the floor, by stakeholder group"), waitHead, waitRows(scope.waiting.by_group), 4));
+  // Every column is named, the first too: a screen reader reads the header with each cell.
+  root.append(table(t("By stakeholder group"), [t("Stakeholder group"), ...SPEAKING_HEAD], speakingRows(scope.by_group), 3));
+  root.append(table(t("In the room and remote"), [t("Where"), ...SPEAKING_HEAD], speakingRows(scope.by_presence, true), 3));
+  root.append(table(t("By delegation"), [t("Delegation"), ...SPEAKING_HEAD], speakingRows(scope.by_delegation), 3));
+  const waitHead = [t("Given the floor"), t("Median wait"), t("Mean wait"), t("Longest wait")];
+  root.append(table(t("Waiting for the floor, in the room and remote"), [t("Where"), ...waitHead], waitRows(scope.waiting.by_presence, true), 4));
+  root.append(table(t("Waiting for the floor, by stakeholder group"), [t("Stakeholder group"), ...waitHead], waitRows(scope.waiting.by_group), 4));
   if (index === 0) for (const doc of figureData.documents || []) documentTables(root, doc);
   if (scope.not_granted.length) {
     root.append(table(t("Requests that never got the floor"),

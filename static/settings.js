@@ -37,6 +37,29 @@
     return settings;
   }
 
+  // Settings given in the page's address (?size=200&theme=yellow&spacing=wide&times=on, and
+  // font) win over the stored ones for this visit, so a secretariat can hand out a large-print
+  // link; they are stored only if the reader then changes a setting. ?embed=on shows the
+  // transcript alone (for a venue's screen or another site's page).
+  function fromLink(settings) {
+    const params = new URLSearchParams(location.search);
+    const out = { ...settings };
+    for (const [name, allowed] of Object.entries(CHOICES)) {
+      const value = params.get(name);
+      if (value !== null && allowed.includes(value)) out[name] = value;
+    }
+    const times = params.get("times");
+    if (times !== null && YES_NO.has(times)) out.times = YES_NO.get(times);
+    return out;
+  }
+
+  const YES_NO = new Map([["on", true], ["1", true], ["true", true], ["off", false], ["0", false], ["false", false]]);
+
+  function embedded() {
+    const value = new URLSearchParams(location.search).get("embed");
+    return value !== null && YES_NO.get(value || "on") === true;
+  }
+
   function save(settings) {
     try {
       localStorage.setItem(KEY, JSON.stringify(settings));
@@ -56,7 +79,7 @@
   }
 
   function bind() {
-    let settings = load();
+    let settings = fromLink(load());
     const controls = {
       size: document.getElementById("set-size"),
       font: document.getElementById("set-font"),
@@ -93,7 +116,8 @@
     show();
   }
 
-  apply(load());
+  if (embedded()) document.documentElement.dataset.embed = "on";
+  apply(fromLink(load()));
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", bind);
   } else {

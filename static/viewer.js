@@ -5,6 +5,7 @@
 // anyone typed is inserted as text, never as markup.
 
 import { RoomConnection, State, roomFromPath, stateText, store } from "./client.js";
+import { Announcer } from "./announcer.js";
 import { RoomSwitcher } from "./rooms.js";
 import { Transcript, cleanText, download, el } from "./transcript.js";
 import { formatTime, t, tn } from "./i18n.js";
@@ -31,6 +32,7 @@ const ui = {
   passWrong: $("passcode-wrong"),
   scroller: $("transcript"),
   lines: $("lines"),
+  announce: $("announce"),
   empty: $("empty"),
   live: $("live"),
   back: $("back-to-live"),
@@ -134,6 +136,7 @@ function recorded(frame) {
   const change = transcript.apply(frame);
   if (change && change.added) {
     addRow(change.line);
+    if (conn.caughtUp) announcer.line(change.line);
     if (change.line.by) setLive(change.line.by, ""); // the typed line became this committed one
   } else if (change && change.corrected) {
     const changed = change.lines || [change.line];
@@ -142,6 +145,8 @@ function recorded(frame) {
     const after = rows.get(changed[changed.length - 1].seq)?.nextElementSibling;
     const next = after ? transcript.lines.get(Number(after.dataset.seq)) : undefined;
     if (change.reattributed && next) replaceRow(next);
+    // A corrected text is read out ("Corrected: …"); a new attribution is shown, not read.
+    if (conn.caughtUp && !change.reattributed) announcer.corrected(change.line);
   } else if (change && change.open) {
     setLive(change.open.by, cleanText(change.open.text)); // a caption station's open line
 
@@ -161,8 +166,13 @@ function ephemeral(frame) {
   window.dispatchEvent(new CustomEvent("plenary:frame", { detail: frame }));
 }
 
+// Committed lines are read from their own polite region, held until the backlog is in and
+// gathered into few announcements when they come fast (announcer.js).
+const announcer = new Announcer(ui.announce);
+
 function afterBatch() {
-  ui.lines.setAttribute("aria-busy", conn.caughtUp ? "false" : "true");
+  if (conn.caughtUp) announcer.release();
+  else announcer.hold();
   ui.empty.hidden = transcript.lines.size > 0;
   stick();
 }
@@ -217,7 +227,6 @@ function replaceRow(line) {
   if (!old) return;
   const prevRow = old.previousElementSibling;
   const previous = prevRow ? transcript.lines.get(Number(prevRow.dataset.seq)) : null;
-  // A new element rather than new text: the live region then reads out the corrected line.
   const li = renderRow(line, previous);
   if (old.classList.contains("current-match")) li.classList.add("current-match");
   old.replaceWith(li);
@@ -409,6 +418,23 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// -- menus ----------------------------------------------------------------------------------------
+// The Display and Download menus close with Escape (focus back on their button) and as soon as
+// focus leaves them, so an open menu is never left behind while the reader follows the text.
+for (const menu of document.querySelectorAll("details.menu")) {
+  menu.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !menu.open) return;
+    event.preventDefault();
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+  menu.addEventListener("focusout", (event) => {
+    if (event.relatedTarget instanceof Node && menu.contains(event.relatedTarget)) return;
+    // A click on nothing focusable (the page's text) moves focus to <body>: close then too.
+    menu.open = false;
+  });
+}
+
 // -- caption channels --------------------------------------------------------------------------
 // The floor connection above always runs (it carries the floor, the agenda and the rooms); an
 // interpretation channel is followed by the channel pane, beside the floor or instead of it.
@@ -466,7 +492,7 @@ function showChannel() {
   ui.sideBySide.disabled = !interpreted;
   ui.stage.dataset.view = interpreted ? (both ? "both" : "channel") : "floor";
   // A screen reader hears the channel the reader chose, not two languages at once.
-  ui.lines.setAttribute("aria-live", interpreted ? "off" : "polite");
+  ui.announce.setAttribute("aria-live", interpreted ? "off" : "polite");
   ui.channelPane.hidden = !interpreted;
   ui.floorTitle.hidden = !both;
   ui.channelTitle.textContent = interpreted ? channelLabel(channelChosen) : "";

@@ -18,12 +18,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.sync.client import ClientConnection
 
 from tests.support import ROOT, ServerProcess, free_port, require_binary
 
@@ -195,3 +197,29 @@ def create_meeting(
 def new_server(data_dir: Path) -> ServerProcess:
     """A server process (not started) on a free port with this data directory."""
     return ServerProcess(free_port(), data_dir)
+
+
+class ChairSocket:
+    """The chair's websocket: numbered commands, each answered by an ack or an error."""
+
+    def __init__(self, ws: ClientConnection, key: str) -> None:
+        self.ws = ws
+        hello = {"type": "hello", "after": 0, "key": key, "client": f"chair-{uuid.uuid4().hex}"}
+        self.ws.send(json.dumps(hello))
+        self.n = 0
+        assert self.frames_until(lambda f: f["type"] == "welcome")["role"] == "chair"
+
+    def frames_until(self, done: Any) -> dict[str, Any]:
+        while True:
+            for part in str(self.ws.recv(timeout=5)).split("\n"):
+                frame = json.loads(part)
+                if done(frame):
+                    return dict(frame)
+
+    def cmd(self, op: str, **args: Any) -> dict[str, Any]:
+        self.n += 1
+        n = self.n
+        self.ws.send(json.dumps({"type": "cmd", "n": n, "op": op, "args": args}))
+        answer = self.frames_until(lambda f: f["type"] in ("ack", "error") and f.get("n") == n)
+        assert answer["type"] == "ack", answer
+        return answer

@@ -209,9 +209,10 @@ def missed_rows(facts: Facts, scope: JSON) -> list[list[str]]:
     ]
 
 
+# Every column is named, the first too: a screen reader reads the header with each cell.
 # Transcript lines: those attributed to the interventions counted, as corrected.
-SPEAKING_HEAD = ("", "Interventions", "Speaking time", "Transcript lines")
-WAIT_HEAD = ("", "Given the floor", "Median wait", "Mean wait", "Longest wait")
+SPEAKING_HEAD = ("Interventions", "Speaking time", "Transcript lines")
+WAIT_HEAD = ("Given the floor", "Median wait", "Mean wait", "Longest wait")
 MISSED_HEAD = ("Asked", "Room", "Name", "Delegation", "Group", "Where", "Kind", "Outcome")
 
 
@@ -234,12 +235,15 @@ def summary_sentence(scope: JSON) -> str:
 def tables(scope: JSON) -> list[tuple[str, tuple[str, ...], list[list[str]], int]]:
     """(caption, head, rows, numeric columns) for each table of a scope."""
     return [
-        ("By stakeholder group", SPEAKING_HEAD, _speaking_rows(scope["by_group"]), 3),
-        ("In the room and remote", SPEAKING_HEAD, _speaking_rows(scope["by_presence"], True), 3),
-        ("By delegation", SPEAKING_HEAD, _speaking_rows(scope["by_delegation"]), 3),
-        ("Waiting for the floor, in the room and remote", WAIT_HEAD,
+        ("By stakeholder group", ("Stakeholder group", *SPEAKING_HEAD),
+         _speaking_rows(scope["by_group"]), 3),
+        ("In the room and remote", ("Where", *SPEAKING_HEAD),
+         _speaking_rows(scope["by_presence"], True), 3),
+        ("By delegation", ("Delegation", *SPEAKING_HEAD),
+         _speaking_rows(scope["by_delegation"]), 3),
+        ("Waiting for the floor, in the room and remote", ("Where", *WAIT_HEAD),
          _wait_rows(scope["waiting"]["by_presence"], True), 4),
-        ("Waiting for the floor, by stakeholder group", WAIT_HEAD,
+        ("Waiting for the floor, by stakeholder group", ("Stakeholder group", *WAIT_HEAD),
          _wait_rows(scope["waiting"]["by_group"]), 4),
     ]  # fmt: skip
 

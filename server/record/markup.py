@@ -52,7 +52,10 @@ def html_page(title: str, body: list[str], style: str, lang: str = "en") -> str:
             f"<style>\n{style}\n</style>",
             "</head>",
             "<body>",
+            # One main landmark: a screen reader's "go to main content" lands on the report.
+            "<main>",
             *body,
+            "</main>",
             "</body>",
             "</html>",
             "",

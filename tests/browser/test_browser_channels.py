@@ -110,7 +110,7 @@ def test_two_captioners_at_once_and_a_viewer_with_both_side_by_side(
     expect(viewer.locator("#channel-lines mark")).to_have_text(["proposition"])
     # A screen reader hears the chosen channel, not both languages at once.
     assert viewer.locator("#channel-lines").get_attribute("aria-live") == "polite"
-    assert viewer.locator("#lines").get_attribute("aria-live") == "off"
+    assert viewer.locator("#announce").get_attribute("aria-live") == "off"
     # The French alone: its matches counted, its lines downloaded.
     viewer.uncheck("#side-by-side")
     expect(viewer.locator("#stage")).to_have_attribute("data-view", "channel")

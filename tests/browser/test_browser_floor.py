@@ -97,7 +97,9 @@ def test_remote_participant_asks_chair_grants_everyone_sees_it(site: Site, pages
 
     turn = me.locator("#turn")
     expect(turn).to_be_visible()
-    expect(turn).to_have_text("You have the floor. Please speak now.")
+    expect(me.locator("#turn-text")).to_have_text("You have the floor. Please speak now.")
+    # The countdown is inside the notice.
+    expect(turn.locator("#turn-timer")).to_have_text(re.compile(r"^1:5\d left$"))
     expect(me).to_have_title(re.compile(r"^▶ You have the floor"))
 
     status = viewer.locator("#floor-status")
@@ -146,7 +148,7 @@ def test_chair_reorders_with_the_keyboard_and_refusals_are_shown(site: Site, pag
     chair.keyboard.press("Alt+ArrowUp")
     expect(entries.nth(0)).to_contain_text("Cat Ruiz")
     expect(chair.locator("#speakers li:focus")).to_contain_text("Cat Ruiz")
-    expect(pc.locator("#turn")).to_have_text("You are next: please get ready to speak.")
+    expect(pc.locator("#turn-text")).to_have_text("You are next: please get ready to speak.")
     expect(pc).to_have_title(re.compile(r"^You are next"))
     expect(pb.locator("#mine")).to_contain_text("No. 2")
     # And with the pointer: drag Ben back above Cat.

@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from tests import browser_support
-from tests.browser_support import MeetingLinks, Pages, create_meeting, new_server
+from tests.browser_support import ChairSocket, MeetingLinks, Pages, create_meeting, new_server
 from tests.support import ServerProcess
 
 browser = browser_support.browser
@@ -69,32 +68,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield Site(server, links)
     finally:
         server.stop()
-
-
-class ChairSocket:
-    """The chair's websocket: numbered commands, each answered by an ack or an error."""
-
-    def __init__(self, ws: ClientConnection, key: str) -> None:
-        self.ws = ws
-        hello = {"type": "hello", "after": 0, "key": key, "client": f"chair-{uuid.uuid4().hex}"}
-        self.ws.send(json.dumps(hello))
-        self.n = 0
-        assert self.frames_until(lambda f: f["type"] == "welcome")["role"] == "chair"
-
-    def frames_until(self, done: Any) -> dict[str, Any]:
-        while True:
-            for part in str(self.ws.recv(timeout=5)).split("\n"):
-                frame = json.loads(part)
-                if done(frame):
-                    return dict(frame)
-
-    def cmd(self, op: str, **args: Any) -> dict[str, Any]:
-        self.n += 1
-        n = self.n
-        self.ws.send(json.dumps({"type": "cmd", "n": n, "op": op, "args": args}))
-        answer = self.frames_until(lambda f: f["type"] in ("ack", "error") and f.get("n") == n)
-        assert answer["type"] == "ack", answer
-        return answer
 
 
 @pytest.fixture

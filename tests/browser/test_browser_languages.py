@@ -90,7 +90,7 @@ def test_participant_page_in_arabic_is_right_to_left_and_accessible(
     # of its words, the connection state at the left end of the header.
     speak, reply = box(page, "#ask-speak"), box(page, "#ask-reply")
     assert speak["x"] > reply["x"] + reply["width"] - 1, (speak, reply)
-    label, sound = box(page, "label.check"), box(page, "#sound")
+    label, sound = box(page, "label.check:has(#sound)"), box(page, "#sound")
     assert sound["x"] > label["x"] + label["width"] / 2, (label, sound)
     header, conn = box(page, "header.bar"), box(page, "#conn-state")
     assert conn["x"] + conn["width"] < header["x"] + header["width"] / 2, (header, conn)
