@@ -230,4 +230,4 @@ def test_participant_asks_for_the_floor_behind_the_proxy_and_is_told_it_is_grant
     assert_websocket_refused_by_the_proxy(squid, site.server)
     assert_posted_through_the_proxy(squid, site.server)
     grant_over_http(site)
-    expect(me.locator("#turn")).to_have_text("You have the floor. Please speak now.")
+    expect(me.locator("#turn-text")).to_have_text("You have the floor. Please speak now.")
