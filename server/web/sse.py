@@ -103,13 +103,13 @@ def refusal(exc: Refused | BackendUnavailable) -> Response:
     )
 
 
-async def _admitted(request: Request) -> tuple[Hello, Admitted]:
+async def _admitted(request: Request, *, resuming: bool = True) -> tuple[Hello, Admitted]:
     px = plenary(request)
     check_origin(px, request.headers.get("origin"))
     hello = hello_of(request)
     meeting, room = request.path_params["meeting"], request.path_params["room"]
     address = request.client.host if request.client is not None else ""
-    return hello, await admit(px, meeting, room, hello, address)
+    return hello, await admit(px, meeting, room, hello, address, resuming=resuming)
 
 
 # -- following a room -----------------------------------------------------------------------------
@@ -214,16 +214,17 @@ async def _session(px: Plenary, admitted: Admitted, hello: Hello, pipe: _Pipe) -
     ended = asyncio.Event()
     outbox = SseOutbox()
     try:
-        with px.presence.connected(runtime.key, runtime.room_id, grant.participant, grant.role):
-            async with follow(
-                px, runtime, grant, hello, conn_id, name, admitted.welcome, send, outbox
-            ):
+        # Presence is the room's, whichever channel a participant follows.
+        with px.presence.connected(
+            runtime.floor.key, runtime.room_id, grant.participant, grant.role
+        ):
+            async with follow(px, admitted, hello, conn_id, name, send, outbox):
                 outbox.start(pipe.send_text, None, ended.set)
                 try:
                     await ended.wait()
                 finally:
                     await outbox.stop()
-                    if grant.may_caption(runtime.room_id):
+                    if grant.may_caption(runtime.room_id, runtime.channel):
                         runtime.forget_live(conn_id)
         if outbox.overflowed:
             METRICS.slow_clients_dropped.inc()
@@ -293,7 +294,7 @@ async def post(request: Request) -> Response:
     except UnicodeDecodeError:
         return refusal(Refused(CLOSE_BAD_REQUEST, "the body must be UTF-8 JSON"))
     try:
-        hello, admitted = await _admitted(request)
+        hello, admitted = await _admitted(request, resuming=False)
         if not _buckets.take(rate_key):
             raise Refused(CLOSE_RATE_LIMITED, "too many messages; slow down")
         name = hello.name or admitted.grant.label or admitted.grant.role
