@@ -5,6 +5,7 @@ connection ids cannot be borrowed by another link."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -119,6 +120,13 @@ async def test_post_commands_act_on_the_channels_own_log(
     await floor_cap.close()
 
 
+async def stream_ended(client: SseClient, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    with pytest.raises(StopAsyncIteration):
+        while True:
+            await client.recv(max(0.01, deadline - time.monotonic()))
+
+
 async def test_a_fallback_client_of_another_epoch_is_reset(live: LiveServer) -> None:
     cap = await Client.connect(
         live.base_ws, live.meeting.id, "plenary", key=live.captioner_key(), client="c1"
@@ -133,7 +141,6 @@ async def test_a_fallback_client_of_another_epoch_is_reset(live: LiveServer) -> 
     same = await sse(live, last_event_id=2, epoch=epoch)
     assert not same.welcome["reset"]
     assert [f["seq"] for f in await same.events_until(3)] == [3]
-    await same.close()
     # Of another epoch: its seq 2 is not this record's seq 2. Reset, and the record from seq 1.
     other = await sse(live, last_event_id=2, epoch="an-older-epoch")
     assert other.welcome["reset"] and other.welcome["epoch"] == epoch
@@ -144,6 +151,9 @@ async def test_a_fallback_client_of_another_epoch_is_reset(live: LiveServer) -> 
     assert ahead.welcome["reset"] and ahead.welcome["epoch"] != epoch
     assert [f["seq"] for f in await ahead.events_until(3)] == [1, 2, 3]
     assert not any(is_recorded(f) and f["seq"] > 3 for f in ahead.frames)
+    # The stream still following the old epoch ends, so its client reconnects and is reset.
+    await stream_ended(same)
+    await same.close()
     await ahead.close()
     await cap.close()
 
