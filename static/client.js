@@ -454,6 +454,8 @@ export class RoomConnection {
     if (withResume) {
       query.set("after", String(this.lastSeq));
       headers["Last-Event-ID"] = String(this.lastSeq);
+      // The epoch names which record our resume point is in, as in the websocket's hello.
+      if (this.epoch) query.set("epoch", this.epoch);
     }
     return { query: query.toString(), headers };
   }

@@ -2,15 +2,18 @@
 
 The websocket (server/web/ws.py) and the plain-HTTP fallback (server/web/sse.py) admit a client
 the same way: its Origin, then the meeting and room it names, then the grant its key or passcode
-gives. A refusal is a ``Refused`` with the websocket close code that says what the client should
-do; the HTTP fallback answers with the matching status and the same code in its body.
+gives (throttled, server/web/guard.py), then the caption channel it follows and where it stands
+in that channel's record (its epoch). A refusal is a ``Refused`` with the websocket close code
+that says what the client should do; the HTTP fallback answers with the matching status and the
+same code in its body.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.domain import auth
+from server.domain import auth, channels
+from server.domain.keys import room_key
 from server.domain.meetings import Meeting
 from server.fanout.outbox import (
     CLOSE_BAD_REQUEST,
@@ -52,11 +55,16 @@ class Refused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Admitted:
+    # The runtime of the caption channel the client follows (``runtime.floor`` is the room's).
     runtime: RoomRuntime
     grant: auth.Grant
     # What the welcome says about the meeting. A session keeps only this, not the meeting
     # document: a viewer may stay connected for hours, and commands read the document afresh.
     welcome: dict[str, object]
+    # The channel's epoch, and whether the client's position is of another one (Hub.position):
+    # it then discards what it holds and takes the record from the start.
+    epoch: str = ""
+    reset: bool = False
 
 
 def check_origin(px: Plenary, origin: str | None) -> None:
@@ -70,8 +78,17 @@ def check_origin(px: Plenary, origin: str | None) -> None:
         )
 
 
-async def admit(px: Plenary, meeting_id: str, room_id: str, hello: Hello, address: str) -> Admitted:
-    """The room and the grant of a client that said ``hello``, or ``Refused``."""
+async def admit(
+    px: Plenary,
+    meeting_id: str,
+    room_id: str,
+    hello: Hello,
+    address: str,
+    *,
+    resuming: bool = True,
+) -> Admitted:
+    """The channel and the grant of a client that said ``hello``, or ``Refused``. ``resuming``
+    is False for a single command (an HTTP POST), which holds no position in the record."""
     meeting = await px.meeting_for_hello(meeting_id)  # shared: only read here
     if meeting is None:
         raise Refused(CLOSE_NOT_FOUND, "no such meeting; check the link")
@@ -86,8 +103,23 @@ async def admit(px: Plenary, meeting_id: str, room_id: str, hello: Hello, addres
     grant = _granted(found, hello)
     if grant.role == "captioner" and grant.room != room_id:
         raise Refused(CLOSE_FORBIDDEN, "this captioner link is for another room")
-    runtime = await px.rooms.get(meeting_id, room_id)
-    return Admitted(runtime, grant, welcome_meeting(meeting))
+    channel = channels.pick(room.channels, hello.channel or grant.channel or channels.FLOOR)
+    if channel is None:
+        raise Refused(
+            CLOSE_NOT_FOUND,
+            f"no caption channel {hello.channel!r} in this room; its channels: "
+            + channels.named(room.channels, meeting.language),
+        )
+    epoch, reset = "", False
+    if resuming:
+        # Before the channel's projection is used: a sign that its record went back restarts it.
+        epoch, reset = await px.hub.position(
+            room_key(meeting_id, room_id, channel), hello.after, hello.epoch
+        )
+    # A captioner link of one channel may follow the others (its page follows the floor for
+    # who has it); it captions in its own only (``Grant.may_caption``).
+    runtime = await px.rooms.get(meeting_id, room_id, channel)
+    return Admitted(runtime, grant, welcome_meeting(meeting), epoch, reset)
 
 
 def _granted(grant: auth.Grant | None, hello: Hello) -> auth.Grant:
@@ -103,6 +135,11 @@ def _granted(grant: auth.Grant | None, hello: Hello) -> auth.Grant:
 
 def welcome_meeting(meeting: Meeting) -> dict[str, object]:
     return {
-        "meeting": {"id": meeting.id, "title": meeting.title, "timezone": meeting.timezone},
+        "meeting": {
+            "id": meeting.id,
+            "title": meeting.title,
+            "timezone": meeting.timezone,
+            "language": meeting.language,
+        },
         "rooms": room_list.summary(meeting),
     }

@@ -9,6 +9,7 @@ the same numbering and the same answer whichever way it came.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -24,7 +25,7 @@ from server.limits import CAPTIONER_RECHECK_S, MAX_LIVE_CHARS
 from server.services.commands import CommandContext
 from server.services.room import RoomRuntime
 from server.services.room_commands import dispatch
-from server.web.admission import Refused
+from server.web.admission import Admitted, Refused
 from server.web.context import Plenary
 from server.web.protocol import (
     BadMessage,
@@ -45,23 +46,22 @@ SendFrames = Callable[[bytes], Awaitable[None]]
 @asynccontextmanager
 async def follow(
     px: Plenary,
-    runtime: RoomRuntime,
-    grant: auth.Grant,
+    admitted: Admitted,
     hello: Hello,
     conn_id: str,
     name: str,
-    welcome: dict[str, object],
     send: SendFrames,
     outbox: Outbox | None = None,
     writer: Writer | None = None,
 ) -> AsyncIterator[Subscription]:
-    """Join the room from ``hello.after``; send the welcome, the backlog and the live lines. The
-    caller starts the subscription's outbox inside, and the client leaves the room on exit."""
+    """Join the channel from ``hello.after``; send the welcome, the backlog and the live lines.
+    The caller starts the subscription's outbox inside, and the client leaves on exit."""
+    runtime, grant = admitted.runtime, admitted.grant
     async with px.hub.join(runtime.key, hello.after, outbox) as sub:
-        reset = hello.after > sub.upto_seq
+        reset = admitted.reset or hello.after > sub.upto_seq
         if reset:
-            # The client has seen more than this record holds: it belongs to an older record.
-            # It must discard what it holds and take the record from the start.
+            # What the client holds is not what the record holds now (another epoch, or more
+            # than the record): it discards it and takes the record from the start.
             sub.from_seq = 0
         await send(
             control_frame(
@@ -69,11 +69,14 @@ async def follow(
                 role=grant.role,
                 conn=conn_id,
                 name=name,
-                **welcome,
+                **admitted.welcome,
                 room=runtime.room_id,
+                # The caption channel this connection follows; ``last_seq`` is its log's.
+                channel=runtime.channel,
                 last_seq=sub.upto_seq,
+                epoch=admitted.epoch,
                 reset=reset,
-                open=runtime.state.open,
+                open=runtime.is_open,
                 # The server's clock, so pages show the same speaking-time countdown.
                 now=now_ms(),
                 participant=grant.participant,
@@ -119,7 +122,7 @@ class Commands:
         self.hello = hello
         self.conn_id = conn_id
         self.name = name
-        self.can_caption = grant.may_caption(runtime.room_id)
+        self.can_caption = grant.may_caption(runtime.room_id, runtime.channel)
         self.checked_at = time.monotonic()  # when the link was last checked against the meeting
 
     async def answer(self, raw: str) -> bytes | None:
@@ -137,8 +140,12 @@ class Commands:
             return error_frame("unavailable", f"not recorded, retry: {exc}", retry=True, n=msg.n)
 
     def _cursor(self, n: int | None) -> tuple[str, int] | None:
-        """The websocket's cursor (server/web/ws.py ``_cursor``: per credential and client id),
-        so a client that switches transport keeps its numbering."""
+        """Where a numbered message is deduplicated: per credential *and* client id, whichever
+        transport carried it, so a client that switches transport keeps its numbering. The
+        client id is the page's own choice, so anyone could send another's; keyed by it alone,
+        a participant reusing a captioner's id would make the captioner's next lines look like
+        resends, and they would go unrecorded. Public viewers share one name: they hold no
+        credential and run no command that is recorded."""
         if not self.hello.client or not n:
             return None
         return (f"ws:{self.grant.credential_id or 'public'}:{self.hello.client}", n)
@@ -149,7 +156,12 @@ class Commands:
         meeting = await self.px.meeting(self.runtime.meeting_id)
         if meeting is None:
             raise Refused(CLOSE_NOT_FOUND, "this meeting no longer exists")
-        if auth.authenticate(meeting, self.hello.key, self.hello.passcode) is None:
+        key, passcode = self.hello.key, self.hello.passcode
+        if auth.needs_slow_check(meeting, key, passcode):  # the passcode was changed since
+            grant = await asyncio.to_thread(auth.authenticate, meeting, key, passcode)
+        else:
+            grant = auth.authenticate(meeting, key, passcode)
+        if grant is None:
             raise Refused(CLOSE_UNAUTHORIZED, "this link has been revoked")
         return meeting
 
@@ -166,7 +178,7 @@ class Commands:
             return control_frame("pong")
         if isinstance(msg, Edit):
             await self._require_caption()
-            self.runtime.state.require_open()
+            self.runtime.require_open()
             if not self.runtime.edit_live(
                 self.conn_id, self.name, msg.delete, msg.insert, MAX_LIVE_CHARS
             ):
@@ -177,7 +189,8 @@ class Commands:
             line = {
                 "text": msg.text,
                 "speaker": msg.speaker,
-                "lang": msg.lang,
+                # An interpretation channel's lines are in its language unless they say.
+                "lang": msg.lang or self.runtime.language,
                 "captioner": self.name,
                 "by": self.conn_id,
                 "source": "websocket",
@@ -192,9 +205,12 @@ class Commands:
             return control_frame("ack", n=msg.n, seq=seq, duplicate=not events)
         if isinstance(msg, Cmd):
             meeting = await self.current_meeting()
+            # Commands act on the room (its floor's log), whichever channel this follows; those
+            # on lines (re-attribution) on this channel's own lines.
+            room = self.runtime if msg.op.startswith("line.") else self.runtime.floor
             ctx = CommandContext(
                 self.px.rooms,
-                self.runtime,
+                room,
                 meeting,
                 self.grant,
                 self.conn_id,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import re
@@ -32,6 +33,7 @@ from server.backends.base import BackendUnavailable
 from server.fanout.http_wire import bound_send_buffer
 from server.fanout.outbox import (
     CLOSE_BAD_REQUEST,
+    CLOSE_FORBIDDEN,
     CLOSE_RATE_LIMITED,
     CLOSE_UNAVAILABLE,
 )
@@ -60,6 +62,26 @@ log = logging.getLogger("plenary.sse")
 _SECRET_PARAMS = ("key", "passcode")
 # A connection id as the welcome gives it (``conn``).
 _CONN = re.compile(r"[0-9a-f]{1,32}")
+# A fallback connection id: a random part, then a tag of it keyed by the credential (conn_for).
+_CONN_NONCE, _CONN_TAG = 12, 16
+
+
+def conn_for(hello: Hello, nonce: str | None = None) -> str:
+    """A fallback connection id bound to the key or passcode that opened it. POSTs name their
+    connection in ``X-Plenary-Conn``, and connection ids are not secret (a live line names its
+    writer's), so an id alone would let another captioner of the room write over someone's
+    live line. The tag is an HMAC of the random part keyed by the credential's secret: only a
+    request holding that secret can name the connection, on any process, with nothing stored."""
+    nonce = nonce if nonce is not None else secrets.token_hex(_CONN_NONCE // 2)
+    secret = (hello.key or hello.passcode or "").encode()
+    return nonce + hmac.new(secret, nonce.encode(), "sha256").hexdigest()[:_CONN_TAG]
+
+
+def conn_is_of(conn: str, hello: Hello) -> bool:
+    """True when ``conn`` was opened with the credential this request holds."""
+    if len(conn) != _CONN_NONCE + _CONN_TAG:
+        return False
+    return hmac.compare_digest(conn_for(hello, conn[:_CONN_NONCE]), conn)
 
 
 def hello_of(request: Request) -> Hello:
@@ -103,13 +125,13 @@ def refusal(exc: Refused | BackendUnavailable) -> Response:
     )
 
 
-async def _admitted(request: Request) -> tuple[Hello, Admitted]:
+async def _admitted(request: Request, *, resuming: bool = True) -> tuple[Hello, Admitted]:
     px = plenary(request)
     check_origin(px, request.headers.get("origin"))
     hello = hello_of(request)
     meeting, room = request.path_params["meeting"], request.path_params["room"]
     address = request.client.host if request.client is not None else ""
-    return hello, await admit(px, meeting, room, hello, address)
+    return hello, await admit(px, meeting, room, hello, address, resuming=resuming)
 
 
 # -- following a room -----------------------------------------------------------------------------
@@ -203,7 +225,7 @@ async def _session(px: Plenary, admitted: Admitted, hello: Hello, pipe: _Pipe) -
     """Welcome, backlog, then the room's frames until the outbox ends the session (the client
     fell too far behind) or the client goes."""
     runtime, grant = admitted.runtime, admitted.grant
-    conn_id = secrets.token_hex(6)
+    conn_id = conn_for(hello)
     name = hello.name or grant.label or grant.role
 
     async def send(message: bytes) -> None:
@@ -214,16 +236,17 @@ async def _session(px: Plenary, admitted: Admitted, hello: Hello, pipe: _Pipe) -
     ended = asyncio.Event()
     outbox = SseOutbox()
     try:
-        with px.presence.connected(runtime.key, runtime.room_id, grant.participant, grant.role):
-            async with follow(
-                px, runtime, grant, hello, conn_id, name, admitted.welcome, send, outbox
-            ):
+        # Presence is the room's, whichever channel a participant follows.
+        with px.presence.connected(
+            runtime.floor.key, runtime.room_id, grant.participant, grant.role
+        ):
+            async with follow(px, admitted, hello, conn_id, name, send, outbox):
                 outbox.start(pipe.send_text, None, ended.set)
                 try:
                     await ended.wait()
                 finally:
                     await outbox.stop()
-                    if grant.may_caption(runtime.room_id):
+                    if grant.may_caption(runtime.room_id, runtime.channel):
                         runtime.forget_live(conn_id)
         if outbox.overflowed:
             METRICS.slow_clients_dropped.inc()
@@ -293,7 +316,11 @@ async def post(request: Request) -> Response:
     except UnicodeDecodeError:
         return refusal(Refused(CLOSE_BAD_REQUEST, "the body must be UTF-8 JSON"))
     try:
-        hello, admitted = await _admitted(request)
+        hello, admitted = await _admitted(request, resuming=False)
+        if given and not conn_is_of(given, hello):
+            raise Refused(
+                CLOSE_FORBIDDEN, "X-Plenary-Conn names a connection opened with another link"
+            )
         if not _buckets.take(rate_key):
             raise Refused(CLOSE_RATE_LIMITED, "too many messages; slow down")
         name = hello.name or admitted.grant.label or admitted.grant.role

@@ -231,3 +231,69 @@ def test_participant_asks_for_the_floor_behind_the_proxy_and_is_told_it_is_grant
     assert_posted_through_the_proxy(squid, site.server)
     grant_over_http(site)
     expect(me.locator("#turn-text")).to_have_text("You have the floor. Please speak now.")
+
+
+@pytest.fixture
+def channel_site(tmp_path: Path) -> Iterator[tuple[ServerProcess, MeetingLinks]]:
+    """A meeting whose plenary has a French interpretation channel."""
+    data = tmp_path / "data"
+    server = new_server(data)
+    data.mkdir(parents=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "server", "meeting", "create", "Behind a proxy", "--room",
+         "Plenary", "--channel", "fr", "--json", "--data-dir", str(data),
+         "--public-url", server.base],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    links = MeetingLinks(json.loads(out.stdout), server.base)
+    server.start()
+    try:
+        yield server, links
+    finally:
+        server.stop()
+
+
+def french_export(links: MeetingLinks) -> list[str]:
+    url = f"{links.base}/api/m/{links.id}/plenary/transcript.json?lang=fr"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return [line["text"] for line in json.loads(response.read())["lines"]]
+
+
+def test_an_interpretation_channel_is_captioned_and_followed_behind_the_proxy(
+    squid: Squid, channel_site: tuple[ServerProcess, MeetingLinks], pages: Pages
+) -> None:
+    server, links = channel_site
+    fr = next(c for c in links.room("plenary")["channels"] if c["channel"] == "fr")
+    captioner = pages.new(fr["captioner"])
+    captioner.fill("#name", "Brigitte")
+    captioner.keyboard.press("Enter")
+    on_http(captioner)
+    viewer = pages.new(fr["viewer"])  # the French channel's link
+    on_http(viewer)
+    expect(viewer.locator("#channel")).to_have_value("fr")
+    assert_websocket_refused_by_the_proxy(squid, server)
+
+    # The French live line and lines reach the French pane, over plain HTTP.
+    captioner.locator("#draft").focus()
+    captioner.keyboard.type("Nous appuyons")
+    expect(viewer.locator("#channel-live .live-text")).to_have_text("Nous appuyons")
+    captioner.keyboard.type(" la proposition.")
+    captioner.keyboard.press("Enter")
+    commit(captioner, "Deuxième.")
+    french = viewer.locator("#channel-lines .line .text")
+    expect(french).to_have_text(["Nous appuyons la proposition.", "Deuxième."])
+    assert_posted_through_the_proxy(squid, server)
+
+    # Through a restart, the French pane resumes in its channel: every line once.
+    pages.allow_errors(CONNECTION_REFUSED + r"|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED|502|503")
+    server.kill()
+    commit(captioner, "Troisième.")
+    server.start()
+    expect(captioner.locator("#pending-count")).to_have_text("0", timeout=20_000)
+    expected = ["Nous appuyons la proposition.", "Deuxième.", "Troisième."]
+    expect(french).to_have_text(expected, timeout=20_000)
+    seqs = [int(s) for s in viewer.locator("#channel-lines .line").evaluate_all(
+        "items => items.map(li => li.dataset.seq)")]  # fmt: skip
+    assert seqs == [1, 2, 3]
+    assert french_export(links) == expected
+    on_http(viewer)

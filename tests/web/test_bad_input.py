@@ -244,7 +244,6 @@ async def test_a_connected_captioner_whose_link_is_revoked_stops_writing(
     assert (await cap.recv_type("ack", "error"))["type"] == "ack"
     await admin.reissue(live.plenary.backend, live.meeting.id, "captioner", "plenary")
     # The link is checked again once CAPTIONER_RECHECK_S has passed; here, at once.
-    monkeypatch.setattr("server.web.ws.CAPTIONER_RECHECK_S", 0.0)
     monkeypatch.setattr("server.web.session.CAPTIONER_RECHECK_S", 0.0)
     await cap.send(type="commit", n=2, text="After the new link.")
     with pytest.raises(websockets.ConnectionClosed) as info:
