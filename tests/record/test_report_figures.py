@@ -11,9 +11,12 @@ from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from server.backends.base import Backend
 from server.domain.meetings import Meeting, Room
-from server.record import figures
+from server.record import charts, figures
 from server.record.facts import gather
 from tests.record.builders import ZURICH, LogBuilder, at, who
 
@@ -204,3 +207,10 @@ def test_charts_are_svg_with_a_text_alternative() -> None:
     page = figures.to_html(facts, f)
     assert page.count('role="img"') == 4 * len(f["scopes"])
     assert "<table>" in page and "@media print" in page
+
+
+@given(st.text(max_size=300))
+def test_chart_labels_wrap_whole_and_within_their_width(label: str) -> None:
+    lines = charts.label_lines(label)
+    assert "".join("".join(lines).split()) == "".join(label.split())
+    assert all(charts.label_width(line) <= charts.LABEL_TEXT_WIDTH for line in lines)
