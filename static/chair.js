@@ -920,11 +920,11 @@ async function loadStations() {
 function renderChannels(channels) {
   const interpreted = channels.filter((c) => c !== "floor");
   ui.channelList.textContent = interpreted.length
-    ? `Besides the floor: ${interpreted.join(", ")}.`
-    : "Only the floor: what is said in the room.";
+    ? t("Besides the floor: {channels}.", { channels: interpreted.join(", ") })
+    : t("Only the floor: what is said in the room.");
   const chosen = ui.stationChannel.value;
-  ui.stationChannel.replaceChildren(h("option", { value: "" }, "Any, by each caption's language"),
-    ...channels.map((c) => h("option", { value: c }, c === "floor" ? "The floor" : c)));
+  ui.stationChannel.replaceChildren(h("option", { value: "" }, t("Any, by each caption's language")),
+    ...channels.map((c) => h("option", { value: c }, c === "floor" ? t("The floor") : c)));
   ui.stationChannel.value = channels.includes(chosen) ? chosen : "";
 }
 
@@ -939,12 +939,12 @@ ui.channelForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   try {
     const c = await api("POST", `${roomPath()}/channels`, { channel: ui.channelTag.value });
-    ui.stationLinks.replaceChildren(h("h3", {}, `The ${c.channel} channel: its links`),
-      h("p", { class: "muted" }, "Shown once: keep the captioner's links secret."),
-      h("p", {}, "Viewers: ", h("code", {}, c.viewer)), linkList(c));
+    ui.stationLinks.replaceChildren(h("h3", {}, t("The {channel} channel: its links", { channel: c.channel })),
+      h("p", { class: "muted" }, t("Shown once: keep the captioner's links secret.")),
+      h("p", {}, `${t("Viewers:")} `, h("code", {}, c.viewer)), linkList(c));
     ui.channelTag.value = "";
     renderChannels(c.channels);
-    say(`This room has a ${c.channel} caption channel.`);
+    say(t("This room has a {channel} caption channel.", { channel: c.channel }));
   } catch (err) {
     say(err.message, true);
   }

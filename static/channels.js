@@ -10,7 +10,7 @@
 
 import { RoomConnection, State, store } from "./client.js";
 import { findFolded } from "./fold.js";
-import { formatTime } from "./i18n.js";
+import { formatTime, t } from "./i18n.js";
 import { Transcript, cleanText, el } from "./transcript.js";
 
 export const FLOOR = "floor";
@@ -98,7 +98,7 @@ export function lineItem(line, { timezone, fallbackLang, previous, query }) {
   li.append(text);
   if (line.corrected) {
     li.classList.add("corrected");
-    li.append(" ", el("span", { class: "corrected-mark", title: `Was: ${line.was}` }, "(corrected)"));
+    li.append(" ", el("span", { class: "corrected-mark", title: t("Was: {text}", { text: line.was }) }, t("(corrected)")));
   }
   if (hits) li.classList.add("match");
   return li;
@@ -182,7 +182,7 @@ export class ChannelPane {
   }
 
   showState(state) {
-    this.status.textContent = state === State.LIVE ? "" : state === State.FAILED ? "Not connected" : "Connecting…";
+    this.status.textContent = state === State.LIVE ? "" : state === State.FAILED ? t("Not connected") : t("Connecting…");
     this.status.hidden = state === State.LIVE;
     if (state !== State.LIVE) this.clearLive();
   }

@@ -172,7 +172,7 @@ async function loadFacets() {
   // The meeting's interpretation channels: search within one, export one or all.
   languages = Array.isArray(f.languages) ? f.languages.map(String) : [];
   const channels = document.querySelector('select[name="channel"]');
-  languages.forEach((tag) => channels.append(el("option", { value: tag }, `Interpretation (${tag})`)));
+  languages.forEach((tag) => channels.append(el("option", { value: tag }, t("Interpretation ({tag})", { tag }))));
   status(tn("{n} transcript line; times in {zone}.", "{n} transcript lines; times in {zone}.", f.lines, { zone: timezone }));
 }
 

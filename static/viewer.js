@@ -340,7 +340,7 @@ function runSearch(resetPosition = true) {
 function showSearchCount() {
   if (searchQuery && ui.stage.dataset.view === "channel") {
     const n = channelPane.matchCount();
-    ui.searchStatus.textContent = n === 0 ? "No lines match" : `${n} ${n === 1 ? "line matches" : "lines match"}`;
+    ui.searchStatus.textContent = n === 0 ? t("No lines match") : tn("{n} line matches", "{n} lines match", n, { n });
     return;
   }
   if (!searchQuery) {
@@ -458,7 +458,7 @@ let channelsOffered = "";
 let channelChosen = null;
 
 function channelLabel(tag) {
-  if (tag === FLOOR) return "Floor (as spoken)";
+  if (tag === FLOOR) return t("Floor (as spoken)");
   try {
     const names = new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "language" });
     return `${names.of(tag)} (${tag})`;
