@@ -924,7 +924,7 @@ function renderChannels(channels) {
     : t("Only the floor: what is said in the room.");
   const chosen = ui.stationChannel.value;
   ui.stationChannel.replaceChildren(h("option", { value: "" }, t("Any, by each caption's language")),
-    ...channels.map((c) => h("option", { value: c }, c === "floor" ? t("The floor") : c)));
+    ...channels.map((c) => h("option", { value: c }, c === "floor" ? t("Floor (as spoken)") : c)));
   ui.stationChannel.value = channels.includes(chosen) ? chosen : "";
 }
 
