@@ -8,6 +8,7 @@
 // transcript and cursor here, in one place: switching away and back resumes it exactly from the
 // last seq it holds, with no gap and no repeat.
 
+import { Announcer } from "./announcer.js";
 import { RoomConnection, State, store } from "./client.js";
 import { findFolded } from "./fold.js";
 import { formatTime, t } from "./i18n.js";
@@ -112,6 +113,8 @@ export class ChannelPane {
    * @param {HTMLOListElement} options.list the lines
    * @param {HTMLElement} options.live      the lines being typed (never announced)
    * @param {HTMLElement} options.status    the connection's state, as text
+   * @param {HTMLElement} [options.announce] the channel's own polite region: its committed lines
+   *   are read from it within the budget of announcer.js, never during a backlog
    * @param {() => {meeting: string, room: string, timezone: string, passcode: string|null}} options.where
    * @param {() => void} [options.onBatch] after the lines changed
    */
@@ -124,6 +127,7 @@ export class ChannelPane {
     this.query = "";
     this.lastAdded = null;
     this.liveLines = new Map();
+    this.announcer = options.announce ? new Announcer(options.announce) : null;
     this.pane.addEventListener("scroll", () => {
       this.following = this.atEnd();
     });
@@ -136,7 +140,9 @@ export class ChannelPane {
     if (channel === this.channel) return;
     this.leave();
     this.channel = channel;
+    this.announcer?.hold(); // until this channel's backlog is in
     if (channel === null) return;
+    if (this.announce) this.announce.lang = channel;
     let held = this.channels.get(channel);
     if (!held) {
       held = { transcript: new Transcript(), lastSeq: 0 };
@@ -158,7 +164,8 @@ export class ChannelPane {
         onBatch: () => {
           held.lastSeq = conn.lastSeq;
           held.epoch = conn.epoch;
-          this.list.setAttribute("aria-busy", conn.caughtUp ? "false" : "true");
+          if (conn.caughtUp) this.announcer?.release();
+          else this.announcer?.hold();
           this.stick();
           this.onBatch?.();
         },
@@ -209,9 +216,11 @@ export class ChannelPane {
     const change = this.held.transcript.apply(frame);
     if (change && change.added) {
       this.add(change.line);
+      if (this.conn?.caughtUp) this.announcer?.line(change.line);
       if (change.line.by) this.setLive(change.line.by, "");
     } else if (change && change.corrected) {
       this.redraw();
+      if (this.conn?.caughtUp && !change.reattributed) this.announcer?.corrected(change.line);
     } else if (change && change.open) {
       this.setLive(change.open.by, cleanText(change.open.text));
     }
@@ -232,7 +241,7 @@ export class ChannelPane {
     }
     if (!node) {
       node = el("p", { class: "live-line", lang: this.channel, dir: "auto" });
-      node.append(el("span", { class: "live-tag" }, "typing"), el("span", { class: "live-text" }));
+      node.append(el("span", { class: "live-tag" }, t("typing")), el("span", { class: "live-text" }));
       this.liveLines.set(by, node);
       this.live.append(node);
     }

@@ -443,6 +443,7 @@ const channelPane = new ChannelPane({
   list: $("channel-lines"),
   live: $("channel-live"),
   status: $("channel-status"),
+  announce: $("channel-announce"),
   where: () => ({
     meeting: meeting.id,
     room: where ? where.room : "",

@@ -108,9 +108,16 @@ def test_two_captioners_at_once_and_a_viewer_with_both_side_by_side(
     expect(viewer.locator("#channel-title")).to_contain_text("fr")
     viewer.fill("#search", "PROPOSITION")
     expect(viewer.locator("#channel-lines mark")).to_have_text(["proposition"])
-    # A screen reader hears the chosen channel, not both languages at once.
-    assert viewer.locator("#channel-lines").get_attribute("aria-live") == "polite"
+    # A screen reader hears the chosen channel, not both languages at once: the French line
+    # from the channel's own polite region (in French, within the announcement budget), and the
+    # list of lines itself is not a live region.
     assert viewer.locator("#announce").get_attribute("aria-live") == "off"
+    announce = viewer.locator("#channel-announce")
+    assert (
+        announce.get_attribute("aria-live") == "polite" and announce.get_attribute("lang") == "fr"
+    )
+    expect(announce).to_contain_text("Nous appuyons la proposition.")
+    assert viewer.locator("#channel-lines").get_attribute("aria-live") is None
     # The French alone: its matches counted, its lines downloaded.
     viewer.uncheck("#side-by-side")
     expect(viewer.locator("#stage")).to_have_attribute("data-view", "channel")
@@ -165,6 +172,12 @@ def test_the_choice_is_kept_and_switching_back_resumes_exactly(
     expect(viewer.locator("#channel-lines .line")).to_have_count(held + 2)
     texts = viewer.locator("#channel-lines .line .text").all_text_contents()
     assert texts[-3:] == ["Premier.", "Deuxième.", "Troisième."] and len(set(texts)) == len(texts)
+    # What came while the reader was elsewhere is a backlog: shown, not read out.
+    announce = viewer.locator("#channel-announce")
+    expect(announce).to_contain_text("Premier.")
+    assert (
+        "Deuxième." not in announce.text_content() and "Troisième." not in announce.text_content()
+    )
     seqs = [int(s) for s in viewer.locator("#channel-lines .line").evaluate_all(
         "items => items.map(li => li.dataset.seq)")]  # fmt: skip
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap, no repeat
