@@ -168,6 +168,19 @@ class MeetingLinks:
             return str(response.read().decode())
 
 
+def import_participants(data_dir: Path, links: MeetingLinks, csv_text: str) -> list[dict[str, Any]]:
+    """Register participants from a CSV (name,delegation,group,presence) with the command line,
+    as a secretariat does; their personal links, as `participant import --json` prints them."""
+    people = data_dir.parent / "people.csv"
+    people.write_text(csv_text, encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "server", "participant", "import", links.id, str(people),
+         "--json", "--data-dir", str(data_dir), "--public-url", links.base],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return list(json.loads(out.stdout))
+
+
 def create_meeting(
     data_dir: Path, base: str, title: str, rooms: list[str], passcode: str | None = None
 ) -> MeetingLinks:

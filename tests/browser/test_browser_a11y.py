@@ -12,8 +12,6 @@ an intervention under way with its countdown (the "busy" room), and one room nob
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,8 +23,15 @@ from playwright.sync_api import expect
 from websockets.sync.client import connect
 
 from tests import browser_support
-from tests.browser_support import ChairSocket, MeetingLinks, Pages, create_meeting, new_server
-from tests.support import ROOT, ServerProcess
+from tests.browser_support import (
+    ChairSocket,
+    MeetingLinks,
+    Pages,
+    create_meeting,
+    import_participants,
+    new_server,
+)
+from tests.support import ServerProcess
 
 browser = browser_support.browser
 pages = browser_support.pages
@@ -81,13 +86,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data = root / "data"
     server = new_server(data)
     links = create_meeting(data, server.base, "WGEC accessibility", ["Plenary", "Empty room"])
-    (root / "people.csv").write_text(PEOPLE_CSV, encoding="utf-8")
-    out = subprocess.run(
-        [sys.executable, "-m", "server", "participant", "import", links.id,
-         str(root / "people.csv"), "--json", "--data-dir", str(data), "--public-url", server.base],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
-    people = json.loads(out.stdout)
+    people = import_participants(data, links, PEOPLE_CSV)
     server.start()
     try:
         _post_caption(links, "plenary", 1, "Good morning, and welcome to the session.\n")

@@ -11,11 +11,8 @@ arrives; keystrokes are never read.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -32,10 +29,11 @@ from tests.browser_support import (
     MeetingLinks,
     Pages,
     create_meeting,
+    import_participants,
     new_server,
     wait_until,
 )
-from tests.support import ROOT, ServerProcess
+from tests.support import ServerProcess
 
 browser = browser_support.browser
 pages = browser_support.pages
@@ -114,15 +112,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server = new_server(data)
     rooms = ["Plenary", "Typing", "Burst", "Clock", "Console"]
     links = create_meeting(data, server.base, "WGEC", rooms)
-    (root / "people.csv").write_text(PEOPLE_CSV, encoding="utf-8")
-    out = subprocess.run(
-        [sys.executable, "-m", "server", "participant", "import", links.id,
-         str(root / "people.csv"), "--json", "--data-dir", str(data), "--public-url", server.base],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+    people = import_participants(data, links, PEOPLE_CSV)
     server.start()
     try:
-        yield Site(server, links, json.loads(out.stdout))
+        yield Site(server, links, people)
     finally:
         server.stop()
 

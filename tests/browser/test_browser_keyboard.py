@@ -5,10 +5,7 @@ menus. Focus must never fall to <body>."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,10 +20,11 @@ from tests.browser_support import (
     MeetingLinks,
     Pages,
     create_meeting,
+    import_participants,
     new_server,
     wait_until,
 )
-from tests.support import ROOT, ServerProcess
+from tests.support import ServerProcess
 
 browser = browser_support.browser
 pages = browser_support.pages
@@ -66,15 +64,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data = root / "data"
     server = new_server(data)
     links = create_meeting(data, server.base, "WGEC", ["Plenary", "Captions"])
-    (root / "people.csv").write_text(PEOPLE_CSV, encoding="utf-8")
-    out = subprocess.run(
-        [sys.executable, "-m", "server", "participant", "import", links.id,
-         str(root / "people.csv"), "--json", "--data-dir", str(data), "--public-url", server.base],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+    people = import_participants(data, links, PEOPLE_CSV)
     server.start()
     try:
-        yield Site(server, links, json.loads(out.stdout))
+        yield Site(server, links, people)
     finally:
         server.stop()
 

@@ -4,10 +4,7 @@ page is laid out right to left and passes axe-core; a French page shows French w
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +15,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import browser_support
-from tests.browser_support import MeetingLinks, Pages, create_meeting, new_server
-from tests.support import ROOT, ServerProcess
+from tests.browser_support import (
+    MeetingLinks,
+    Pages,
+    create_meeting,
+    import_participants,
+    new_server,
+)
+from tests.support import ServerProcess
 
 browser = browser_support.browser
 pages = browser_support.pages
@@ -44,15 +47,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data = root / "data"
     server = new_server(data)
     links = create_meeting(data, server.base, "WGEC languages test", ["Plenary"])
-    (root / "people.csv").write_text(PEOPLE_CSV, encoding="utf-8")
-    out = subprocess.run(
-        [sys.executable, "-m", "server", "participant", "import", links.id,
-         str(root / "people.csv"), "--json", "--data-dir", str(data), "--public-url", server.base],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+    people = import_participants(data, links, PEOPLE_CSV)
     server.start()
     try:
-        yield Site(server, links, json.loads(out.stdout))
+        yield Site(server, links, people)
     finally:
         server.stop()
 
