@@ -19,12 +19,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from server.backends.base import Backend
 from server.domain.events import EPOCH_FRAME_PREFIX, control_frame, ephemeral_frame, epoch_frame
 from server.domain.keys import room_id_of
+from server.fanout.lane import Lane
 from server.fanout.outbox import Outbox
 from server.fanout.wire import WireFrame
 from server.limits import (
@@ -47,6 +47,8 @@ Listener = Callable[[int, bytes], None]
 class Channel:
     key: str
     outboxes: set[Outbox] = field(default_factory=set)
+    # The same outboxes, split into those whose frames the lane writes at once and the others.
+    lane: Lane = field(default_factory=Lane)
     listeners: list[Listener] = field(default_factory=list)
     recent: deque[tuple[int, bytes]] = field(
         default_factory=lambda: deque(maxlen=RECENT_EVENTS_PER_ROOM)
@@ -103,6 +105,26 @@ class Subscription:
     live: bytes | None = None  # the lines being typed when the client joined; sent after backlog
 
 
+class Joined:
+    """``Hub.join``'s context manager: an object of a few slots rather than a suspended
+    generator, since every viewer holds one for as long as it is connected."""
+
+    __slots__ = ("_after", "_hub", "_key", "_outbox", "_sub")
+
+    def __init__(self, hub: Hub, key: str, after: int, outbox: Outbox) -> None:
+        self._hub, self._key, self._after, self._outbox = hub, key, after, outbox
+        self._sub: Subscription | None = None
+
+    async def __aenter__(self) -> Subscription:
+        self._sub = await self._hub._enter(self._key, self._after, self._outbox)
+        return self._sub
+
+    async def __aexit__(self, *exc: object) -> None:
+        sub, self._sub = self._sub, None
+        if sub is not None:
+            await self._hub._leave(self._key, sub)
+
+
 class Hub:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -115,14 +137,14 @@ class Hub:
         self._started: dict[str, str] = {}  # rooms' epochs this process started
 
     # -- joining and leaving ---------------------------------------------------------------
-    @asynccontextmanager
-    async def join(
-        self, key: str, after: int, outbox: Outbox | None = None
-    ) -> AsyncIterator[Subscription]:
-        """Subscribe a client to a room from its resume point; always leaves on exit. ``outbox``
-        is the kind the client's transport needs (a websocket's by default)."""
+    def join(self, key: str, after: int, outbox: Outbox | None = None) -> Joined:
+        """Subscribe a client to a room from its resume point (``async with``); always leaves
+        on exit. ``outbox`` is the kind the client's transport needs (a websocket's by
+        default)."""
+        return Joined(self, key, after, outbox if outbox is not None else Outbox())
+
+    async def _enter(self, key: str, after: int, outbox: Outbox) -> Subscription:
         channel = await self._channel(key)
-        outbox = outbox if outbox is not None else Outbox()
         # No await between reading last_seq and adding the outbox: every event after upto_seq
         # reaches the outbox, every event up to it is in the backlog. That closes the race
         # between reading the backlog and receiving live messages.
@@ -131,14 +153,19 @@ class Hub:
         self.flush(channel)
         sub = Subscription(channel, outbox, after, channel.last_seq, channel.live_snapshot())
         channel.outboxes.add(outbox)
+        channel.lane.join(outbox)
+        outbox.lane = channel.lane
         METRICS.connections.labels(room=key).inc()
-        try:
-            yield sub
-        finally:
-            channel.outboxes.discard(outbox)
-            METRICS.connections.labels(room=key).dec()
-            if not channel.outboxes and not channel.listeners:
-                await self._drop(key, channel)
+        return sub
+
+    async def _leave(self, key: str, sub: Subscription) -> None:
+        channel, outbox = sub.channel, sub.outbox
+        channel.outboxes.discard(outbox)
+        channel.lane.leave(outbox)
+        outbox.lane = None
+        METRICS.connections.labels(room=key).dec()
+        if not channel.outboxes and not channel.listeners:
+            await self._drop(key, channel)
 
     async def attach(self, key: str, listener: Listener) -> Channel:
         """Follow a room's recorded events from now on (for in-process projections)."""
@@ -301,8 +328,7 @@ class Hub:
         # Framed once per room: the same websocket frame bytes go to every viewer, and compressed
         # at most once, by the first viewer that negotiated compression and takes it.
         wire = WireFrame(message)
-        for outbox in channel.outboxes:
-            outbox.push(message, wire)
+        channel.lane.send(message, wire)
         channel.messages += 1
         if wire.was_deflated:
             channel.compressed += 1

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from server.fanout.lane import Lane, Write
 from server.fanout.wire import WireFrame
 from server.limits import MAX_BATCH_BYTES, VIEWER_QUEUE_MAX_BYTES, VIEWER_QUEUE_MAX_FRAMES
 
@@ -45,6 +46,14 @@ class Writer(Protocol):
     def write(self, frame: WireFrame) -> None: ...
     def drop(self, code: int, reason: str) -> None: ...
 
+    # For the room's fast lane (server/fanout/lane.py): the transport's own write, whether the
+    # connection takes the compressed frames, and a callback for every change of ``ready()``.
+    @property
+    def raw_write(self) -> Write: ...
+    @property
+    def deflate(self) -> bool: ...
+    def watch(self, on_change: Callable[[], None] | None) -> None: ...
+
 
 class Outbox:
     """Frames for one connection. Most of the time nothing is queued and there is no task: the
@@ -54,6 +63,7 @@ class Outbox:
 
     __slots__ = (
         "_bytes",
+        "_fast",
         "_frames",
         "_interrupt",
         "_send",
@@ -61,6 +71,7 @@ class Outbox:
         "_started",
         "_task",
         "closed_reason",
+        "lane",
         "overflowed",
         "writer",
     )
@@ -76,6 +87,38 @@ class Outbox:
         self.writer: Writer | None = None  # set once the backlog is sent, if the server has one
         self.overflowed = False
         self.closed_reason: str | None = None
+        # The room's lane while the connection is in the room (set by the hub), and whether this
+        # outbox is in its fast part: frames written by the lane itself, without ``push``.
+        self.lane: Lane | None = None
+        self._fast = False
+
+    def refresh(self) -> None:
+        """Put the outbox in the lane's fast part when its frames can go straight to the socket
+        (started, nothing queued or being sent, the writer ready), in its slow part otherwise.
+        Called whenever one of those changes; the connection's protocol calls it when the
+        socket pauses, resumes or closes."""
+        lane, writer = self.lane, self.writer
+        keeping_up = (
+            lane is not None
+            and writer is not None
+            and self._started
+            and self._task is None
+            and not self._frames
+            and not self._sending
+            and not self.overflowed
+            and self.closed_reason is None
+            and writer.ready()
+        )
+        if keeping_up == self._fast:
+            return
+        self._fast = keeping_up
+        if lane is None:
+            return  # it has left the room (the lane forgot it then)
+        if keeping_up:
+            assert writer is not None
+            lane.speed_up(self, writer.raw_write, writer.deflate)
+        else:
+            lane.slow_down(self)
 
     def start(self, send: Send, writer: Writer | None, interrupt: Callable[[], object]) -> None:
         """The backlog is sent: from here on frames go out, straight through ``writer`` for a
@@ -92,6 +135,9 @@ class Outbox:
             self._end_session()
         elif self._frames:
             self._start_sender()
+        if writer is not None:
+            writer.watch(self.refresh)
+        self.refresh()
 
     def push(self, frame: bytes, wire: WireFrame | None = None) -> None:
         """Queue a frame (its UTF-8 text), or write ``wire``, the same frame as the room's shared
@@ -104,6 +150,8 @@ class Outbox:
         if writer is not None and wire is not None and not self._frames and not self._sending:
             if writer.ready():
                 writer.write(wire)
+                if not self._fast:
+                    self.refresh()  # keeping up again: the lane writes its next frames
                 return
         if self._frames is None:
             self._frames = deque()
@@ -113,9 +161,12 @@ class Outbox:
             self._overflow()
         elif self._started and self._task is None:
             self._start_sender()
+        if self._fast:
+            self.refresh()  # frames wait from here on, not through the lane
 
     def _overflow(self) -> None:
         self.overflowed = True
+        self.refresh()
         if self._frames is not None:
             self._frames.clear()
         self._bytes = 0
@@ -136,6 +187,7 @@ class Outbox:
     def close(self, reason: str) -> None:
         """End the connection with a resume code (the hub lost events it cannot deliver)."""
         self.closed_reason = reason
+        self.refresh()
         self._end_session()
 
     def _end_session(self) -> None:
@@ -168,6 +220,7 @@ class Outbox:
 
     def _start_sender(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._drain())
+        self.refresh()
 
     async def _drain(self) -> None:
         """Send what is queued, batched, then end."""
@@ -192,13 +245,17 @@ class Outbox:
         finally:
             self._sending = False
             self._task = None
+            self.refresh()  # caught up: back in the lane, if its socket takes frames
 
     async def stop(self) -> None:
         """The session is ending: interrupt it no more, start no sender, stop the one running
         and wait for it. (The hub may still push until the session has left the room.)"""
         self._interrupt = None
         self._started = False
+        if self.writer is not None:
+            self.writer.watch(None)
         self.writer = None
+        self.refresh()
         task = self._task
         if task is not None:
             task.cancel()

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from server.domain.events import ephemeral_frame
 from server.fanout.hub import Hub
@@ -62,21 +60,10 @@ class Presence:
         task = asyncio.get_running_loop().create_task(self.hub.backend.publish(key, frame))
         task.add_done_callback(_ignore_failure)
 
-    @contextmanager
-    def connected(
-        self, key: str, room_id: str, participant: str | None, role: str
-    ) -> Iterator[None]:
-        """Around a websocket session: a participant is present while it lasts; a chair
-        arriving gets this process's list at once instead of at the next heartbeat."""
-        if participant is not None:
-            self.join(key, room_id, participant)
-        elif role == "chair" and key in self.rooms:
-            self.publish(key)
-        try:
-            yield
-        finally:
-            if participant is not None:
-                self.leave(key, participant)
+    def connected(self, key: str, room_id: str, participant: str | None, role: str) -> Present:
+        """Around a websocket session (``with``): a participant is present while it lasts; a
+        chair arriving gets this process's list at once instead of at the next heartbeat."""
+        return Present(self, key, room_id, participant, role)
 
     def refresh(self) -> None:
         """Repeat every room's list (with the heartbeat), so late readers learn it and readers
@@ -89,3 +76,27 @@ def _ignore_failure(task: asyncio.Task[None]) -> None:
     # Presence is repeated with every heartbeat: one publish lost to an outage is superseded.
     if not task.cancelled():
         task.exception()
+
+
+class Present:
+    """``Presence.connected``'s context manager: an object of a few slots rather than a
+    suspended generator, since every viewer holds one for as long as it is connected."""
+
+    __slots__ = ("_key", "_participant", "_presence", "_role", "_room_id")
+
+    def __init__(
+        self, presence: Presence, key: str, room_id: str, participant: str | None, role: str
+    ) -> None:
+        self._presence, self._key, self._room_id = presence, key, room_id
+        self._participant, self._role = participant, role
+
+    def __enter__(self) -> None:
+        presence, key = self._presence, self._key
+        if self._participant is not None:
+            presence.join(key, self._room_id, self._participant)
+        elif self._role == "chair" and key in presence.rooms:
+            presence.publish(key)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._participant is not None:
+            self._presence.leave(self._key, self._participant)

@@ -25,6 +25,7 @@ import logging
 import socket
 import struct
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -34,6 +35,7 @@ from websockets.extensions.permessage_deflate import (
     ServerPerMessageDeflateFactory,
 )
 
+from server.fanout.waiting import Flag, MessageQueue
 from server.limits import STALLED_CLOSE_GRACE_S, VIEWER_SEND_BUFFER_BYTES
 
 # The key of the scope extension through which the endpoint finds the connection's writer.
@@ -143,6 +145,22 @@ class DirectWriter:
         p = self._proto
         p.transport.write(frame.deflated if p.deflate else frame.plain)
 
+    @property
+    def raw_write(self) -> Callable[[bytes], object]:
+        """The transport's own ``write``, which the room's fast lane calls with the frame's
+        bytes (plain or compressed, as ``deflate`` says) while ``ready()`` holds."""
+        write: Callable[[bytes], object] = self._proto.transport.write
+        return write
+
+    @property
+    def deflate(self) -> bool:
+        return self._proto.deflate
+
+    def watch(self, on_change: Callable[[], None] | None) -> None:
+        """Have ``on_change`` called whenever ``ready()`` may have changed: the socket paused or
+        resumed, a close frame was sent, the connection was lost. (None: no longer.)"""
+        self._proto.on_change = on_change
+
     def drop(self, code: int, reason: str) -> None:
         """Close a connection that fell too far behind without waiting for its buffer.
 
@@ -164,8 +182,33 @@ class DirectWriter:
 class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's websockets-sansio protocol, with a ``DirectWriter`` in each connection's scope."""
 
+    # Told of every change of what DirectWriter.ready() reads (see DirectWriter.watch). A class
+    # attribute, so that it exists before uvicorn's __init__ first sets ``close_sent``.
+    on_change: Callable[[], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    @property
+    def close_sent(self) -> bool:
+        return self._close_sent
+
+    @close_sent.setter
+    def close_sent(self, value: bool) -> None:
+        # uvicorn sets this wherever it sends or answers a close frame: from then on no frame may
+        # follow, so the connection leaves its room's fast lane at once.
+        self._close_sent = value
+        if value:
+            self._changed()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The same queue and flow-control flag in a few bytes instead of five deques
+        # (server/fanout/waiting.py): a viewer holds its connection for hours.
+        self.queue = MessageQueue()  # type: ignore[assignment]
+        self.writable = Flag()  # type: ignore[assignment]
+        self.writable.set()
         self.paused = False
         self.direct_ok = False
         self.deflate = False  # compression negotiated: write the compressed frames
@@ -216,10 +259,18 @@ class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
                 return
         super().send_receive_event_to_app()
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        try:
+            super().connection_lost(exc)
+        finally:
+            self._changed()  # before uvloop closes the transport: no write may reach it now
+
     def pause_writing(self) -> None:
         self.paused = True
         super().pause_writing()
+        self._changed()
 
     def resume_writing(self) -> None:
         self.paused = False
         super().resume_writing()
+        self._changed()

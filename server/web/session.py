@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 from server.backends.base import BackendUnavailable
 from server.domain import auth
 from server.domain.errors import CommandRejected, Invalid, Refusal
 from server.domain.events import control_frame, now_ms
 from server.domain.meetings import Meeting
-from server.fanout.hub import Subscription
+from server.fanout.hub import Joined, Subscription
 from server.fanout.outbox import CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, Outbox, Writer
 from server.limits import CAPTIONER_RECHECK_S, MAX_LIVE_CHARS
 from server.services.commands import CommandContext
@@ -43,8 +42,7 @@ from server.web.protocol import (
 SendFrames = Callable[[bytes], Awaitable[None]]
 
 
-@asynccontextmanager
-async def follow(
+def follow(
     px: Plenary,
     admitted: Admitted,
     hello: Hello,
@@ -53,50 +51,95 @@ async def follow(
     send: SendFrames,
     outbox: Outbox | None = None,
     writer: Writer | None = None,
-) -> AsyncIterator[Subscription]:
-    """Join the channel from ``hello.after``; send the welcome, the backlog and the live lines.
-    The caller starts the subscription's outbox inside, and the client leaves on exit."""
+) -> Following:
+    """Join the channel from ``hello.after``; send the welcome, the backlog and the live lines
+    (``async with``). The caller starts the subscription's outbox inside, and the client leaves
+    on exit."""
+
+    async def start(sub: Subscription) -> None:
+        await _welcome(px, admitted, hello, conn_id, name, send, writer, sub)
+
+    return Following(px.hub.join(admitted.runtime.key, hello.after, outbox), start)
+
+
+class Following:
+    """``follow``'s context manager: an object of two slots rather than a suspended generator,
+    since every viewer holds one for as long as it is connected."""
+
+    __slots__ = ("_joined", "_start")
+
+    def __init__(self, joined: Joined, start: Callable[[Subscription], Awaitable[None]]) -> None:
+        self._joined = joined
+        self._start: Callable[[Subscription], Awaitable[None]] | None = start
+
+    async def __aenter__(self) -> Subscription:
+        sub = await self._joined.__aenter__()
+        start, self._start = self._start, None  # what it refers to is needed only now
+        try:
+            assert start is not None
+            await start(sub)
+        except BaseException:
+            await self._joined.__aexit__(None, None, None)
+            raise
+        return sub
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._joined.__aexit__(*exc)
+
+
+async def _welcome(
+    px: Plenary,
+    admitted: Admitted,
+    hello: Hello,
+    conn_id: str,
+    name: str,
+    send: SendFrames,
+    writer: Writer | None,
+    sub: Subscription,
+) -> None:
+    """The welcome, the backlog and the lines being typed, in that order."""
     runtime, grant = admitted.runtime, admitted.grant
-    async with px.hub.join(runtime.key, hello.after, outbox) as sub:
-        reset = admitted.reset or hello.after > sub.upto_seq
-        if reset:
-            # What the client holds is not what the record holds now (another epoch, or more
-            # than the record): it discards it and takes the record from the start.
-            sub.from_seq = 0
-        await send(
-            control_frame(
-                "welcome",
-                role=grant.role,
-                conn=conn_id,
-                name=name,
-                **admitted.welcome,
-                room=runtime.room_id,
-                # The caption channel this connection follows; ``last_seq`` is its log's.
-                channel=runtime.channel,
-                last_seq=sub.upto_seq,
-                epoch=admitted.epoch,
-                reset=reset,
-                open=runtime.is_open,
-                # The server's clock, so pages show the same speaking-time countdown.
-                now=now_ms(),
-                participant=grant.participant,
-            )
+    reset = admitted.reset or hello.after > sub.upto_seq
+    if reset:
+        # What the client holds is not what the record holds now (another epoch, or more
+        # than the record): it discards it and takes the record from the start.
+        sub.from_seq = 0
+    await send(
+        control_frame(
+            "welcome",
+            role=grant.role,
+            conn=conn_id,
+            name=name,
+            **admitted.welcome,
+            room=runtime.room_id,
+            # The caption channel this connection follows; ``last_seq`` is its log's.
+            channel=runtime.channel,
+            last_seq=sub.upto_seq,
+            epoch=admitted.epoch,
+            reset=reset,
+            open=runtime.is_open,
+            # The server's clock, so pages show the same speaking-time countdown.
+            now=now_ms(),
+            participant=grant.participant,
         )
-        shared = px.hub.recent_backlog(sub.channel, sub.from_seq, sub.upto_seq)
-        if shared is not None:
-            # From memory, built once for every client resuming from the same point. Written
-            # straight to the socket of a websocket that keeps up; the ASGI sends before it
-            # (the welcome) have been written.
-            if writer is not None and writer.ready():
-                writer.write(shared)
-            else:
-                await send(shared.text)
+    )
+    # Sent once: a session held for hours keeps nothing of the meeting's document (the
+    # welcome's strings and lists are the document's own).
+    admitted.welcome.clear()
+    shared = px.hub.recent_backlog(sub.channel, sub.from_seq, sub.upto_seq)
+    if shared is not None:
+        # From memory, built once for every client resuming from the same point. Written
+        # straight to the socket of a websocket that keeps up; the ASGI sends before it
+        # (the welcome) have been written.
+        if writer is not None and writer.ready():
+            writer.write(shared)
         else:
-            async for frames in px.hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
-                await send(b"\n".join(frames))
-        if sub.live is not None:
-            await send(sub.live)
-        yield sub
+            await send(shared.text)
+    else:
+        async for frames in px.hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
+            await send(b"\n".join(frames))
+    if sub.live is not None:
+        await send(sub.live)
 
 
 def error_frame(code: str, message: str, **extra: object) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -135,6 +136,15 @@ class RecordingWriter:
 
     def drop(self, code: int, reason: str) -> None:
         self.drops.append(code)
+
+    @property
+    def raw_write(self) -> Callable[[bytes], object]:
+        raise AssertionError("not ready: never in the fast lane")
+
+    deflate = False
+
+    def watch(self, on_change: Callable[[], None] | None) -> None:
+        pass
 
 
 async def test_falling_behind_while_the_backlog_is_sent_ends_the_connection_once_started() -> None:

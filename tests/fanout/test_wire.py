@@ -12,6 +12,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Frame, Opcode
 from websockets.server import ServerProtocol
 
+from server.fanout.waiting import Flag, MessageQueue
 from server.fanout.wire import EXTENSION, DirectWriter, PlenaryWebSocketProtocol, text_frame
 from tests.conftest import LiveServer
 from tests.support import Client, eventually
@@ -46,7 +47,7 @@ async def test_an_open_connection_has_every_attribute_wire_py_reads(live: LiveSe
     [deflate] = proto.conn.extensions
     assert deflate.local_no_context_takeover and deflate.remote_no_context_takeover
     assert proto.deflate is True
-    assert isinstance(proto.queue, asyncio.Queue)
+    assert isinstance(proto.queue, MessageQueue) and isinstance(proto.writable, Flag)
     assert isinstance(proto.loop, asyncio.AbstractEventLoop)
     assert proto.close_sent is False and proto.close_timer is None
     assert proto.paused is False and proto.direct_ok is True
