@@ -59,15 +59,18 @@ const stats = { gaps: 0, dups: 0, closes: {}, readerCloses: 0, errors: 0 };
 
 // -- parsing what viewers receive -----------------------------------------------------------------
 // Committed line text: "t=<send time> k=<phase> <filler>"; live text: "t=<send time> <filler>".
-function onLine(viewer, seq, text) {
-  if (seq !== undefined) {
-    if (seq <= viewer.last) {
-      stats.dups++;
-      return;
-    }
-    if (seq > viewer.last + 1 && viewer.last >= 0) stats.gaps += seq - viewer.last - 1;
-    viewer.last = seq;
+// A line's seq: duplicates and gaps are counted; false for a duplicate (nothing more to do).
+function onSeq(viewer, seq) {
+  if (seq <= viewer.last) {
+    stats.dups++;
+    return false;
   }
+  if (seq > viewer.last + 1 && viewer.last >= 0) stats.gaps += seq - viewer.last - 1;
+  viewer.last = seq;
+  return true;
+}
+function onLine(viewer, seq, text) {
+  if (seq !== undefined && !onSeq(viewer, seq)) return;
   if (viewer.stalled || viewer.role !== "viewer" || typeof text !== "string" || !text.startsWith("t=")) return;
   const t = parseFloat(text.slice(2));
   const sp = text.indexOf(" k=");
@@ -105,6 +108,53 @@ function onFrame(viewer, obj) {
 // Lines and live updates are most of what arrives: they are read without a full JSON parse, so
 // that the generator's own cost stays small beside the server's. Everything else is parsed.
 const TEXT_MARK = '"text":"t=';
+const TEXT_MARK_BYTES = Buffer.from(TEXT_MARK);
+const LINE_TYPE_BYTES = Buffer.from('"type":"line"');
+const SEQ_PREFIX_BYTES = Buffer.from('{"seq":');
+
+// Digits from b[i] on: [value, index after them].
+function digitsAt(b, i) {
+  let v = 0;
+  for (let c = b[i]; c >= 0x30 && c <= 0x39; c = b[++i]) v = v * 10 + (c - 0x30);
+  return [v, i];
+}
+
+// A message: plenary's may hold several frames, one per line (a batch, a resume's backlog);
+// each is read from its bytes, without making a string of it.
+function quickMessage(viewer, b) {
+  if (PROTO !== "plenary") return quickBytes(viewer, b);
+  let start = 0;
+  for (let nl = b.indexOf(0x0a); nl >= 0; nl = b.indexOf(0x0a, start)) {
+    quickBytes(viewer, b.subarray(start, nl));
+    start = nl + 1;
+  }
+  quickBytes(viewer, start ? b.subarray(start) : b);
+}
+
+// One frame: a committed line ({"seq":N,... with its text "t=<send time> k=<phase> ...") read
+// from its bytes, the same work for every server; anything else as a string.
+function quickBytes(viewer, b) {
+  if (b.length > 8 && b.compare(SEQ_PREFIX_BYTES, 0, 7, 0, 7) === 0) {
+    const [seq, end] = digitsAt(b, 7);
+    const m = b.indexOf(TEXT_MARK_BYTES, end);
+    if (m > 0 && b.indexOf(LINE_TYPE_BYTES, end) > 0) {
+      if (!onSeq(viewer, seq) || viewer.stalled || viewer.role !== "viewer") return;
+      let [t, i] = digitsAt(b, m + 10);
+      if (b[i] === 0x2e) {
+        const [fraction, j] = digitsAt(b, i + 1);
+        t += fraction / 10 ** (j - i - 1);
+        i = j;
+      }
+      if (b[i] !== 0x20 || b[i + 1] !== 0x6b || b[i + 2] !== 0x3d) return; // " k="
+      const ph = phases[digitsAt(b, i + 3)[0]];
+      if (!ph) return;
+      ph.delivered++;
+      ph.lineLat.push(now() - t);
+      return;
+    }
+  }
+  quickFrame(viewer, b.toString("latin1"));
+}
 function quickFrame(viewer, s) {
   if (s.startsWith('{"seq":')) {
     const i = s.indexOf(TEXT_MARK);
@@ -188,15 +238,11 @@ function open(room, role, opts = {}) {
         current.messages++;
         current.bytes += data.length;
       }
-      // Every server's frames here are ASCII JSON (non-ASCII text is escaped), so a one-byte
-      // decode gives the same string as UTF-8, for less of the generator's core.
-      const s = data.toString("latin1");
-      if (PROTO === "plenary") {
-        if (s.indexOf("\n") < 0) quickFrame(viewer, s);
-        else for (const part of s.split("\n")) quickFrame(viewer, part);
-      } else if (PROTO === "plain") {
-        quickFrame(viewer, s);
+      if (PROTO === "plenary" || PROTO === "plain") {
+        // Every server's frames here are ASCII JSON (non-ASCII text is escaped).
+        quickMessage(viewer, data);
       } else {
+        const s = data.toString("latin1");
         // Engine.IO v4 / Socket.IO v5 over a websocket, spoken directly.
         if (s === "2") ws.send("3");
         else if (s[0] === "0") ws.send("40");

@@ -134,6 +134,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("server_cpu_s", "server CPU s"),
         ("generator_cpu_pct", "generator CPU %"),
         ("peak_rss_mb", "peak RSS MB"),
+        ("verdict", "verdict"),
     ],
     "w4": [
         ("server", "server"),

@@ -1,25 +1,30 @@
 """A room's fast lane: the viewers whose frames go straight to their sockets, in one C-level loop.
 
-Most viewers of a room are keeping up most of the time: nothing queued for them, their socket's
-buffer below its high-water mark, their connection open. For those, a frame costs one call of
-the transport's ``write``, and the lane makes that call from C (``map`` over the viewers' bound
-``write`` methods, consumed by a zero-length ``deque``), so no Python bytecode runs per viewer.
+Most viewers of a room are keeping up most of the time: nothing queued for them, nothing waiting
+in their transport's buffer, their connection open. For those a frame is one ``write`` system
+call on the socket, and the lane makes those calls from C (``map(os.write, sockets, ...)``
+consumed by ``list.extend``), so no Python bytecode runs per viewer and no per-viewer object
+(transport, buffer list) is touched: only the kernel's own.
+
+Writing under the transport is safe only while the transport holds nothing of its own, so the
+connection's protocol sets its transport to pause at the first byte it has to buffer
+(server/fanout/wire.py). A write the socket does not take whole hands the rest to the transport,
+which buffers it and pauses: the viewer leaves the lane at once, and its next frames queue
+behind that rest, in its outbox. It comes back when the transport has written everything.
 
 Membership is kept by the viewers' outboxes (server/fanout/outbox.py), which move between the
 lane and the room's slow set when their state changes: a connection that pauses, closes or
-falls behind leaves the lane at once (its protocol tells its outbox, server/fanout/wire.py), and
-comes back once it is keeping up again. A viewer is in exactly one of the lane's two groups
-(plain frames, compressed frames) or in ``slow``; the slow ones get their frames through
-``Outbox.push``, which queues them.
+falls behind leaves the lane at once (its protocol tells its outbox before the socket is closed,
+so a descriptor in the lane is never one the kernel has given to another connection). A viewer
+is in exactly one of the lane's two groups (plain frames, compressed frames) or in ``slow``; the
+slow ones get their frames through ``Outbox.push``.
 """
 
 from __future__ import annotations
 
 import logging
-import operator
-from collections import deque
-from collections.abc import Callable
-from itertools import repeat
+import os
+from itertools import islice, repeat
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,48 +33,81 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("plenary.lane")
 
-# A connection's transport.write, bound: what the lane calls for each viewer.
-Write = Callable[[bytes], object]
 
-_consume = deque[object](maxlen=0).extend  # runs an iterator to its end in C, keeping nothing
-
-
-def write_each(writes: tuple[Write, ...], data: bytes) -> None:
-    """Call every ``write`` with ``data``, from C. A write that raises (it should not: a
-    connection leaves the lane before its transport closes) costs that viewer the frame, not the
-    others: the loop goes on with the next viewer, from the same iterator."""
-    remaining = iter(writes)
-    while True:
+def write_each(fds: tuple[int, ...], data: bytes) -> list[tuple[int, int]]:
+    """Write ``data`` to every socket, from C. Returns, for each socket that did not take all of
+    it (full, or broken), its index and how many bytes it took; every other socket has the
+    whole of ``data``. A socket that fails costs the others nothing: the loop goes on with the
+    next one."""
+    size, short = len(data), []
+    start = 0
+    while start < len(fds):
+        written: list[int] = []
         try:
-            _consume(map(operator.call, remaining, repeat(data)))
-            return
-        except Exception:
-            log.exception("a viewer's transport refused a frame; the other viewers still get it")
+            written.extend(map(os.write, islice(fds, start, None), repeat(data)))
+        except OSError:  # full (BlockingIOError) or broken: it took nothing
+            short.append((start + len(written), 0))
+        if written.count(size) != len(written):
+            short += [(start + i, n) for i, n in enumerate(written) if n != size]
+        start += len(written) + 1  # past the one that raised, if one did
+    return short
+
+
+class _Group:
+    """The outboxes of one kind of frame (plain or compressed) and their sockets."""
+
+    __slots__ = ("_snapshot", "members")
+
+    def __init__(self) -> None:
+        self.members: dict[Outbox, int] = {}
+        # (sockets, outboxes) as tuples, made again at the first frame after membership changed
+        # (None until then): a frame is sent to a snapshot, so viewers that leave or join while
+        # it is being written change nothing, and a crowd joining costs one tuple, not one each.
+        self._snapshot: tuple[tuple[int, ...], tuple[Outbox, ...]] | None = ((), ())
+
+    def add(self, outbox: Outbox, fd: int) -> None:
+        self.members[outbox] = fd
+        self._snapshot = None
+
+    def discard(self, outbox: Outbox) -> bool:
+        if self.members.pop(outbox, None) is None:
+            return False
+        self._snapshot = None
+        return True
+
+    def snapshot(self) -> tuple[tuple[int, ...], tuple[Outbox, ...]]:
+        if self._snapshot is None:
+            self._snapshot = (tuple(self.members.values()), tuple(self.members))
+        return self._snapshot
+
+
+def _send(snapshot: tuple[tuple[int, ...], tuple[Outbox, ...]], data: bytes) -> None:
+    fds, outboxes = snapshot
+    if not fds:
+        return
+    for index, taken in write_each(fds, data):
+        # What the socket did not take goes to the transport, which buffers it and pauses.
+        outboxes[index].write_rest(data[taken:])
 
 
 class Lane:
     """The viewers of one room, split by how their frames reach them."""
 
-    __slots__ = ("_deflated", "_deflated_writes", "_plain", "_plain_writes", "slow")
+    __slots__ = ("_deflated", "_plain", "slow")
 
     def __init__(self) -> None:
-        self._plain: dict[Outbox, Write] = {}
-        self._deflated: dict[Outbox, Write] = {}
-        # The writes as a tuple, made again at the first frame after membership changed (None
-        # until then): a frame is sent to a snapshot, so viewers that leave or join while it is
-        # being written change nothing, and a crowd joining costs one tuple, not one each.
-        self._plain_writes: tuple[Write, ...] | None = ()
-        self._deflated_writes: tuple[Write, ...] | None = ()
+        self._plain = _Group()
+        self._deflated = _Group()
         self.slow: set[Outbox] = set()
 
     def __len__(self) -> int:
-        return len(self._plain) + len(self._deflated) + len(self.slow)
+        return self.fast_count() + len(self.slow)
 
     def fast_count(self) -> int:
-        return len(self._plain) + len(self._deflated)
+        return len(self._plain.members) + len(self._deflated.members)
 
     def is_fast(self, outbox: Outbox) -> bool:
-        return outbox in self._plain or outbox in self._deflated
+        return outbox in self._plain.members or outbox in self._deflated.members
 
     def join(self, outbox: Outbox) -> None:
         """A new viewer: slow until its outbox says it is keeping up."""
@@ -79,17 +117,13 @@ class Lane:
         self.slow.discard(outbox)
         self._forget(outbox)
 
-    def speed_up(self, outbox: Outbox, write: Write, deflated: bool) -> None:
-        """``outbox`` is keeping up: its frames go through ``write`` (plain or compressed)."""
+    def speed_up(self, outbox: Outbox, fd: int, deflated: bool) -> None:
+        """``outbox`` is keeping up: its frames are written to socket ``fd`` (plain or
+        compressed)."""
         if outbox not in self.slow:
             return  # it has left the room
         self.slow.discard(outbox)
-        if deflated:
-            self._deflated[outbox] = write
-            self._deflated_writes = None
-        else:
-            self._plain[outbox] = write
-            self._plain_writes = None
+        (self._deflated if deflated else self._plain).add(outbox, fd)
 
     def slow_down(self, outbox: Outbox) -> None:
         """``outbox`` is no longer keeping up (or no longer open): its frames are queued."""
@@ -97,28 +131,15 @@ class Lane:
             self.slow.add(outbox)
 
     def _forget(self, outbox: Outbox) -> bool:
-        if self._plain.pop(outbox, None) is not None:
-            self._plain_writes = None
-            return True
-        if self._deflated.pop(outbox, None) is not None:
-            self._deflated_writes = None
-            return True
-        return False
+        return self._plain.discard(outbox) or self._deflated.discard(outbox)
 
     def send(self, message: bytes, wire: WireFrame) -> None:
         """One message to every viewer of the room: written at once to those in the lane,
         pushed to the outboxes of the others. Each viewer is in exactly one of the snapshots
         taken first, so each gets the message once, whatever moves while it is written."""
-        plain = self._plain_writes
-        if plain is None:
-            plain = self._plain_writes = tuple(self._plain.values())
-        deflated = self._deflated_writes
-        if deflated is None:
-            deflated = self._deflated_writes = tuple(self._deflated.values())
-        slow = tuple(self.slow)
-        if plain:
-            write_each(plain, wire.plain)
-        if deflated:
-            write_each(deflated, wire.deflated)
+        plain, deflated, slow = self._plain.snapshot(), self._deflated.snapshot(), tuple(self.slow)
+        _send(plain, wire.plain)
+        if deflated[0]:
+            _send(deflated, wire.deflated)
         for outbox in slow:
             outbox.push(message, wire)

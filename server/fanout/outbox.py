@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from server.fanout.lane import Lane, Write
+from server.fanout.lane import Lane
 from server.fanout.wire import WireFrame
 from server.limits import MAX_BATCH_BYTES, VIEWER_QUEUE_MAX_BYTES, VIEWER_QUEUE_MAX_FRAMES
 
@@ -46,12 +46,15 @@ class Writer(Protocol):
     def write(self, frame: WireFrame) -> None: ...
     def drop(self, code: int, reason: str) -> None: ...
 
-    # For the room's fast lane (server/fanout/lane.py): the transport's own write, whether the
-    # connection takes the compressed frames, and a callback for every change of ``ready()``.
+    # For the room's fast lane (server/fanout/lane.py): the socket the lane writes to (None
+    # where it may not, as under TLS), whether the connection takes the compressed frames, how
+    # the rest of a frame the socket did not take reaches the transport, and a callback for
+    # every change of ``ready()``.
     @property
-    def raw_write(self) -> Write: ...
+    def raw_fd(self) -> int | None: ...
     @property
     def deflate(self) -> bool: ...
+    def write_bytes(self, data: bytes) -> None: ...
     def watch(self, on_change: Callable[[], None] | None) -> None: ...
 
 
@@ -101,6 +104,7 @@ class Outbox:
         keeping_up = (
             lane is not None
             and writer is not None
+            and writer.raw_fd is not None
             and self._started
             and self._task is None
             and not self._frames
@@ -115,10 +119,18 @@ class Outbox:
         if lane is None:
             return  # it has left the room (the lane forgot it then)
         if keeping_up:
-            assert writer is not None
-            lane.speed_up(self, writer.raw_write, writer.deflate)
+            assert writer is not None and writer.raw_fd is not None
+            lane.speed_up(self, writer.raw_fd, writer.deflate)
         else:
             lane.slow_down(self)
+
+    def write_rest(self, data: bytes) -> None:
+        """The lane wrote part of a frame, or none of it, to the socket (it was full): the rest
+        goes to the transport, which buffers it and pauses, and so takes this viewer out of the
+        lane; its next frames wait behind it."""
+        if self.writer is not None:
+            self.writer.write_bytes(data)
+        self.refresh()
 
     def start(self, send: Send, writer: Writer | None, interrupt: Callable[[], object]) -> None:
         """The backlog is sent: from here on frames go out, straight through ``writer`` for a

@@ -146,11 +146,15 @@ class DirectWriter:
         p.transport.write(frame.deflated if p.deflate else frame.plain)
 
     @property
-    def raw_write(self) -> Callable[[bytes], object]:
-        """The transport's own ``write``, which the room's fast lane calls with the frame's
-        bytes (plain or compressed, as ``deflate`` says) while ``ready()`` holds."""
-        write: Callable[[bytes], object] = self._proto.transport.write
-        return write
+    def raw_fd(self) -> int | None:
+        """The connection's socket, which the room's fast lane writes the frame's bytes to
+        (plain or compressed, as ``deflate`` says) while ``ready()`` holds: the transport then
+        holds nothing of its own (see ``PlenaryWebSocketProtocol.connection_made``). None under
+        TLS, where bytes must go through the transport to be encrypted."""
+        return self._proto.raw_fd
+
+    def write_bytes(self, data: bytes) -> None:
+        self._proto.transport.write(data)
 
     @property
     def deflate(self) -> bool:
@@ -185,6 +189,7 @@ class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
     # Told of every change of what DirectWriter.ready() reads (see DirectWriter.watch). A class
     # attribute, so that it exists before uvicorn's __init__ first sets ``close_sent``.
     on_change: Callable[[], None] | None = None
+    raw_fd: int | None = None  # the socket, when bytes may be written to it directly
 
     def _changed(self) -> None:
         if self.on_change is not None:
@@ -222,6 +227,13 @@ class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
         if sock is not None and VIEWER_SEND_BUFFER_BYTES:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, VIEWER_SEND_BUFFER_BYTES)
+        # Paused at the first byte the transport has to keep (and resumed once it has written
+        # everything): so a connection that is not paused has nothing buffered in its
+        # transport, and the fast lane may write to its socket directly without overtaking.
+        # The kernel's send buffer still absorbs bursts; past it, frames wait in the outbox.
+        transport.set_write_buffer_limits(high=0)
+        if sock is not None and transport.get_extra_info("sslcontext") is None:
+            self.raw_fd = sock.fileno()
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)

@@ -5,6 +5,7 @@ every frame once, in order, whichever way it went."""
 from __future__ import annotations
 
 import json
+import socket
 
 import httpx
 from websockets.frames import Frame, Opcode
@@ -17,15 +18,32 @@ from tests.conftest import LiveServer
 from tests.support import Client, RawWebSocket, eventually
 
 
-def test_a_write_that_raises_costs_only_that_viewer_its_frame() -> None:
-    first: list[bytes] = []
-    last: list[bytes] = []
-
-    def broken(data: bytes) -> None:
-        raise RuntimeError("unable to perform operation: the handler is closed")
-
-    write_each((first.append, broken, last.append, broken, last.append), b"frame")
-    assert first == [b"frame"] and last == [b"frame", b"frame"]
+def test_a_socket_that_fails_or_fills_costs_only_that_viewer_and_says_what_it_took() -> None:
+    pairs = [socket.socketpair() for _ in range(4)]
+    try:
+        for ours, _ in pairs:
+            ours.setblocking(False)
+        full, _ = pairs[2]
+        full.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        while True:  # fill it: the next write takes nothing
+            try:
+                full.send(b"x" * 4096)
+            except BlockingIOError:
+                break
+        closed = socket.socket()
+        closed_fd = closed.fileno()
+        closed.close()  # a descriptor that is no longer open: EBADF
+        fds = (pairs[0][0].fileno(), closed_fd, full.fileno(), pairs[1][0].fileno())
+        assert write_each(fds, b"frame") == [(1, 0), (2, 0)]
+        for ours, theirs in (pairs[0], pairs[1]):
+            assert theirs.recv(100) == b"frame"
+        big = b"y" * (1 << 20)  # more than a socket buffer takes at once
+        [(index, taken)] = write_each((pairs[3][0].fileno(),), big)
+        assert index == 0 and 0 < taken < len(big)
+    finally:
+        for ours, theirs in pairs:
+            ours.close()
+            theirs.close()
 
 
 def room_channel(live: LiveServer) -> Channel:

@@ -137,11 +137,11 @@ class RecordingWriter:
     def drop(self, code: int, reason: str) -> None:
         self.drops.append(code)
 
-    @property
-    def raw_write(self) -> Callable[[bytes], object]:
-        raise AssertionError("not ready: never in the fast lane")
-
+    raw_fd = None  # never in the fast lane
     deflate = False
+
+    def write_bytes(self, data: bytes) -> None:
+        raise AssertionError("not ready: nothing is written directly")
 
     def watch(self, on_change: Callable[[], None] | None) -> None:
         pass

@@ -136,3 +136,14 @@ async def test_reconnect_storm_resumes_every_viewer_without_gaps() -> None:
     )
     assert "### w3: reconnect storm" in section and "| plenary | 50 | 40 |" in section
     assert "at the start: 1.0, 1.0, 1.0; at the end: 2.0, 1.5, 1.0" in section
+
+
+def test_a_storm_passes_only_whole_and_within_its_limit_and_a_starved_generator_is_named() -> None:
+    whole = {"viewers": 10, "complete": 10, "gaps": 0, "duplicates": 0, "generator_cpu_pct": 40}
+    assert workloads.storm_verdict({**whole, "complete_s": 2.9}) == "pass"
+    assert workloads.storm_verdict({**whole, "complete_s": 3.5}) == "fail"
+    starved = {**whole, "complete_s": 3.5, "generator_cpu_pct": 95}
+    assert workloads.storm_verdict(starved) == "generator-bound"
+    # A gap or a missing viewer fails whatever the generator did.
+    assert workloads.storm_verdict({**starved, "gaps": 1}) == "fail"
+    assert workloads.storm_verdict({**whole, "complete": 9, "complete_s": 1.0}) == "fail"
