@@ -24,9 +24,7 @@ REGISTRY: dict[str, Entry] = {
     "fanout-many": Entry(
         "fan-out, seven captioner connections (secondary)", fanout.many_captioners, fanout.COLUMNS
     ),
-    "hotpath": Entry(
-        "Python work per viewer before transport.write", hotpath.hotpath, hotpath.COLUMNS
-    ),
+    "hotpath": Entry("work per viewer before the kernel's write", hotpath.hotpath, hotpath.COLUMNS),
     "redis-cost": Entry(
         "Redis CPU per committed line, by subscribed processes",
         capacity.redis_cost,

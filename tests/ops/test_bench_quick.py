@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import fanout, workloads
+from bench import fanout, hotpath, workloads
 from bench.__main__ import REGISTRY
 from bench.floor import floor_run
 from bench.report import COLUMNS, render, table
@@ -147,3 +147,9 @@ def test_a_storm_passes_only_whole_and_within_its_limit_and_a_starved_generator_
     # A gap or a missing viewer fails whatever the generator did.
     assert workloads.storm_verdict({**starved, "gaps": 1}) == "fail"
     assert workloads.storm_verdict({**whole, "complete": 9, "complete_s": 1.0}) == "fail"
+
+
+def test_the_hot_path_measures_viewers_in_the_fast_lane() -> None:
+    # per_viewer_us refuses to time a room whose stand-in viewers are not in the lane (it would
+    # time nothing); a figure means they were, and wrote to /dev/null.
+    assert 0 < hotpath.per_viewer_us(50, rounds=2, frames=2) < 1000
