@@ -49,7 +49,6 @@ def per_viewer_us(viewers: int, rounds: int = 30, frames: int = 20) -> float:
             writer: Any = DirectWriter(_OpenConnection(null))  # type: ignore[arg-type]
             channel.outboxes.add(outbox)  # as Hub.join does
             channel.lane.join(outbox)
-            outbox.lane = channel.lane
             outbox.start(_never, writer, lambda: None)
         if channel.lane.fast_count() != viewers:
             raise RuntimeError("the stand-in viewers are not in the fast lane")

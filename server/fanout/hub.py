@@ -154,7 +154,6 @@ class Hub:
         sub = Subscription(channel, outbox, after, channel.last_seq, channel.live_snapshot())
         channel.outboxes.add(outbox)
         channel.lane.join(outbox)
-        outbox.lane = channel.lane
         METRICS.connections.labels(room=key).inc()
         return sub
 
@@ -162,7 +161,6 @@ class Hub:
         channel, outbox = sub.channel, sub.outbox
         channel.outboxes.discard(outbox)
         channel.lane.leave(outbox)
-        outbox.lane = None
         METRICS.connections.labels(room=key).dec()
         if not channel.outboxes and not channel.listeners:
             await self._drop(key, channel)

@@ -112,10 +112,12 @@ class Lane:
     def join(self, outbox: Outbox) -> None:
         """A new viewer: slow until its outbox says it is keeping up."""
         self.slow.add(outbox)
+        outbox.lane = self
 
     def leave(self, outbox: Outbox) -> None:
         self.slow.discard(outbox)
         self._forget(outbox)
+        outbox.lane = None
 
     def speed_up(self, outbox: Outbox, fd: int, deflated: bool) -> None:
         """``outbox`` is keeping up: its frames are written to socket ``fd`` (plain or
