@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import capacity, compression, fanout, hotpath, workloads
+from bench import capacity, compression, fanout, hotpath, storm, workloads
 from bench.report import COLUMNS, machine, render, write_doc
 from bench.workloads import FULL, QUICK, Entry, run
 
@@ -31,7 +31,7 @@ REGISTRY: dict[str, Entry] = {
         capacity.COLUMNS,
     ),
     "w1": Entry("steady meeting", workloads.w1, COLUMNS["w1"]),
-    "w3": Entry("reconnect storm", workloads.w3, COLUMNS["w3"]),
+    "w3": Entry("reconnect storm", storm.w3, COLUMNS["w3"]),
     "w4": Entry("many rooms", workloads.w4, COLUMNS["w4"]),
     "w5": Entry("scale-out over Redis", workloads.w5, COLUMNS["w5"], needs_redis=True),
     "w6": Entry("record: acknowledgement latency", workloads.w6, COLUMNS["w6"], needs_redis=True),

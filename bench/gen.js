@@ -123,15 +123,30 @@ function digitsAt(b, i) {
 }
 
 // A message: plenary's may hold several frames, one per line (a batch, a resume's backlog);
-// each is read from its bytes, without making a string of it.
+// each is read from its bytes, without making a string of it. In the storm a line's seq is all
+// that is read, in place (no view of the frame is made): a resume's backlog is 500 of them.
 function quickMessage(viewer, b) {
   if (PROTO !== "plenary") return quickBytes(viewer, b);
-  let start = 0;
-  for (let nl = b.indexOf(0x0a); nl >= 0; nl = b.indexOf(0x0a, start)) {
-    quickBytes(viewer, b.subarray(start, nl));
+  const n = b.length;
+  for (let start = 0; start < n; ) {
+    let nl = b.indexOf(0x0a, start);
+    if (nl < 0) nl = n;
+    const seqEnd = LINE_LATENCY ? -1 : lineSeqEnd(b, start);
+    if (seqEnd > 0) onSeq(viewer, digitsAt(b, start + 7)[0]);
+    else quickBytes(viewer, start === 0 && nl === n ? b : b.subarray(start, nl));
     start = nl + 1;
   }
-  quickBytes(viewer, start ? b.subarray(start) : b);
+}
+
+// Where the digits of the seq end if a line's frame starts at b[i] ('{"seq":N,"type":"line"',
+// the order every server here writes), else -1.
+const LINE_AFTER_SEQ = Buffer.from(',"type":"line"');
+function lineSeqEnd(b, i) {
+  for (let k = 0; k < 7; k++) if (b[i + k] !== SEQ_PREFIX_BYTES[k]) return -1;
+  let j = i + 7;
+  while (b[j] >= 0x30 && b[j] <= 0x39) j++;
+  for (let k = 0; k < LINE_AFTER_SEQ.length; k++) if (b[j + k] !== LINE_AFTER_SEQ[k]) return -1;
+  return j;
 }
 
 // One frame: a committed line ({"seq":N,... with its text "t=<send time> k=<phase> ...") read
@@ -139,10 +154,6 @@ function quickMessage(viewer, b) {
 function quickBytes(viewer, b) {
   if (b.length > 8 && b.compare(SEQ_PREFIX_BYTES, 0, 7, 0, 7) === 0) {
     const [seq, end] = digitsAt(b, 7);
-    if (!LINE_LATENCY && b.indexOf(LINE_TYPE_BYTES, end) > 0) {
-      onSeq(viewer, seq);
-      return;
-    }
     const m = b.indexOf(TEXT_MARK_BYTES, end);
     if (m > 0 && b.indexOf(LINE_TYPE_BYTES, end) > 0) {
       if (!onSeq(viewer, seq) || viewer.stalled || viewer.role !== "viewer") return;
@@ -192,6 +203,130 @@ function urlFor(room, role) {
   return `${BASE}/socket.io/?EIO=4&transport=websocket&room=${room.room}${pub}`;
 }
 
+// A websocket client on a bare TCP socket, for the reconnect storm: 5,000 handshakes at once
+// through Node's HTTP client and `ws` cost the generator more than the server they measure.
+// It speaks what the storm needs (RFC 6455: the upgrade, masked text frames out, unmasked frames
+// in, ping and close answered) and offers the same surface `open()` uses: "open", "message",
+// "close" and "error" events, send(), terminate(), readyState, _socket.
+const net = require("net");
+const { EventEmitter } = require("events");
+const HEAD_END = Buffer.from("\r\n\r\n");
+class BareWebSocket extends EventEmitter {
+  constructor(url, { localAddress }) {
+    super();
+    const u = new URL(url);
+    this.readyState = WebSocket.CONNECTING;
+    this.chunks = [];
+    this.have = 0;
+    this.need = HEAD_END.length; // bytes buffered before parsing is worth trying again
+    this.upgraded = false;
+    this.fragments = null; // a fragmented message's payloads so far
+    const sock = net.connect({ host: u.hostname, port: Number(u.port), localAddress });
+    this._socket = sock;
+    sock.setNoDelay(true);
+    sock.on("connect", () =>
+      sock.write(
+        `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\n` +
+          "Connection: Upgrade\r\nSec-WebSocket-Key: cGxlbmFyeS1iZW5jaC0xNg==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      ),
+    );
+    sock.on("data", (chunk) => this.data(chunk));
+    sock.on("error", (e) => this.emit("error", e));
+    sock.on("close", () => this.closed(this.closeCode || 1006));
+  }
+  data(chunk) {
+    this.chunks.push(chunk);
+    this.have += chunk.length;
+    if (this.have < this.need) return;
+    let b = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.have);
+    this.chunks = [];
+    this.have = 0;
+    let off = 0;
+    if (!this.upgraded) {
+      const end = b.indexOf(HEAD_END);
+      if (end < 0) return this.keep(b, 0, b.length + 1);
+      if (!b.toString("latin1", 0, 13).startsWith("HTTP/1.1 101")) {
+        log(`upgrade refused: ${b.toString("latin1", 0, end)}`);
+        this.closeCode = 1002;
+        return this._socket.destroy();
+      }
+      this.upgraded = true;
+      this.readyState = WebSocket.OPEN;
+      this.emit("open");
+      off = end + HEAD_END.length;
+    }
+    for (;;) {
+      const left = b.length - off;
+      if (left < 2) return this.keep(b, off, 2);
+      const b0 = b[off];
+      let len = b[off + 1] & 0x7f;
+      let head = 2;
+      if (len === 126) {
+        if (left < 4) return this.keep(b, off, 4);
+        len = b.readUInt16BE(off + 2);
+        head = 4;
+      } else if (len === 127) {
+        if (left < 10) return this.keep(b, off, 10);
+        len = Number(b.readBigUInt64BE(off + 2));
+        head = 10;
+      }
+      if (left < head + len) return this.keep(b, off, head + len);
+      this.frame(b0 & 0x0f, (b0 & 0x80) !== 0, b.subarray(off + head, off + head + len));
+      off += head + len;
+      if (this.readyState !== WebSocket.OPEN) return;
+    }
+  }
+  // The unparsed tail b[off:], and how many bytes of it a frame (or the head) needs.
+  keep(b, off, need) {
+    if (off < b.length) {
+      this.chunks.push(off ? b.subarray(off) : b);
+      this.have = b.length - off;
+    }
+    this.need = need;
+  }
+  frame(opcode, fin, payload) {
+    if (opcode === 0x9) return this.write(0xa, payload); // ping: pong with its payload
+    if (opcode === 0xa) return;
+    if (opcode === 0x8) {
+      this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+      this.write(0x8, payload.subarray(0, 2));
+      this.readyState = WebSocket.CLOSING;
+      return this._socket.end();
+    }
+    if (!fin || opcode === 0x0) {
+      (this.fragments ||= []).push(Buffer.from(payload));
+      if (!fin) return;
+      payload = Buffer.concat(this.fragments);
+      this.fragments = null;
+    }
+    this.emit("message", payload);
+  }
+  // One unfragmented frame, masked as a client's must be. The key is zero: masking guards
+  // browsers' intermediaries against forged requests, which a load generator is not.
+  write(opcode, payload) {
+    const len = payload.length;
+    const head = Buffer.alloc(len < 126 ? 6 : 8);
+    head[0] = 0x80 | opcode;
+    if (len < 126) head[1] = 0x80 | len;
+    else {
+      head[1] = 0x80 | 126;
+      head.writeUInt16BE(len, 2);
+    }
+    this._socket.write(Buffer.concat([head, payload]));
+  }
+  send(text) {
+    if (this.readyState === WebSocket.OPEN) this.write(0x1, Buffer.from(text));
+  }
+  terminate() {
+    this._socket.destroy();
+  }
+  closed(code) {
+    if (this.readyState === WebSocket.CLOSED) return;
+    this.readyState = WebSocket.CLOSED;
+    this.emit("close", code);
+  }
+}
+
 function open(room, role, opts = {}) {
   const viewer = {
     room,
@@ -206,7 +341,8 @@ function open(room, role, opts = {}) {
   };
   return new Promise((resolve, reject) => {
     const localAddress = LOCAL_ADDRS[addrTurn++ % LOCAL_ADDRS.length];
-    const ws = new WebSocket(urlFor(room, role), {
+    const url = urlFor(room, role);
+    const ws = opts.bare ? new BareWebSocket(url, { localAddress }) : new WebSocket(url, {
       // inflateConcurrency: how many messages ws inflates at once in this process (default 10).
       perMessageDeflate: cfg.deflate ? { concurrencyLimit: cfg.inflateConcurrency || 10 } : false,
       localAddress,
@@ -503,7 +639,12 @@ async function idleMode() {
   return { connect: conn, still_open: open };
 }
 
-// Reconnect storm: every viewer drops at once while lines are committed, then all resume.
+// Reconnect storm: every viewer drops at once while lines are committed, then all resume
+// (through BareWebSocket unless the config says `"bareReconnect": false`). Peers (PROTO "plain")
+// take the same drop, lines and reconnects, but have no acknowledgement and no resume: for them
+// the storm ends when every viewer is connected again.
+const BARE_RECONNECT = cfg.bareReconnect !== false;
+const RESUMES = PROTO === "plenary";
 async function stormMode() {
   const conn = await connectAll();
   emit({ event: "connected", ...conn });
@@ -512,9 +653,10 @@ async function stormMode() {
   phases[0] = warm;
   const storm = new Phase("storm", 1);
   phases[1] = storm;
-  for (let i = 0; i < (cfg.warmup || 20); i++) caps[i % caps.length].commit(warm, 120);
-  while (caps.reduce((a, c) => a + c.acked, 0) < (cfg.warmup || 20)) await sleep(10);
-  const warmSeq = Math.max(...caps.map((c) => c.maxSeq));
+  const warmup = cfg.warmup || 20;
+  for (let i = 0; i < warmup; i++) caps[i % caps.length].commit(warm, 120);
+  if (RESUMES) while (caps.reduce((a, c) => a + c.acked, 0) < warmup) await sleep(10);
+  const warmSeq = RESUMES ? Math.max(...caps.map((c) => c.maxSeq)) : warmup;
   while (viewers.some((v) => v.last < warmSeq)) await sleep(10);
   emit({ event: "phase-start", name: "storm" });
   const cpu0 = process.cpuUsage();
@@ -531,15 +673,18 @@ async function stormMode() {
   const states = viewers.map((v) => ({ last: v.last }));
   const reconnectStarted = now();
   const res = await pool(states, cfg.reconnectConcurrency || 1000, async (s) => {
-    const v = await open(rooms[0], "viewer", { after: s.last });
+    const v = await open(rooms[0], "viewer", { after: s.last, bare: BARE_RECONNECT });
     v.last = Math.max(v.last, s.last);
     return v;
   });
   const reconnected_s = (now() - reconnectStarted) / 1000;
-  while (caps.reduce((a, c) => a + c.acked, 0) < (cfg.warmup || 20) + total) await sleep(10);
-  const finalSeq = Math.max(...caps.map((c) => c.maxSeq));
-  const deadline = now() + (cfg.timeout || 60) * 1000;
-  while (now() < deadline && res.out.some((v) => v.last < finalSeq)) await sleep(10);
+  let finalSeq = null;
+  if (RESUMES) {
+    while (caps.reduce((a, c) => a + c.acked, 0) < warmup + total) await sleep(10);
+    finalSeq = Math.max(...caps.map((c) => c.maxSeq));
+    const deadline = now() + (cfg.timeout || 60) * 1000;
+    while (now() < deadline && res.out.some((v) => v.last < finalSeq)) await sleep(10);
+  }
   const complete_s = (now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   emit({ event: "phase-end", name: "storm" });
@@ -548,9 +693,11 @@ async function stormMode() {
     viewers: viewers.length,
     reconnected: res.out.length,
     reconnect_failures: res.failures,
-    complete: res.out.filter((v) => v.last >= finalSeq).length,
+    resumes: RESUMES,
+    complete: RESUMES ? res.out.filter((v) => v.last >= finalSeq).length : null,
     final_seq: finalSeq,
     events: total,
+    reconnect_client: BARE_RECONNECT ? "bare" : "ws",
     all_reconnected_s: Math.round(reconnected_s * 1000) / 1000,
     complete_s: Math.round(complete_s * 1000) / 1000,
     gaps: stats.gaps,
@@ -564,7 +711,6 @@ async function stormMode() {
 // Kernel floor (bench/floor.c): plain TCP readers that count the bytes the C sender writes to them
 // and otherwise do nothing; the sender closes every connection when it is done.
 async function floorMode() {
-  const net = require("net");
   const [host, port] = [cfg.floorHost || "127.0.0.1", cfg.floorPort];
   let received = 0;
   let open = 0;

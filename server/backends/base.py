@@ -120,6 +120,17 @@ class MeetingStore(Protocol):
 
     async def load_meeting(self, meeting_id: str) -> Meeting | None: ...
 
+    async def load_meeting_shared(self, meeting_id: str) -> Meeting | None:
+        """``load_meeting`` for callers that do not change what they get: the backend may keep
+        it for ``current_meeting``."""
+        ...
+
+    def current_meeting(self, meeting_id: str) -> Meeting | None:
+        """The meeting as ``load_meeting_shared`` last returned it, if the record still holds
+        that version (checked now, without awaiting); None otherwise, or where the backend
+        cannot check without a round trip. Shared: the caller must not change it."""
+        ...
+
     async def save_meeting(self, meeting: Meeting) -> None:
         """Save over the version the meeting was loaded at, then bump it; else raise Conflict."""
         ...

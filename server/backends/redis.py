@@ -515,6 +515,12 @@ class RedisBackend:
             await self._pubsub.unsubscribe(key)
 
     # -- meetings --------------------------------------------------------------------------
+    async def load_meeting_shared(self, meeting_id: str) -> Meeting | None:
+        return await self.load_meeting(meeting_id)
+
+    def current_meeting(self, meeting_id: str) -> Meeting | None:
+        return None  # whether Redis holds a newer version takes a round trip to know
+
     async def load_meeting(self, meeting_id: str) -> Meeting | None:
         try:
             self._usable()

@@ -33,7 +33,7 @@ class Plenary:
     hello_meetings: SharedReads[Meeting | None] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.hello_meetings = SharedReads(self.backend.load_meeting)
+        self.hello_meetings = SharedReads(self.backend.load_meeting_shared)
         self.hub = Hub(self.backend)
         self.rooms = Rooms(self.hub)
         self.presence = Presence(self.hub)
@@ -48,8 +48,12 @@ class Plenary:
         return await self.backend.load_meeting(meeting_id)
 
     async def meeting_for_hello(self, meeting_id: str) -> Meeting | None:
-        """The meeting for a websocket's hello, read no earlier than this call, and shared with
-        the other hellos of the same moment: the caller must not change it."""
+        """The meeting for a websocket's hello, as the record holds it at this call (the copy
+        read for earlier hellos while the record's version is unchanged, else one read shared
+        with the other hellos of the same moment): the caller must not change it."""
         if not meeting_id.isalnum() or len(meeting_id) > 40:
             return None
+        current = self.backend.current_meeting(meeting_id)
+        if current is not None:
+            return current
         return await self.hello_meetings.get(meeting_id)

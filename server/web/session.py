@@ -20,6 +20,7 @@ from server.domain.events import control_frame, now_ms
 from server.domain.meetings import Meeting
 from server.fanout.hub import Joined, Subscription
 from server.fanout.outbox import CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, Outbox, Writer
+from server.fanout.wire import WireFrame
 from server.limits import CAPTIONER_RECHECK_S, MAX_LIVE_CHARS
 from server.services.commands import CommandContext
 from server.services.room import RoomRuntime
@@ -104,33 +105,37 @@ async def _welcome(
         # What the client holds is not what the record holds now (another epoch, or more
         # than the record): it discards it and takes the record from the start.
         sub.from_seq = 0
-    await send(
-        control_frame(
-            "welcome",
-            role=grant.role,
-            conn=conn_id,
-            name=name,
-            **admitted.welcome,
-            room=runtime.room_id,
-            # The caption channel this connection follows; ``last_seq`` is its log's.
-            channel=runtime.channel,
-            last_seq=sub.upto_seq,
-            epoch=admitted.epoch,
-            reset=reset,
-            open=runtime.is_open,
-            # The server's clock, so pages show the same speaking-time countdown.
-            now=now_ms(),
-            participant=grant.participant,
-        )
+    welcome = control_frame(
+        "welcome",
+        role=grant.role,
+        conn=conn_id,
+        name=name,
+        **admitted.welcome,
+        room=runtime.room_id,
+        # The caption channel this connection follows; ``last_seq`` is its log's.
+        channel=runtime.channel,
+        last_seq=sub.upto_seq,
+        epoch=admitted.epoch,
+        reset=reset,
+        open=runtime.is_open,
+        # The server's clock, so pages show the same speaking-time countdown.
+        now=now_ms(),
+        participant=grant.participant,
     )
+    # Straight to the socket of a websocket that can take it (as the backlog below): a crowd
+    # reconnecting at once skips ASGI's send for each of them.
+    if writer is not None and writer.ready():
+        writer.write(WireFrame(welcome))
+    else:
+        await send(welcome)
     # Sent once: a session held for hours keeps nothing of the meeting's document (the
     # welcome's strings and lists are the document's own).
     admitted.welcome.clear()
     shared = px.hub.recent_backlog(sub.channel, sub.from_seq, sub.upto_seq)
     if shared is not None:
         # From memory, built once for every client resuming from the same point. Written
-        # straight to the socket of a websocket that keeps up; the ASGI sends before it
-        # (the welcome) have been written.
+        # straight to the socket of a websocket that keeps up; whatever went before it
+        # through ASGI has been written.
         if writer is not None and writer.ready():
             writer.write(shared)
         else:

@@ -97,7 +97,9 @@ def _origin_of(ws: WebSocket) -> str | None:
 
 async def _receive_hello(ws: WebSocket) -> Hello:
     try:
-        raw = await asyncio.wait_for(ws.receive_text(), HELLO_TIMEOUT_S)
+        # asyncio.timeout, not wait_for: no task of its own for each connection's first message.
+        async with asyncio.timeout(HELLO_TIMEOUT_S):
+            raw = await ws.receive_text()
     except TimeoutError:
         raise Refused(CLOSE_HELLO_TIMEOUT, "send a hello message first") from None
     except KeyError:

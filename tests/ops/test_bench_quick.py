@@ -5,9 +5,11 @@ is."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from bench import fanout, hotpath, workloads
+from bench import fanout, hotpath, storm, workloads
 from bench.__main__ import REGISTRY
 from bench.floor import floor_run
 from bench.report import COLUMNS, render, table
@@ -121,9 +123,16 @@ async def test_steady_meeting_delivers_every_line_to_every_viewer() -> None:
 
 
 async def test_reconnect_storm_resumes_every_viewer_without_gaps() -> None:
-    size = workloads.QUICK
-    [r] = await workloads.w3(size, None)
-    assert "error" not in r, r
+    size = dataclasses.replace(workloads.QUICK, peers=True)
+    r, *peers = await storm.w3(size, None)
+    assert r["server"] == "plenary" and "error" not in r, r
+    # The peers take the same drop and reconnects (they have no resume, so nothing to pass).
+    assert [p["server"] for p in peers] == ["websockets broadcast()", "Starlette send_text loop"]
+    for peer in peers:
+        assert "error" not in peer, peer
+        assert peer["reconnected"] == size.storm_viewers and peer["verdict"] == "no resume"
+        assert peer["server_cpu_us_per_reconnect"] > 0
+    assert r["server_cpu_us_per_reconnect"] > 0
     assert r["viewers"] == r["reconnected"] == r["complete"] == size.storm_viewers
     assert r["events"] == size.storm_events
     assert r["gaps"] == 0 and r["duplicates"] == 0
@@ -140,16 +149,35 @@ async def test_reconnect_storm_resumes_every_viewer_without_gaps() -> None:
 
 def test_a_storm_passes_only_whole_and_within_its_limit_and_a_starved_generator_is_named() -> None:
     whole = {"viewers": 10, "complete": 10, "gaps": 0, "duplicates": 0, "generator_cpu_pct": 40}
-    assert workloads.storm_verdict({**whole, "complete_s": 2.9}) == "pass"
-    assert workloads.storm_verdict({**whole, "complete_s": 3.5}) == "fail"
-    starved = {**whole, "complete_s": 3.5, "generator_cpu_pct": 95}
-    assert workloads.storm_verdict(starved) == "generator-bound"
+    assert storm.storm_verdict({**whole, "all_complete_s": 2.9}) == "pass"
+    assert storm.storm_verdict({**whole, "all_complete_s": 3.5}) == "fail"
+    starved = {**whole, "all_complete_s": 3.5, "generator_cpu_pct": 95}
+    assert storm.storm_verdict(starved) == "generator-bound"
     # A gap or a missing viewer fails whatever the generator did.
-    assert workloads.storm_verdict({**starved, "gaps": 1}) == "fail"
-    assert workloads.storm_verdict({**whole, "complete": 9, "complete_s": 1.0}) == "fail"
+    assert storm.storm_verdict({**starved, "gaps": 1}) == "fail"
+    assert storm.storm_verdict({**whole, "complete": 9, "all_complete_s": 1.0}) == "fail"
 
 
 def test_the_hot_path_measures_viewers_in_the_fast_lane() -> None:
     # per_viewer_us refuses to time a room whose stand-in viewers are not in the lane (it would
     # time nothing); a figure means they were, and wrote to /dev/null.
     assert 0 < hotpath.per_viewer_us(50, rounds=2, frames=2) < 1000
+
+
+def test_a_storm_row_is_the_median_of_its_runs_with_the_spread() -> None:
+    def run(complete_s: float, us: int, gaps: int = 0) -> dict[str, object]:
+        return {
+            "server": "plenary", "resumes": True, "viewers": 10, "events": 5, "reconnected": 10,
+            "complete": 10, "all_reconnected_s": complete_s - 0.1, "all_complete_s": complete_s,
+            "gaps": gaps, "duplicates": 0, "ack_p99_ms": 1.0, "server_cpu_s": 1.0,
+            "server_cpu_us_per_reconnect": us, "generator_cpu_pct": 40.0, "peak_rss_mb": 50.0,
+        }  # fmt: skip
+
+    row = storm.summarise([run(3.4, 700), run(2.5, 500), run(2.8, 520)])
+    assert row["repeats"] == 3 and row["all_complete_s"] == 2.8
+    assert row["all_complete_s_txt"] == "2.8 (2.5\N{EN DASH}3.4)"
+    assert row["server_cpu_us_per_reconnect"] == 520 and row["verdict"] == "pass"
+    # A gap in any run fails the row, and a run that failed is what the row shows.
+    assert storm.summarise([run(2.5, 500), run(2.5, 500, gaps=1)])["verdict"] == "fail"
+    broken = {"server": "plenary", "error": "RuntimeError: no welcome"}
+    assert storm.summarise([run(2.5, 500), broken]) == broken

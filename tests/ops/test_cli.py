@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import srt
+import websockets
 import webvtt
 
 from server.ops.pusher import push_lines
@@ -125,6 +126,42 @@ def test_reissue_revokes_the_old_link(server: ServerProcess) -> None:
         "meeting", "reissue", doc["meeting"], "captioner", "--data-dir", str(server.data_dir)
     )
     assert bad.returncode == 2 and "--room" in bad.stderr
+
+
+def test_reissue_from_the_cli_refuses_the_old_key_to_the_next_websocket_hello(
+    server: ServerProcess,
+) -> None:
+    # The running server keeps the meeting it read for earlier hellos; a save by another
+    # process (this CLI) must still take effect for the very next one.
+    doc = create(server)
+    meeting = doc["meeting"]
+    old_key = doc["rooms"][0]["captioner"].split("#key=")[1]
+
+    async def hello(key: str) -> dict[str, object] | int:
+        try:
+            client = await Client.connect(server.base_ws, meeting, "plenary", key=key)
+        except websockets.ConnectionClosed as exc:
+            return exc.rcvd.code if exc.rcvd is not None else -1
+        await client.close()
+        return client.welcome
+
+    async def scenario() -> None:
+        for _ in range(3):  # the server now holds its copy of the meeting
+            welcome = await hello(old_key)
+            assert isinstance(welcome, dict) and welcome["role"] == "captioner"
+        out = plenary(
+            "meeting", "reissue", meeting, "captioner", "--room", "plenary",
+            "--data-dir", str(server.data_dir), "--public-url", server.base,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        assert await hello(old_key) == 4401
+        new_key = next(
+            line.split("#key=")[1] for line in out.stdout.splitlines() if "#key=" in line
+        )
+        welcome = await hello(new_key)
+        assert isinstance(welcome, dict) and welcome["role"] == "captioner"
+
+    asyncio.run(scenario())
 
 
 def test_meeting_link_makes_scoped_links_that_work(server: ServerProcess) -> None:
