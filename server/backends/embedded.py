@@ -110,6 +110,9 @@ class EmbeddedBackend:
         # connection it checks their version on (the event loop's own, opened when first used).
         self._shared_meetings: dict[str, Meeting] = {}
         self._vconn: sqlite3.Connection | None = None
+        # Those found current in this turn of the event loop: the hellos of one turn (a crowd)
+        # share one check, as they would share one read (server/web/shared_reads.py).
+        self._current_this_turn: dict[str, Meeting] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -386,6 +389,8 @@ class EmbeddedBackend:
         cached = self._shared_meetings.get(meeting_id)
         if cached is None or self._closed:
             return None
+        if self._current_this_turn.get(meeting_id) is cached:
+            return cached
         try:
             if self._vconn is None:
                 self._vconn = sqlite3.connect(self.path, isolation_level=None)
@@ -396,7 +401,12 @@ class EmbeddedBackend:
         except sqlite3.Error:
             return None
         # Every save bumps the version (even one by another process, such as the CLI).
-        return cached if row is not None and row[0] == cached.version else None
+        if row is None or row[0] != cached.version:
+            return None
+        if not self._current_this_turn:
+            asyncio.get_running_loop().call_soon(self._current_this_turn.clear)
+        self._current_this_turn[meeting_id] = cached
+        return cached
 
     async def list_meetings(self) -> list[Meeting]:
         rows = await self._query("SELECT doc FROM meetings ORDER BY rowid", ())
@@ -430,6 +440,8 @@ class EmbeddedBackend:
         if changed != 1:
             meeting.version = loaded
             raise Conflict(f"meeting {meeting.id} was changed by someone else; reload and retry")
+        # The next hello of this very turn checks again (and finds the new version).
+        self._current_this_turn.pop(meeting.id, None)
 
     # -- files -----------------------------------------------------------------------------
     async def _write(self, sql: str, args: tuple[Any, ...], doing: str) -> None:

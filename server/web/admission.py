@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from server.domain import auth, channels
 from server.domain.keys import room_key
-from server.domain.meetings import Meeting
 from server.fanout.outbox import (
     CLOSE_BAD_REQUEST,
     CLOSE_FORBIDDEN,
@@ -25,7 +24,6 @@ from server.fanout.outbox import (
     CLOSE_UNAUTHORIZED,
     CLOSE_UNAVAILABLE,
 )
-from server.services import room_list
 from server.services.room import RoomRuntime
 from server.web.context import Plenary
 from server.web.guard import Throttled
@@ -58,9 +56,10 @@ class Admitted:
     # The runtime of the caption channel the client follows (``runtime.floor`` is the room's).
     runtime: RoomRuntime
     grant: auth.Grant
-    # What the welcome says about the meeting. A session keeps only this, not the meeting
+    # What the welcome says about the meeting, encoded (a JSON object): the same bytes for
+    # every session of one version of the meeting. A session keeps only this, not the meeting
     # document: a viewer may stay connected for hours, and commands read the document afresh.
-    welcome: dict[str, object]
+    welcome: bytes
     # The channel's epoch, and whether the client's position is of another one (Hub.position):
     # it then discards what it holds and takes the record from the start.
     epoch: str = ""
@@ -119,7 +118,7 @@ async def admit(
     # A captioner link of one channel may follow the others (its page follows the floor for
     # who has it); it captions in its own only (``Grant.may_caption``).
     runtime = await px.rooms.get(meeting_id, room_id, channel)
-    return Admitted(runtime, grant, welcome_meeting(meeting), epoch, reset)
+    return Admitted(runtime, grant, px.welcomes.encoded(meeting), epoch, reset)
 
 
 def _granted(grant: auth.Grant | None, hello: Hello) -> auth.Grant:
@@ -131,15 +130,3 @@ def _granted(grant: auth.Grant | None, hello: Hello) -> auth.Grant:
             else "this link or passcode is not valid (it may have been revoked)",
         )
     return grant
-
-
-def welcome_meeting(meeting: Meeting) -> dict[str, object]:
-    return {
-        "meeting": {
-            "id": meeting.id,
-            "title": meeting.title,
-            "timezone": meeting.timezone,
-            "language": meeting.language,
-        },
-        "rooms": room_list.summary(meeting),
-    }

@@ -14,6 +14,7 @@ from server.record.search import Indexes
 from server.services.room import Rooms
 from server.web.guard import Guard
 from server.web.shared_reads import SharedReads
+from server.web.welcomes import Welcomes
 
 
 @dataclass(slots=True)
@@ -31,6 +32,8 @@ class Plenary:
     guard: Guard = field(default_factory=Guard)
     # Websocket hellos arriving together share one read of their meeting (server/web/shared_reads).
     hello_meetings: SharedReads[Meeting | None] = field(init=False)
+    # The meeting part of every welcome, encoded once per version (server/web/welcomes.py).
+    welcomes: Welcomes = field(default_factory=Welcomes)
 
     def __post_init__(self) -> None:
         self.hello_meetings = SharedReads(self.backend.load_meeting_shared)

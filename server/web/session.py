@@ -38,6 +38,7 @@ from server.web.protocol import (
     Ping,
     parse_client_message,
 )
+from server.web.welcomes import with_meeting
 
 # Sends one message (one or more frames joined by newlines) to the client.
 SendFrames = Callable[[bytes], Awaitable[None]]
@@ -110,7 +111,6 @@ async def _welcome(
         role=grant.role,
         conn=conn_id,
         name=name,
-        **admitted.welcome,
         room=runtime.room_id,
         # The caption channel this connection follows; ``last_seq`` is its log's.
         channel=runtime.channel,
@@ -122,15 +122,13 @@ async def _welcome(
         now=now_ms(),
         participant=grant.participant,
     )
+    welcome = with_meeting(welcome, admitted.welcome)
     # Straight to the socket of a websocket that can take it (as the backlog below): a crowd
     # reconnecting at once skips ASGI's send for each of them.
     if writer is not None and writer.ready():
         writer.write(WireFrame(welcome))
     else:
         await send(welcome)
-    # Sent once: a session held for hours keeps nothing of the meeting's document (the
-    # welcome's strings and lists are the document's own).
-    admitted.welcome.clear()
     shared = px.hub.recent_backlog(sub.channel, sub.from_seq, sub.upto_seq)
     if shared is not None:
         # From memory, built once for every client resuming from the same point. Written

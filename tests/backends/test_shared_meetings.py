@@ -3,6 +3,7 @@ record still holds its version, whoever changed the record."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from server.backends.embedded import EmbeddedBackend
@@ -70,3 +71,24 @@ async def test_a_meeting_gone_from_the_record_is_not_handed_out(tmp_path: Path) 
     finally:
         await backend.close()
     assert backend.current_meeting("m1") is None  # closed: nothing is handed out
+
+
+async def test_the_hellos_of_one_turn_share_a_check_and_a_save_ends_it(tmp_path: Path) -> None:
+    backend = await started(tmp_path / "plenary.db")
+    try:
+        await backend.save_meeting(Meeting("m1", "Working group"))
+        shared = await backend.load_meeting_shared("m1")
+        assert backend.current_meeting("m1") is shared
+        assert backend._vconn is not None
+        backend._vconn.close()  # a second check in this turn would now fail (and say None)
+        assert backend.current_meeting("m1") is shared  # the turn's check holds
+        await asyncio.sleep(0)  # the next turn checks again
+        assert backend.current_meeting("m1") is None
+        backend._vconn = None
+        assert backend.current_meeting("m1") is shared
+        changed = await backend.load_meeting("m1")
+        assert changed is not None
+        await backend.save_meeting(changed)
+        assert backend.current_meeting("m1") is None  # even within the turn of the save
+    finally:
+        await backend.close()
