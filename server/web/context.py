@@ -44,8 +44,9 @@ class Plenary:
         self.search = Indexes()
 
     async def meeting(self, meeting_id: str) -> Meeting | None:
-        # Loaded per connection and per request, never cached: a revoked link stops working on
-        # every process at once.
+        # Loaded for every request and command, never cached: a revoked link stops working on
+        # every process at once. (Hellos use ``meeting_for_hello``: a copy checked against the
+        # record's version.)
         if not meeting_id.isalnum() or len(meeting_id) > 40:
             return None
         return await self.backend.load_meeting(meeting_id)
