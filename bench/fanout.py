@@ -120,7 +120,7 @@ def _measure(ph: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _spread(values: list[float | None]) -> dict[str, float] | None:
+def spread(values: list[float | None]) -> dict[str, float] | None:
     vals = [v for v in values if v is not None]
     if not vals:
         return None
@@ -131,7 +131,7 @@ def _spread(values: list[float | None]) -> dict[str, float] | None:
     }
 
 
-def _txt(s: dict[str, float] | None) -> str:
+def spread_text(s: dict[str, float] | None) -> str:
     if s is None:
         return "-"
     if s["min"] == s["max"]:
@@ -156,10 +156,10 @@ def summarise(
     """The median row of one step over its repeats, with the verdict."""
     row: Row = {"server": label, "viewers": viewers, "rate": rate, "repeats": len(runs)}
     for key in SPREAD_KEYS:
-        row[key] = _spread([r.get(key) for r in runs])
-        row[f"{key}_txt"] = _txt(row[key])
+        row[key] = spread([r.get(key) for r in runs])
+        row[f"{key}_txt"] = spread_text(row[key])
     for key in MEDIAN_KEYS:
-        s = _spread([r.get(key) for r in runs])
+        s = spread([r.get(key) for r in runs])
         row[key] = s["median"] if s else None
     row["lost"] = sum(r.get("lost", 0) for r in runs)
     row["expected"] = sum(r.get("expected", 0) for r in runs)

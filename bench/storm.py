@@ -16,7 +16,7 @@ import statistics
 from typing import Any
 
 from bench import servers
-from bench.fanout import GENERATOR_BOUND_PCT, _spread, _txt
+from bench.fanout import GENERATOR_BOUND_PCT, spread, spread_text
 from bench.measure import drive, gen_config
 from bench.procs import workdir
 from bench.servers import ServerSpec, launch
@@ -104,7 +104,7 @@ def summarise(runs: list[Row]) -> Row:
         values = [r[key] for r in runs if r[key] is not None]
         row[key] = round(statistics.median(values), 3) if values else None
     for key in SPREAD_KEYS:
-        row[f"{key}_txt"] = _txt(_spread([r[key] for r in runs]))
+        row[f"{key}_txt"] = spread_text(spread([r[key] for r in runs]))
     row["verdict"] = storm_verdict(row)
     row["runs"] = runs
     return row
