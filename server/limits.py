@@ -54,6 +54,11 @@ HELLO_TIMEOUT_S = 10.0
 # since the last check: a revoked link stops writing within this time, and typing costs no
 # read of the meeting per keystroke. (Commands are checked every time.)
 CAPTIONER_RECHECK_S = 10.0
+# The hellos that arrive within this long of a check that the meeting this process holds is the
+# record's current version share that check (a crowd reconnecting brings a couple per
+# millisecond). A change saved in this process ends it at once; one saved by another process
+# (the CLI revoking a link) is seen by hellos at most this much later than it would be anyway.
+MEETING_CHECK_SHARED_S = 0.005
 
 # Application-level heartbeat: browsers cannot see websocket pings, so the page learns the
 # connection is alive (and the room's latest seq, to detect anything missed) from this frame.

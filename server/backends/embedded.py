@@ -27,7 +27,7 @@ from server.backends.base import AppendResult, BackendUnavailable, Conflict, Del
 from server.domain.events import Draft, Event
 from server.domain.meetings import Meeting
 from server.domain.numbers import check_cursor
-from server.limits import MAX_APPENDS_PER_COMMIT
+from server.limits import MAX_APPENDS_PER_COMMIT, MEETING_CHECK_SHARED_S
 
 log = logging.getLogger("plenary.embedded")
 
@@ -110,9 +110,9 @@ class EmbeddedBackend:
         # connection it checks their version on (the event loop's own, opened when first used).
         self._shared_meetings: dict[str, Meeting] = {}
         self._vconn: sqlite3.Connection | None = None
-        # Those found current in this turn of the event loop: the hellos of one turn (a crowd)
-        # share one check, as they would share one read (server/web/shared_reads.py).
-        self._current_this_turn: dict[str, Meeting] = {}
+        # Those found current, with when: the hellos of the next MEETING_CHECK_SHARED_S (a
+        # crowd) share one check, as they would share one read (server/web/shared_reads.py).
+        self._found_current: dict[str, tuple[Meeting, float]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -389,7 +389,9 @@ class EmbeddedBackend:
         cached = self._shared_meetings.get(meeting_id)
         if cached is None or self._closed:
             return None
-        if self._current_this_turn.get(meeting_id) is cached:
+        found = self._found_current.get(meeting_id)
+        now = time.monotonic()
+        if found is not None and found[0] is cached and now - found[1] < MEETING_CHECK_SHARED_S:
             return cached
         try:
             if self._vconn is None:
@@ -403,9 +405,7 @@ class EmbeddedBackend:
         # Every save bumps the version (even one by another process, such as the CLI).
         if row is None or row[0] != cached.version:
             return None
-        if not self._current_this_turn:
-            asyncio.get_running_loop().call_soon(self._current_this_turn.clear)
-        self._current_this_turn[meeting_id] = cached
+        self._found_current[meeting_id] = (cached, now)
         return cached
 
     async def list_meetings(self) -> list[Meeting]:
@@ -440,8 +440,8 @@ class EmbeddedBackend:
         if changed != 1:
             meeting.version = loaded
             raise Conflict(f"meeting {meeting.id} was changed by someone else; reload and retry")
-        # The next hello of this very turn checks again (and finds the new version).
-        self._current_this_turn.pop(meeting.id, None)
+        # The next hello checks again (and finds the new version).
+        self._found_current.pop(meeting.id, None)
 
     # -- files -----------------------------------------------------------------------------
     async def _write(self, sql: str, args: tuple[Any, ...], doing: str) -> None:

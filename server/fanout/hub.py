@@ -21,6 +21,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from prometheus_client import Gauge
+
 from server.backends.base import Backend
 from server.domain.events import EPOCH_FRAME_PREFIX, control_frame, ephemeral_frame, epoch_frame
 from server.domain.keys import room_id_of
@@ -75,6 +77,8 @@ class Channel:
     # The last backlog built from ``recent`` (after, upto, its message): clients resuming from the
     # same point (a crowd reconnecting) share it, compressed at most once.
     resume: tuple[int, int, WireFrame] | None = None
+    # The room's connections gauge, looked up by its label once rather than at every join.
+    gauge: Gauge | None = None
 
     def note_live(self, frame: bytes) -> None:
         data = json.loads(frame).get("data", {})
@@ -154,14 +158,17 @@ class Hub:
         sub = Subscription(channel, outbox, after, channel.last_seq, channel.live_snapshot())
         channel.outboxes.add(outbox)
         channel.lane.join(outbox)
-        METRICS.connections.labels(room=key).inc()
+        if channel.gauge is None:
+            channel.gauge = METRICS.connections.labels(room=key)
+        channel.gauge.inc()
         return sub
 
     async def _leave(self, key: str, sub: Subscription) -> None:
         channel, outbox = sub.channel, sub.outbox
         channel.outboxes.discard(outbox)
         channel.lane.leave(outbox)
-        METRICS.connections.labels(room=key).dec()
+        if channel.gauge is not None:
+            channel.gauge.dec()
         if not channel.outboxes and not channel.listeners:
             await self._drop(key, channel)
 

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
 from server.fanout.lane import Lane
@@ -44,6 +44,7 @@ class Writer(Protocol):
 
     def ready(self) -> bool: ...
     def write(self, frame: WireFrame) -> None: ...
+    def write_all(self, frames: Iterable[WireFrame]) -> None: ...
     def drop(self, code: int, reason: str) -> None: ...
 
     # For the room's fast lane (server/fanout/lane.py): the socket the lane writes to (None

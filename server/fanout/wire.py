@@ -25,15 +25,20 @@ import logging
 import socket
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidHeaderValue
 from websockets.extensions.base import Extension
 from websockets.extensions.permessage_deflate import (
     PerMessageDeflate,
     ServerPerMessageDeflateFactory,
 )
+from websockets.http11 import MAX_LINE_LENGTH, MAX_NUM_HEADERS, Request
+from websockets.protocol import Protocol
 
 from server.fanout.waiting import Flag, MessageQueue
 from server.limits import STALLED_CLOSE_GRACE_S, VIEWER_SEND_BUFFER_BYTES
@@ -153,6 +158,14 @@ class DirectWriter:
         TLS, where bytes must go through the transport to be encrypted."""
         return self._proto.raw_fd
 
+    def write_all(self, frames: Iterable[WireFrame]) -> None:
+        """Several frames in one write to the socket."""
+        p = self._proto
+        if p.deflate:
+            p.transport.writelines([frame.deflated for frame in frames])
+        else:
+            p.transport.writelines([frame.plain for frame in frames])
+
     def write_bytes(self, data: bytes) -> None:
         self._proto.transport.write(data)
 
@@ -181,6 +194,47 @@ class DirectWriter:
         if p.close_timer is not None:
             p.close_timer.cancel()
         p.close_timer = p.loop.call_later(STALLED_CLOSE_GRACE_S, p.transport.abort)
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeRefused:
+    """Why a handshake request is answered with an HTTP error instead of a websocket."""
+
+    status: int
+    message: str
+
+
+def handshake_request(
+    method: str, target: bytes, headers: list[tuple[bytes, bytes]]
+) -> Request | HandshakeRefused:
+    """The websocket handshake request that httptools has parsed, as ``websockets`` represents
+    one, for ``PlenaryWebSocketProtocol.open_handshake``; or why it is refused.
+
+    uvicorn writes an upgrade request out again for the websocket protocol to parse a second
+    time, in Python. Building the same ``Request`` from what was read saves that work on every
+    handshake. What ``websockets``' parser would refuse is refused here, within the same limits,
+    and answered: under uvicorn such a request gets no answer at all (the parser's response is
+    never written), and the connection stays open until the client gives up.
+    """
+    if method != "GET":
+        return HandshakeRefused(405, "a websocket handshake is a GET request")
+    if len(headers) > MAX_NUM_HEADERS:
+        return HandshakeRefused(431, f"more than {MAX_NUM_HEADERS} header fields")
+    if len(target) + len("GET  HTTP/1.1\r\n") > MAX_LINE_LENGTH:
+        return HandshakeRefused(414, "the request target is too long")
+    if not target.isascii():
+        return HandshakeRefused(400, "the request target must be ASCII (percent-encoded)")
+    pairs: list[tuple[str, str]] = []
+    for name, value in headers:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return HandshakeRefused(400, "a websocket handshake has no body")
+        if len(name) + len(value) + len(": \r\n") > MAX_LINE_LENGTH:
+            return HandshakeRefused(431, "a header field is too long")
+        pairs.append((name.decode("latin-1"), value.decode("latin-1")))
+    try:
+        return Request(target.decode("ascii"), Headers(pairs))
+    except InvalidHeaderValue as exc:
+        return HandshakeRefused(400, f"a header field's value is not allowed: {exc}")
 
 
 class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -223,6 +277,34 @@ class PlenaryWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
+        self._bound_socket(transport)
+
+    def adopt(
+        self,
+        transport: Any,
+        server: tuple[str, int | None] | None,
+        client: tuple[str, int] | None,
+        tls: bool,
+    ) -> None:
+        """Take over a connection from the HTTP protocol that read its upgrade request: what
+        ``connection_made`` does, with the addresses that protocol has already asked the socket
+        for (two system calls fewer per handshake)."""
+        self.connections.add(self)
+        self.transport = transport
+        self.server, self.client = server, client
+        self.scheme = "wss" if tls else "ws"
+        self._bound_socket(transport)
+
+    def open_handshake(self, request: Request) -> None:
+        """Judge a handshake ``request`` that uvicorn's HTTP parser has already read (see
+        ``handshake_request``), as ``websockets`` judges the ones it parses itself."""
+        # The request is read, so the connection's parser starts at the frames that follow it,
+        # as ``ServerProtocol.parse`` does once it has parsed a request of its own.
+        self.conn.parser = Protocol.parse(self.conn)
+        next(self.conn.parser)
+        self.handle_connect(request)
+
+    def _bound_socket(self, transport: Any) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None and VIEWER_SEND_BUFFER_BYTES:
             with contextlib.suppress(OSError):

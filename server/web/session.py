@@ -123,22 +123,21 @@ async def _welcome(
         participant=grant.participant,
     )
     welcome = with_meeting(welcome, admitted.welcome)
-    # Straight to the socket of a websocket that can take it (as the backlog below): a crowd
-    # reconnecting at once skips ASGI's send for each of them.
+    shared = px.hub.recent_backlog(sub.channel, sub.from_seq, sub.upto_seq)
+    # Straight to the socket of a websocket that can take it: a crowd reconnecting at once skips
+    # ASGI's send for each of them. The backlog from memory is built once for every client
+    # resuming from the same point, and leaves with the welcome in one write.
     if writer is not None and writer.ready():
-        writer.write(WireFrame(welcome))
+        writer.write_all((WireFrame(welcome),) if shared is None else (WireFrame(welcome), shared))
     else:
         await send(welcome)
-    shared = px.hub.recent_backlog(sub.channel, sub.from_seq, sub.upto_seq)
-    if shared is not None:
-        # From memory, built once for every client resuming from the same point. Written
-        # straight to the socket of a websocket that keeps up; whatever went before it
-        # through ASGI has been written.
-        if writer is not None and writer.ready():
-            writer.write(shared)
-        else:
-            await send(shared.text)
-    else:
+        if shared is not None:
+            # Whatever went before it through ASGI has been written.
+            if writer is not None and writer.ready():
+                writer.write(shared)
+            else:
+                await send(shared.text)
+    if shared is None:
         async for frames in px.hub.backlog(sub.channel, sub.from_seq, sub.upto_seq):
             await send(b"\n".join(frames))
     if sub.live is not None:
