@@ -103,9 +103,11 @@ function dateFormat(options) {
   return format;
 }
 
-/** A time of day (ms since the epoch) as the page's language writes it, with seconds. */
+/** A time of day (ms since the epoch) as the page's language writes it, with seconds. The
+ * language's own medium time style, not a pattern of fields: asked for a "numeric" hour, French
+ * writes the hour after midnight as "0:14:33" where it writes "00:14:33". */
 export function formatTime(ms, timeZone) {
-  const options = { hour: "numeric", minute: "2-digit", second: "2-digit" };
+  const options = { timeStyle: "medium" };
   if (timeZone) options.timeZone = timeZone;
   return dateFormat(options).format(new Date(ms));
 }

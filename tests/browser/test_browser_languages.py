@@ -172,6 +172,12 @@ def test_french_viewer_shows_french_words_and_times(site: Site, pages: Pages) ->
     assert stamp is not None
     at = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
     expect(line.locator("time")).to_have_text(at.strftime("%H:%M:%S"), use_inner_text=False)
+    # And the hour after midnight, whenever this runs: French writes "00", not "0".
+    after_midnight = french.evaluate(
+        "import('/static/i18n.js')"
+        ".then((m) => m.formatTime(Date.UTC(2026, 11, 2, 0, 14, 33), 'UTC'))"
+    )
+    assert after_midnight == "00:14:33"
     # English writes the same moment with AM/PM.
     en_time = english.locator("#lines .line").filter(has_text="Bonjour à toutes").locator("time")
     expect(en_time).to_have_text(re.compile(r"^\d{1,2}:\d{2}:\d{2}\s[AP]M$"), use_inner_text=False)
