@@ -71,7 +71,7 @@ async def drive(srv: Running, config: dict[str, Any], dir_: Path, timeout: float
     out: dict[str, Any] = {}
     async with generator(config, dir_) as gen:
         deadline = time.monotonic() + timeout
-        started: dict[str, tuple[float, float]] = {}
+        started: dict[str, tuple[float, float, float]] = {}
         while True:
             left = deadline - time.monotonic()
             if left <= 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dis
 import gc
 import hashlib
 import json
@@ -16,7 +17,11 @@ import struct
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import MAX_LINE_LENGTH, MAX_NUM_HEADERS, Request
+from websockets.protocol import Protocol
+from websockets.server import ServerProtocol
 
 from server.fanout.wire import HandshakeRefused, PlenaryWebSocketProtocol, handshake_request
 from tests.conftest import LiveServer
@@ -34,6 +39,22 @@ ORDINARY = [
     (b"cookie", b"a=1"),
     (b"cookie", b"b=2"),
 ]
+
+
+def test_the_parts_of_uvicorn_and_websockets_the_handshake_relies_on_exist() -> None:
+    # Named here so that an upgrade of either that moves them fails loudly, not in production.
+    assert callable(HttpToolsProtocol.handle_websocket_upgrade)
+    assert callable(Protocol.parse) and callable(ServerProtocol.accept)
+    conn = ServerProtocol()
+    assert hasattr(conn, "parser")  # the generator open_handshake replaces
+    # PlenaryWebSocketProtocol.adopt does what uvicorn's connection_made does: should that come
+    # to set anything more, adopt must too.
+    stored = {
+        i.argval
+        for i in dis.get_instructions(WebSocketsSansIOProtocol.connection_made)
+        if i.opname == "STORE_ATTR"
+    }
+    assert stored == {"transport", "server", "client", "scheme"}
 
 
 def test_an_ordinary_request_becomes_the_request_websockets_would_parse() -> None:

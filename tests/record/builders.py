@@ -167,7 +167,7 @@ class LogBuilder:
         entry = self.request(room, asked, person, kind, note, via)
         granted = self.grant(room, start, entry, person, asked, kind, note)
         for n, text in enumerate(lines):
-            extra = {"item": item} if item is not None else {}
+            extra: dict[str, Any] = {"item": item} if item is not None else {}
             self.line(
                 room,
                 start + 1000 * (n + 1),

@@ -51,6 +51,7 @@ class Viewer:
     seqs: list[int] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     connects: int = 0
+    welcomes: int = 0  # so that a viewer stuck says whether its session ever began
     task: asyncio.Task[None] | None = None
 
     @property
@@ -75,6 +76,7 @@ class Viewer:
                         for part in str(raw).split("\n"):
                             frame = json.loads(part)
                             if frame["type"] == "welcome":
+                                self.welcomes += 1
                                 assert not frame["reset"], frame
                             elif "seq" in frame and "room" in frame:
                                 self.seqs.append(frame["seq"])
@@ -86,7 +88,10 @@ class Viewer:
     async def wait_for(self, seq: int, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         while self.last < seq:
-            assert time.monotonic() < deadline, f"viewer stuck at {self.last}, wanted {seq}"
+            assert time.monotonic() < deadline, (
+                f"viewer stuck at {self.last}, wanted {seq}: {self.connects} hellos sent, "
+                f"{self.welcomes} welcomes, task {self.task}"
+            )
             await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
