@@ -32,7 +32,7 @@ def build(redis_url: str) -> Starlette:
 
         async def sender() -> None:
             async with broadcast.subscribe(channel=room) as subscriber:
-                async for event in subscriber:  # type: ignore[union-attr]
+                async for event in subscriber:
                     if event is not None:
                         await ws.send_text(event.message)
 

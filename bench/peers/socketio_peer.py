@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs
 
-import socketio  # type: ignore[import-untyped]
+import socketio
 import uvicorn
 
 from bench.peers.common import Numbering, arguments
