@@ -128,7 +128,7 @@ async def _welcome(
     # ASGI's send for each of them. The backlog from memory is built once for every client
     # resuming from the same point, and leaves with the welcome in one write.
     if writer is not None and writer.ready():
-        writer.write_all((WireFrame(welcome),) if shared is None else (WireFrame(welcome), shared))
+        writer.write_all([WireFrame(welcome)] + ([shared] if shared is not None else []))
     else:
         await send(welcome)
         if shared is not None:
