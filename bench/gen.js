@@ -24,7 +24,32 @@ const log = (msg) => process.stderr.write(`[gen] ${msg}\n`);
 const PROTO = cfg.proto; // "plenary" | "plain" | "socketio"
 const BASE = cfg.url; // ws://127.0.0.1:PORT
 const LOCAL_ADDRS = cfg.localAddrs || ["127.0.0.1"];
+
+// Each connection's local address AND port, chosen here. Left to the kernel, a socket bound to an
+// address with port 0 makes it search the port table for a free port; with the tens of thousands
+// of TIME_WAIT sockets a few storms leave behind, that search cost this process seconds of kernel
+// time per storm (perf: inet_bhash2_conflict, inet_csk_bind_conflict) and made it, not the
+// server, decide the run. A port named outright costs one lookup. Ports go round each address's
+// share of the ephemeral range from a random start, so no two connections of a run share one;
+// one that is taken all the same (EADDRINUSE, or EADDRNOTAVAIL for a four-tuple still open) is
+// passed over by trying the next (see `retryable`).
+const PORT_RANGE = (() => {
+  try {
+    const [lo, hi] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (lo > 0 && hi > lo) return [lo, hi];
+  } catch {}
+  return [32768, 60999];
+})();
+const PORT_SPAN = PORT_RANGE[1] - PORT_RANGE[0] + 1;
+const nextPort = LOCAL_ADDRS.map(() => Math.floor(Math.random() * PORT_SPAN));
 let addrTurn = 0;
+function localEndpoint() {
+  const a = addrTurn++ % LOCAL_ADDRS.length;
+  const localPort = PORT_RANGE[0] + (nextPort[a]++ % PORT_SPAN);
+  return { localAddress: LOCAL_ADDRS[a], localPort };
+}
+const TAKEN = new Set(["EADDRINUSE", "EADDRNOTAVAIL"]);
+const MAX_PORT_TRIES = 20;
 
 // -- statistics ---------------------------------------------------------------------------------
 function pct(sorted, p) {
@@ -212,7 +237,7 @@ const net = require("net");
 const { EventEmitter } = require("events");
 const HEAD_END = Buffer.from("\r\n\r\n");
 class BareWebSocket extends EventEmitter {
-  constructor(url, { localAddress }) {
+  constructor(url, { localAddress, localPort }) {
     super();
     const u = new URL(url);
     this.readyState = WebSocket.CONNECTING;
@@ -221,7 +246,7 @@ class BareWebSocket extends EventEmitter {
     this.need = HEAD_END.length; // bytes buffered before parsing is worth trying again
     this.upgraded = false;
     this.fragments = null; // a fragmented message's payloads so far
-    const sock = net.connect({ host: u.hostname, port: Number(u.port), localAddress });
+    const sock = net.connect({ host: u.hostname, port: Number(u.port), localAddress, localPort });
     this._socket = sock;
     sock.setNoDelay(true);
     sock.on("connect", () =>
@@ -340,12 +365,12 @@ function open(room, role, opts = {}) {
     onAck: null,
   };
   return new Promise((resolve, reject) => {
-    const localAddress = LOCAL_ADDRS[addrTurn++ % LOCAL_ADDRS.length];
+    const local = localEndpoint();
     const url = urlFor(room, role);
-    const ws = opts.bare ? new BareWebSocket(url, { localAddress }) : new WebSocket(url, {
+    const ws = opts.bare ? new BareWebSocket(url, local) : new WebSocket(url, {
       // inflateConcurrency: how many messages ws inflates at once in this process (default 10).
       perMessageDeflate: cfg.deflate ? { concurrencyLimit: cfg.inflateConcurrency || 10 } : false,
-      localAddress,
+      ...local,
       maxPayload: 64 * 1024 * 1024,
       skipUTF8Validation: true,
       handshakeTimeout: 30000,
@@ -405,10 +430,13 @@ function open(room, role, opts = {}) {
       if (!done) {
         done = true;
         clearTimeout(timer);
-        reject(new Error(`closed ${code} before welcome`));
+        const tries = opts.tries || 1;
+        if (TAKEN.has(failure) && tries < MAX_PORT_TRIES) resolve(open(room, role, { ...opts, tries: tries + 1 }));
+        else reject(new Error(`closed ${code} before welcome${failure ? ` (${failure})` : ""}`));
       }
     });
-    ws.on("error", () => {});
+    let failure = null;
+    ws.on("error", (e) => (failure = e.code || null));
   });
 }
 
@@ -716,16 +744,23 @@ async function floorMode() {
   let open = 0;
   let closedAll;
   const allClosed = new Promise((r) => (closedAll = r));
-  const connectOne = () =>
+  const connectOne = (_, tries = 1) =>
     new Promise((resolve, reject) => {
-      const localAddress = LOCAL_ADDRS[addrTurn++ % LOCAL_ADDRS.length];
-      const sock = net.connect({ host, port, localAddress }, () => resolve(sock));
-      sock.on("error", reject);
+      let connected = false;
+      const sock = net.connect({ host, port, ...localEndpoint() }, () => {
+        connected = true;
+        open++;
+        resolve(sock);
+      });
+      sock.on("error", (e) => {
+        if (connected) return;
+        if (TAKEN.has(e.code) && tries < MAX_PORT_TRIES) resolve(connectOne(_, tries + 1));
+        else reject(e);
+      });
       sock.on("data", (d) => (received += d.length));
       sock.on("close", () => {
-        if (--open === 0) closedAll();
+        if (connected && --open === 0) closedAll();
       });
-      open++;
     });
   const items = Array.from({ length: cfg.connections }, (_, i) => i);
   const res = await pool(items, cfg.connectConcurrency || 100, connectOne);
