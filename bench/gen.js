@@ -32,7 +32,7 @@ const LOCAL_ADDRS = cfg.localAddrs || ["127.0.0.1"];
 // server, decide the run. A port named outright costs one lookup. Ports go round each address's
 // share of the ephemeral range from a random start, so no two connections of a run share one;
 // one that is taken all the same (EADDRINUSE, or EADDRNOTAVAIL for a four-tuple still open) is
-// passed over by trying the next (see `retryable`).
+// passed over by trying the next (TAKEN, MAX_PORT_TRIES).
 const PORT_RANGE = (() => {
   try {
     const [lo, hi] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
@@ -424,15 +424,21 @@ function open(room, role, opts = {}) {
       }
     });
     ws.on("close", (code) => {
+      const tries = opts.tries || 1;
+      if (!done && TAKEN.has(failure) && tries < MAX_PORT_TRIES) {
+        // Its local port was taken: never connected, so nothing to count; the next port.
+        done = true;
+        clearTimeout(timer);
+        resolve(open(room, role, { ...opts, tries: tries + 1 }));
+        return;
+      }
       viewer.closed = code;
       stats.closes[code] = (stats.closes[code] || 0) + 1;
       if (role === "viewer" && !viewer.stalled && !viewer.leaving) stats.readerCloses++;
       if (!done) {
         done = true;
         clearTimeout(timer);
-        const tries = opts.tries || 1;
-        if (TAKEN.has(failure) && tries < MAX_PORT_TRIES) resolve(open(room, role, { ...opts, tries: tries + 1 }));
-        else reject(new Error(`closed ${code} before welcome${failure ? ` (${failure})` : ""}`));
+        reject(new Error(`closed ${code} before welcome${failure ? ` (${failure})` : ""}`));
       }
     });
     let failure = null;

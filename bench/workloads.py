@@ -51,7 +51,8 @@ class Size:
 
 FULL = Size()
 QUICK = Size(
-    steady_viewers=(50,),
+    # As for the storm below: enough viewers that each server's CPU is several /proc ticks.
+    steady_viewers=(300,),
     steady_s=2,
     fanout_viewers=50,
     fanout_rates=(5, 20),
