@@ -32,7 +32,7 @@ const LOCAL_ADDRS = cfg.localAddrs || ["127.0.0.1"];
 // server, decide the run. A port named outright costs one lookup. Ports go round each address's
 // share of the ephemeral range from a random start, so no two connections of a run share one;
 // one that is taken all the same (EADDRINUSE, or EADDRNOTAVAIL for a four-tuple still open) is
-// passed over by trying the next (TAKEN, MAX_PORT_TRIES).
+// passed over by trying the next (`retryable`).
 const PORT_RANGE = (() => {
   try {
     const [lo, hi] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
@@ -50,6 +50,8 @@ function localEndpoint() {
 }
 const TAKEN = new Set(["EADDRINUSE", "EADDRNOTAVAIL"]);
 const MAX_PORT_TRIES = 20;
+// Whether a connection that failed with `code` on its `tries`-th port is tried on the next.
+const retryable = (code, tries) => TAKEN.has(code) && tries < MAX_PORT_TRIES;
 
 // -- statistics ---------------------------------------------------------------------------------
 function pct(sorted, p) {
@@ -425,7 +427,7 @@ function open(room, role, opts = {}) {
     });
     ws.on("close", (code) => {
       const tries = opts.tries || 1;
-      if (!done && TAKEN.has(failure) && tries < MAX_PORT_TRIES) {
+      if (!done && retryable(failure, tries)) {
         // Its local port was taken: never connected, so nothing to count; the next port.
         done = true;
         clearTimeout(timer);
@@ -760,7 +762,7 @@ async function floorMode() {
       });
       sock.on("error", (e) => {
         if (connected) return;
-        if (TAKEN.has(e.code) && tries < MAX_PORT_TRIES) resolve(connectOne(_, tries + 1));
+        if (retryable(e.code, tries)) resolve(connectOne(_, tries + 1));
         else reject(e);
       });
       sock.on("data", (d) => (received += d.length));
