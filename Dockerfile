@@ -4,10 +4,14 @@ FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY server ./server
 COPY static ./static
-RUN pip install . && rm -rf /app/build && useradd --system --no-create-home plenary \
+# A C compiler for the install only: it builds the fan-out loop (server/fanout/_lane.c), then goes.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install . && rm -rf /app/build \
+    && apt-get purge -y --auto-remove gcc libc6-dev && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --no-create-home plenary \
     && mkdir /app/plenary-data && chown plenary /app/plenary-data
 # The data directory (compose mounts a volume here: a new volume takes this owner).
 USER plenary

@@ -9,16 +9,18 @@ the same load from the rest of the machine as the servers measured in the same r
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
 import shutil
+import statistics
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from bench.measure import LOCAL_ADDRS
-from bench.procs import BENCH, SERVER_CORE, generator, pin, workdir
+from bench.procs import BENCH, PY, ROOT, SERVER_CORE, generator, pin, workdir
 
 SOURCE = BENCH / "floor.c"
 PAYLOAD_BYTES = 150
@@ -52,13 +54,23 @@ async def floor_run(
     step_s: float,
     payload_bytes: int = PAYLOAD_BYTES,
     timeout: float = 600,
+    sender: str = "c",
 ) -> list[dict[str, Any]]:
     """One run of the floor sender over every rate; a row per rate with its CPU per send and the
-    generator's CPU over the same step."""
+    generator's CPU over the same step. ``sender="python"`` runs bench/floor_python.py instead of
+    the C program: the same writes, made by plenary's fan-out loop (``"python-map"``: its Python
+    loop, even where the compiled one is built)."""
     with workdir("plenary-bench-floor-") as dir_:
-        binary = compile_floor(dir_)
+        if sender == "c":
+            program = [str(compile_floor(dir_))]
+        elif sender == "python":
+            program = [PY, "-m", "bench.floor_python"]
+        elif sender == "python-map":
+            program = [PY, "-m", "bench.floor_python", "--map"]
+        else:
+            raise ValueError(f"no floor sender {sender!r}: c, python or python-map")
         proc = await asyncio.create_subprocess_exec(
-            str(binary),
+            *program,
             "0",
             str(connections),
             str(payload_bytes),
@@ -66,6 +78,7 @@ async def floor_run(
             *(f"{r:g}" for r in rates),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            cwd=ROOT,
         )
         pin(proc.pid, SERVER_CORE)
         assert proc.stdout is not None
@@ -118,3 +131,61 @@ async def floor_run(
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
             await proc.wait()
+
+
+SENDERS = {
+    "c": "the C sender (bench/floor.c)",
+    "python": "Python, plenary's lane loop as installed (server/fanout/lane.py write_each)",
+    "python-map": "Python, the lane's Python loop (map(os.write, ...))",
+}
+
+
+async def compare_senders(
+    connections: int, rate: float, step_s: float, repeats: int
+) -> dict[str, dict[str, Any]]:
+    """Every sender of ``SENDERS`` taken in turn, ``repeats`` times each: their µs per send
+    (median, spread) and each one's ratio to the C sender's median."""
+    runs: dict[str, list[float]] = {sender: [] for sender in SENDERS}
+    for _ in range(repeats):
+        for sender, values in runs.items():
+            (row,) = await floor_run(connections, [rate], step_s, sender=sender)
+            if row["errors"] or not row["received_complete"]:
+                raise RuntimeError(f"the {sender} sender lost writes: {row}")
+            values.append(row["us_per_send"])
+    c_median = statistics.median(runs["c"])
+    return {
+        sender: {
+            "median": round(statistics.median(v), 3),
+            "min": round(min(v), 3),
+            "max": round(max(v), 3),
+            "x_c": round(statistics.median(v) / c_median, 3),
+            "runs": v,
+        }
+        for sender, v in runs.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.floor",
+        description="The floor's C sender against the same writes made by plenary's fan-out "
+        "loop (bench/floor_python.py), to the same readers, taken in turn.",
+    )
+    parser.add_argument("--connections", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=40, help="messages/s to each connection")
+    parser.add_argument("--step", type=float, default=10, help="seconds per run")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    result = asyncio.run(compare_senders(args.connections, args.rate, args.step, args.repeats))
+    print(json.dumps(result))
+    print(f"{args.connections} connections, {args.rate:g} messages/s each, {args.repeats} runs:")
+    for sender, label in SENDERS.items():
+        r = result[sender]
+        print(
+            f"  {label}: {r['median']} µs/send ({r['min']}\N{EN DASH}{r['max']}), "
+            f"{r['x_c']}\N{MULTIPLICATION SIGN} the C sender"
+        )
+
+
+if __name__ == "__main__":
+    main()

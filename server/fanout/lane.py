@@ -2,9 +2,10 @@
 
 Most viewers of a room are keeping up most of the time: nothing queued for them, nothing waiting
 in their transport's buffer, their connection open. For those a frame is one ``write`` system
-call on the socket, and the lane makes those calls from C (``map(os.write, sockets, ...)``
-consumed by ``list.extend``), so no Python bytecode runs per viewer and no per-viewer object
-(transport, buffer list) is touched: only the kernel's own.
+call on the socket, and the lane makes those calls from C: a compiled loop over a packed array
+of the sockets (server/fanout/_lane.c) where the package was built with a C compiler, else
+``map(os.write, sockets, ...)`` consumed by ``list.extend``. Either way no Python bytecode runs
+per viewer and no per-viewer object (transport, buffer list) is touched: only the kernel's own.
 
 Writing under the transport is safe only while the transport holds nothing of its own, so the
 connection's protocol sets its transport to pause at the first byte it has to buffer
@@ -24,21 +25,25 @@ from __future__ import annotations
 
 import logging
 import os
+from array import array
+from collections.abc import Sequence
 from itertools import islice, repeat
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from server.fanout.outbox import Outbox
     from server.fanout.wire import WireFrame
 
 log = logging.getLogger("plenary.lane")
 
 
-def write_each(fds: tuple[int, ...], data: bytes) -> list[tuple[int, int]]:
-    """Write ``data`` to every socket, from C. Returns, for each socket that did not take all of
-    it (full, or broken), its index and how many bytes it took; every other socket has the
-    whole of ``data``. A socket that fails costs the others nothing: the loop goes on with the
-    next one."""
+def write_each_python(fds: Sequence[int], data: bytes) -> list[tuple[int, int]]:
+    """Write ``data`` to every socket, from Python's C builtins. Returns, for each socket that
+    did not take all of it (full, or broken), its index and how many bytes it took; every other
+    socket has the whole of ``data``. A socket that fails costs the others nothing: the loop goes
+    on with the next one."""
     size, short = len(data), []
     start = 0
     while start < len(fds):
@@ -53,6 +58,33 @@ def write_each(fds: tuple[int, ...], data: bytes) -> list[tuple[int, int]]:
     return short
 
 
+if TYPE_CHECKING:
+    WriteEach = Callable[[array[int], bytes], list[tuple[int, int]]]
+
+
+def _compiled() -> WriteEach | None:
+    try:
+        from server.fanout._lane import write_each as compiled
+    except ImportError:  # installed without a C compiler: the Python loop does the same
+        return None
+    return compiled
+
+
+# The same loop compiled (server/fanout/_lane.c): one packed array of sockets, the interpreter's
+# lock released once per frame instead of once per viewer: 0.16 µs per viewer against 0.26
+# (bench.hotpath, docs/performance.md).
+write_each_c = _compiled()
+write_each: WriteEach = write_each_c or write_each_python
+
+
+def choose_loop(compiled: bool = True) -> str:
+    """Which loop the lanes write with (``plenary serve --pure-python`` asks for the Python one,
+    as the fallback it is); returns its name for the server to say at start."""
+    global write_each
+    write_each = write_each_c if compiled and write_each_c is not None else write_each_python
+    return "compiled" if write_each is write_each_c else "python"
+
+
 class _Group:
     """The outboxes of one kind of frame (plain or compressed) and their sockets."""
 
@@ -60,10 +92,11 @@ class _Group:
 
     def __init__(self) -> None:
         self.members: dict[Outbox, int] = {}
-        # (sockets, outboxes) as tuples, made again at the first frame after membership changed
-        # (None until then): a frame is sent to a snapshot, so viewers that leave or join while
-        # it is being written change nothing, and a crowd joining costs one tuple, not one each.
-        self._snapshot: tuple[tuple[int, ...], tuple[Outbox, ...]] | None = ((), ())
+        # (sockets, outboxes), made again at the first frame after membership changed (None
+        # until then): a frame is sent to a snapshot, so viewers that leave or join while it is
+        # being written change nothing, and a crowd joining costs one snapshot, not one each.
+        # The sockets are a packed array of C ints, what the compiled loop reads.
+        self._snapshot: tuple[array[int], tuple[Outbox, ...]] | None = (array("i"), ())
 
     def add(self, outbox: Outbox, fd: int) -> None:
         self.members[outbox] = fd
@@ -75,13 +108,13 @@ class _Group:
         self._snapshot = None
         return True
 
-    def snapshot(self) -> tuple[tuple[int, ...], tuple[Outbox, ...]]:
+    def snapshot(self) -> tuple[array[int], tuple[Outbox, ...]]:
         if self._snapshot is None:
-            self._snapshot = (tuple(self.members.values()), tuple(self.members))
+            self._snapshot = (array("i", self.members.values()), tuple(self.members))
         return self._snapshot
 
 
-def _send(snapshot: tuple[tuple[int, ...], tuple[Outbox, ...]], data: bytes) -> None:
+def _send(snapshot: tuple[array[int], tuple[Outbox, ...]], data: bytes) -> None:
     fds, outboxes = snapshot
     if not fds:
         return

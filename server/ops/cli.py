@@ -97,6 +97,7 @@ async def _first_start_on(backend: Backend, settings: Settings) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server.fanout import lane
     from server.ops import gcpolicy
     from server.ops.serving import runtime, uvicorn_config
     from server.web.app import create_app
@@ -106,8 +107,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     print(_with_backend(settings, lambda b: _first_start(b, settings)), flush=True)
     loop, http = runtime(args.pure_python)
+    fan_out = lane.choose_loop(compiled=not args.pure_python)
     print(f"\nplenary is serving on {settings.base_url()}  (Ctrl+C stops it)", flush=True)
-    print(f"event loop {loop}, HTTP parser {http}", flush=True)
+    print(f"event loop {loop}, HTTP parser {http}, fan-out loop {fan_out}", flush=True)
     gcpolicy.start()
     config = uvicorn_config(
         create_app(settings),

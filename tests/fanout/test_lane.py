@@ -5,20 +5,64 @@ every frame once, in order, whichever way it went."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+from array import array
+from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 from websockets.frames import Frame, Opcode
 
 from server.domain.keys import room_key
+from server.fanout import lane
 from server.fanout.hub import Channel
-from server.fanout.lane import write_each
+from server.fanout.lane import write_each_c, write_each_python
 from server.fanout.outbox import Outbox
 from tests.conftest import LiveServer
 from tests.support import Client, RawWebSocket, eventually
 
+if TYPE_CHECKING:
+    from server.fanout.lane import WriteEach
 
-def test_a_socket_that_fails_or_fills_costs_only_that_viewer_and_says_what_it_took() -> None:
+
+BUILD_ADVICE = (
+    "the compiled lane loop (server/fanout/_lane.c) is not built: install the package with a C "
+    "compiler and Python's headers at hand (pip install -e .)"
+)
+
+
+def compiled_loop() -> WriteEach:
+    if write_each_c is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(BUILD_ADVICE)
+        pytest.skip(BUILD_ADVICE)
+    return write_each_c
+
+
+@pytest.fixture(params=["python", "compiled"])
+def write_each(request: pytest.FixtureRequest) -> WriteEach:
+    return write_each_python if request.param == "python" else compiled_loop()
+
+
+def test_the_lane_writes_through_the_compiled_loop_where_it_is_built() -> None:
+    assert lane.write_each is compiled_loop()
+
+
+def test_the_compiled_loop_takes_only_a_packed_array_of_c_ints() -> None:
+    loop = compiled_loop()
+    with pytest.raises(TypeError, match="bytes-like"):
+        loop((1, 2), b"frame")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="array"):
+        loop(array("q", [1]), b"frame")
+    with pytest.raises(TypeError):
+        loop(array("i"), "text")  # type: ignore[arg-type]
+    assert loop(array("i"), b"frame") == []
+
+
+def test_a_socket_that_fails_or_fills_costs_only_that_viewer_and_says_what_it_took(
+    write_each: WriteEach,
+) -> None:
     pairs = [socket.socketpair() for _ in range(4)]
     try:
         for ours, _ in pairs:
@@ -33,12 +77,12 @@ def test_a_socket_that_fails_or_fills_costs_only_that_viewer_and_says_what_it_to
         closed = socket.socket()
         closed_fd = closed.fileno()
         closed.close()  # a descriptor that is no longer open: EBADF
-        fds = (pairs[0][0].fileno(), closed_fd, full.fileno(), pairs[1][0].fileno())
+        fds = array("i", (pairs[0][0].fileno(), closed_fd, full.fileno(), pairs[1][0].fileno()))
         assert write_each(fds, b"frame") == [(1, 0), (2, 0)]
         for ours, theirs in (pairs[0], pairs[1]):
             assert theirs.recv(100) == b"frame"
         big = b"y" * (1 << 20)  # more than a socket buffer takes at once
-        [(index, taken)] = write_each((pairs[3][0].fileno(),), big)
+        [(index, taken)] = write_each(array("i", [pairs[3][0].fileno()]), big)
         assert index == 0 and 0 < taken < len(big)
     finally:
         for ours, theirs in pairs:

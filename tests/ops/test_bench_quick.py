@@ -52,6 +52,19 @@ async def test_floor_sender_writes_every_message_and_reports_its_cost() -> None:
         assert r["generator_cpu_pct"] >= 0
 
 
+async def test_python_floor_sender_makes_the_same_writes_through_the_fan_out_loop() -> None:
+    rows = await floor_run(40, [10], 1.0, sender="python")
+    (r,) = rows
+    assert r["errors"] == 0 and r["received_complete"], r
+    assert r["sends"] == 40 * 10 and r["frame_bytes"] == 154
+    assert 0 < r["us_per_send"] < 10_000
+
+
+async def test_an_unknown_floor_sender_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="no floor sender 'rust'"):
+        await floor_run(1, [1], 0.1, sender="rust")
+
+
 async def test_headline_fanout_reports_every_figure_for_every_server_and_the_floor() -> None:
     require_binary("cc", CC_ADVICE)
     plan = fanout.plan_for(quick=True, many=False)

@@ -23,8 +23,8 @@ def test_uvloop_and_httptools_are_installed_with_plenary() -> None:
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        ((), "event loop uvloop, HTTP parser httptools"),
-        (("--pure-python",), "event loop asyncio, HTTP parser h11"),
+        ((), "event loop uvloop, HTTP parser httptools, fan-out loop compiled"),
+        (("--pure-python",), "event loop asyncio, HTTP parser h11, fan-out loop python"),
     ],
 )
 async def test_a_committed_line_reaches_a_viewer_on_either_runtime(
