@@ -1,6 +1,6 @@
 """Subtitle files that play in order: WebVTT and SRT made from what caption senders posted, read
 back by parsers nobody here wrote (the W3C webvtt-parser from npm, webvtt-py, srt in strict mode,
-ffprobe where installed); the page's WebVTT is the server's; the .docx says its language."""
+ffprobe); the page's WebVTT is the server's; the .docx says its language."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import html
 import io
 import itertools
 import json
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -80,12 +79,9 @@ def w3c_parse(script: Path, vtt: str) -> dict[str, Any]:
     return parsed
 
 
-def ffprobe_starts(path: Path) -> list[float] | None:
-    """The start of every subtitle packet as ffprobe reads the file (which it sorts by time);
-    None without ffprobe: it is optional, so CI does not fail for its absence."""
-    binary = shutil.which("ffprobe")
-    if binary is None:
-        return None
+def ffprobe_starts(path: Path) -> list[float]:
+    """The start of every subtitle packet as ffprobe reads the file (which it sorts by time)."""
+    binary = require_binary("ffprobe", "apt-get install ffmpeg")
     out = subprocess.run(
         [binary, "-v", "error", "-of", "json", "-show_entries", "packet=pts_time", str(path)],
         capture_output=True,
@@ -188,8 +184,6 @@ async def test_subtitles_of_caption_senders_play_in_record_order(
         path = tmp_path / f"room.{fmt}"
         path.write_text(files[fmt], encoding="utf-8")
         probed = ffprobe_starts(path)
-        if probed is None:
-            pytest.skip("ffprobe is not installed (apt-get install ffmpeg): the other parsers ran")
         assert probed == pytest.approx(vtt_starts, abs=1e-3), fmt
 
 
