@@ -44,10 +44,15 @@ static PyObject *write_each(PyObject *module, PyObject *const *args, Py_ssize_t 
     }
     const int *sockets = (const int *)fds.buf;
     Py_ssize_t n = fds.len / (Py_ssize_t)sizeof(int);
-    /* At most one entry per socket; usually none, so the array is made on the first one. */
-    Short *shorts = NULL;
+    /* Room for an entry per socket, taken before the first write: memory that runs out fails
+     * the call with nothing written, never with some sockets written and not reported. */
+    Short *shorts = PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * sizeof *shorts);
+    if (shorts == NULL) {
+        PyBuffer_Release(&fds);
+        PyBuffer_Release(&data);
+        return PyErr_NoMemory();
+    }
     Py_ssize_t count = 0;
-    int out_of_memory = 0;
 
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -56,13 +61,6 @@ static PyObject *write_each(PyObject *module, PyObject *const *args, Py_ssize_t 
             written = write(sockets[i], data.buf, (size_t)data.len);
         } while (written < 0 && errno == EINTR);
         if (written == data.len) continue;
-        if (shorts == NULL) {
-            shorts = PyMem_RawMalloc((size_t)n * sizeof *shorts);
-            if (shorts == NULL) {
-                out_of_memory = 1;
-                break;
-            }
-        }
         shorts[count].index = i;
         shorts[count].taken = written < 0 ? 0 : (Py_ssize_t)written;
         count++;
@@ -71,7 +69,6 @@ static PyObject *write_each(PyObject *module, PyObject *const *args, Py_ssize_t 
 
     PyBuffer_Release(&fds);
     PyBuffer_Release(&data);
-    if (out_of_memory) return PyErr_NoMemory();
     PyObject *result = PyList_New(count);
     if (result != NULL) {
         for (Py_ssize_t k = 0; k < count; k++) {
