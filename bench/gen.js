@@ -522,6 +522,10 @@ const rooms = cfg.rooms; // [{meeting, room, key, viewers, stalled, captioners}]
 const viewers = [];
 const captioners = new Map(); // room index -> [Captioner]
 
+// Viewers through BareWebSocket when the config says `"bareViewers": true` (and never with
+// deflate, which it does not speak).
+const BARE_VIEWERS = cfg.bareViewers === true && !cfg.deflate;
+
 async function connectAll() {
   const started = now();
   const capSpecs = [];
@@ -537,7 +541,7 @@ async function connectAll() {
   rooms.forEach((room) => {
     for (let i = 0; i < room.viewers; i++) specs.push({ room, stalled: i < (room.stalled || 0) });
   });
-  const res = await pool(specs, cfg.connectConcurrency || 100, (s) => open(s.room, "viewer", { stalled: s.stalled }));
+  const res = await pool(specs, cfg.connectConcurrency || 100, (s) => open(s.room, "viewer", { stalled: s.stalled, bare: BARE_VIEWERS }));
   viewers.push(...res.out);
   return { viewers: res.out.length, failures: res.failures + caps.failures, connect_s: (now() - started) / 1000 };
 }
@@ -656,6 +660,7 @@ async function streamMode() {
   }
   return {
     connect: conn,
+    viewer_client: BARE_VIEWERS ? "bare" : "ws",
     phases: results,
     gaps: stats.gaps,
     duplicates: stats.dups,

@@ -88,6 +88,8 @@ async def test_headline_fanout_reports_every_figure_for_every_server_and_the_flo
             assert r["p99_ms"]["median"] >= r["p50_ms"] > 0
             assert r["server_wait_pct"] is not None and r["server_wait_pct"] >= 0
             assert all(run["gaps"] == 0 and run["duplicates"] == 0 for run in r["runs"])
+            # Every server's viewers are read by the same client, the generator's own.
+            assert {run["viewer_client"] for run in r["runs"]} == {"bare"}
     assert rows[0]["x_floor"] == 1.0
     text = table(rows, REGISTRY["fanout"].columns)
     assert text.count("\n") == 1 + len(rows) and "| kernel floor" in text
