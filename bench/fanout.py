@@ -187,10 +187,6 @@ async def _server_runs(plan: Plan, spec: ServerSpec, viewers: int, redis: str | 
             captioners=plan.captioners,
             redis=redis if spec.redis else None,
             pause=1,
-            # Viewers read by the generator's own small websocket client for every server, as
-            # the floor's readers are plain sockets: with `ws`, reading 80,000 messages/s took
-            # the generator's core above GENERATOR_BOUND_PCT before any server reached its own.
-            bareViewers=True,
         )
     except Exception as exc:
         return [{"error": f"{type(exc).__name__}: {exc}"[:300]} for _ in plan.rates]
