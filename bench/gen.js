@@ -230,8 +230,10 @@ function urlFor(room, role) {
   return `${BASE}/socket.io/?EIO=4&transport=websocket&room=${room.room}${pub}`;
 }
 
-// A websocket client on a bare TCP socket, for the reconnect storm: 5,000 handshakes at once
-// through Node's HTTP client and `ws` cost the generator more than the server they measure.
+// A websocket client on a bare TCP socket, for the reconnect storm (5,000 handshakes at once
+// through Node's HTTP client and `ws` cost the generator more than the server they measure) and
+// for the viewers of the streaming workloads (`ws`'s receiver cost more per message than the
+// floor's plain readers, and took the generator's core past 80 % first).
 // It speaks what the storm needs (RFC 6455: the upgrade, masked text frames out, unmasked frames
 // in, ping and close answered) and offers the same surface `open()` uses: "open", "message",
 // "close" and "error" events, send(), terminate(), readyState, _socket.
